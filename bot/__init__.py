@@ -1,0 +1,1 @@
+"""surveybot: the running service. `bot.app.build_services` is the one composition root."""

@@ -1,0 +1,428 @@
+"""The one `config.yaml`: loaded once, validated once, every problem named by its path.
+
+`load_config(path)` returns a `Config` or raises `ConfigError` listing every problem, each as
+`path: what is wrong and what would be right`. Strings may hold `${VAR}` or `${VAR:-default}`;
+an unset variable without a default is a problem of its own. JSON is accepted (YAML's subset).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from datetime import time, timedelta
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from bot.errors import ConfigError
+from triggers.durations import format_duration, parse_duration
+
+ENV_PATTERN = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(:-([^}]*))?\}")
+
+
+def _duration(value: Any) -> timedelta:
+    if isinstance(value, timedelta):
+        return value
+    if isinstance(value, str):
+        return parse_duration(value)
+    raise ValueError(f"{value!r} is not a duration like 10m (units: s, m, h, d)")
+
+
+def _time_of_day(value: Any) -> time:
+    if isinstance(value, time):
+        return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        # YAML 1.1 reads an unquoted 20:00 as the sexagesimal number 1200.
+        value = f"{value // 60:02d}:{value % 60:02d}"
+    match = re.fullmatch(r"([01]?\d|2[0-3]):([0-5]\d)", str(value).strip())
+    if not match:
+        raise ValueError(f'{value!r} is not a time of day like "20:00"')
+    return time(int(match.group(1)), int(match.group(2)))
+
+
+def _timezone(value: Any) -> str:
+    try:
+        ZoneInfo(str(value))
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(
+            f"{value!r} is not an IANA time zone like Europe/London or America/New_York"
+        ) from None
+    return str(value)
+
+
+Duration = Annotated[timedelta, BeforeValidator(_duration)]
+TimeOfDay = Annotated[time, BeforeValidator(_time_of_day)]
+TimeZoneName = Annotated[str, BeforeValidator(_timezone)]
+ChannelName = Literal["sms", "email"]
+
+
+class Section(BaseModel):
+    """Every section refuses keys it does not know, so a typo is a problem, not a silent no-op."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=True)
+
+
+class ServerConfig(Section):
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    public_url: str = "http://127.0.0.1:8000"
+    api_keys: list[str] = Field(default_factory=list)
+    secret_key: str | None = None
+    max_body_bytes: int = Field(default=4 * 1024 * 1024, ge=1024)
+
+    @field_validator("api_keys", mode="after")
+    @classmethod
+    def _drop_empty_keys(cls, keys: list[str]) -> list[str]:
+        return [key for key in keys if key.strip()]
+
+    @field_validator("public_url", mode="after")
+    @classmethod
+    def _absolute_url(cls, url: str) -> str:
+        if not re.match(r"^https?://[^/\s]+", url):
+            raise ValueError(f"{url!r} is not an absolute http(s) URL like https://surveys.example.com")
+        return url.rstrip("/")
+
+
+class StorageConfig(Section):
+    url: str = "sqlite:///surveybot.db"
+
+    @field_validator("url")
+    @classmethod
+    def _known_backend(cls, url: str) -> str:
+        if not url.startswith(("sqlite://", "postgresql")):
+            raise ValueError(
+                f"{url!r} is not a storage URL like sqlite:///surveybot.db "
+                "or postgresql+psycopg://user@host/db"
+            )
+        return url
+
+
+class EmailQuestion(Section):
+    subject: str
+    body: str
+    html: str | None = None
+
+
+class SurveyQuestion(Section):
+    sms: str | None = None
+    email: EmailQuestion | None = None
+
+
+class Cap(Section):
+    count: int = Field(ge=1)
+    per: Duration
+
+
+METRIC_SCALES: dict[str, tuple[int, int]] = {"csat": (1, 5), "ces": (1, 7), "nps": (0, 10)}
+DEFAULT_LOW_SCORE: dict[str, int] = {"csat": 2, "ces": 3, "nps": 6}
+
+
+class SurveyConfig(Section):
+    metric: Literal["csat", "ces", "nps"]
+    question: SurveyQuestion
+    follow_up: str | None = None
+    expires_after: Duration = timedelta(days=3)
+    survey_cooldown: Duration | None = None
+    contact_cooldown: Duration | None = None
+    max_per_contact: Cap | None = None
+    low_score: int | None = None
+
+    @property
+    def scale(self) -> tuple[int, int]:
+        return METRIC_SCALES[self.metric]
+
+    @property
+    def low_score_threshold(self) -> int:
+        return self.low_score if self.low_score is not None else DEFAULT_LOW_SCORE[self.metric]
+
+    @model_validator(mode="after")
+    def _threshold_on_scale(self) -> SurveyConfig:
+        low, high = self.scale
+        if self.low_score is not None and not low <= self.low_score <= high:
+            raise ValueError(f"low_score {self.low_score} is outside the {self.metric} scale {low}-{high}")
+        return self
+
+
+Scalar = str | int | float | bool
+
+
+class NotCondition(Section):
+    not_: Scalar | list[Scalar] = Field(alias="not")
+
+
+Condition = Scalar | list[Scalar] | NotCondition
+
+
+class CancelOn(Section):
+    type: str
+    match: list[str] = Field(default_factory=list)
+
+
+class TriggerConfig(Section):
+    name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$")
+    on: str
+    survey: str
+    channels: list[ChannelName] = Field(min_length=1)
+    delay: Duration = timedelta(0)
+    max_age: Duration | None = None
+    when: dict[str, Condition] = Field(default_factory=dict)
+    sample: float = Field(default=1.0, gt=0.0, le=1.0)
+    cancel_on: CancelOn | None = None
+
+
+class QuietHours(Section):
+    start: TimeOfDay
+    end: TimeOfDay
+
+
+class ThrottleConfig(Section):
+    contact_cooldown: Duration = timedelta(days=7)
+    survey_cooldown: Duration = timedelta(days=30)
+    max_per_contact: Cap | None = Cap(count=4, per=timedelta(days=90))
+    daily_cap: int | None = Field(default=10000, ge=0)
+    quiet_hours: QuietHours | None = None
+    default_timezone: TimeZoneName = "UTC"
+
+
+class SmsChannelConfig(Section):
+    provider: Literal["twilio", "log"] = "log"
+    account_sid: str | None = None
+    auth_token: str | None = None
+    from_: str | None = Field(default=None, alias="from")
+    messaging_service_sid: str | None = None
+    rate_per_second: float = Field(default=1.0, gt=0, le=1000)
+    api_base_url: str | None = None
+    path: str = "outbox/sms.jsonl"
+
+    @model_validator(mode="after")
+    def _twilio_needs_credentials(self) -> SmsChannelConfig:
+        if self.provider == "twilio":
+            missing = [k for k in ("account_sid", "auth_token") if not getattr(self, k)]
+            if not (self.from_ or self.messaging_service_sid):
+                missing.append("from (or messaging_service_sid)")
+            if missing:
+                raise ValueError(f"provider twilio needs {', '.join(missing)}")
+        return self
+
+
+class EmailChannelConfig(Section):
+    provider: Literal["smtp", "log"] = "log"
+    host: str | None = None
+    port: int = Field(default=587, ge=1, le=65535)
+    starttls: bool = True
+    username: str | None = None
+    password: str | None = None
+    from_: str = Field(default="surveybot <surveys@localhost>", alias="from")
+    timeout_seconds: float = Field(default=30.0, gt=0)
+    path: str = "outbox/email.jsonl"
+
+    @model_validator(mode="after")
+    def _smtp_needs_host(self) -> EmailChannelConfig:
+        if self.provider == "smtp" and not self.host:
+            raise ValueError("provider smtp needs host")
+        return self
+
+
+class ChannelsConfig(Section):
+    sms: SmsChannelConfig = SmsChannelConfig()
+    email: EmailChannelConfig = EmailChannelConfig()
+
+
+class SlackConfig(Section):
+    bot_token: str | None = None
+    signing_secret: str | None = None
+    app_token: str | None = None
+    api_base_url: str | None = None
+
+
+class DigestConfig(Section):
+    name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$")
+    channel: str
+    schedule: str
+    timezone: TimeZoneName = "UTC"
+    window: Duration = timedelta(days=7)
+    surveys: list[str] | None = None
+    group_by: list[str] = Field(default_factory=list)
+    chart: bool = False
+
+
+class AlertsConfig(Section):
+    channel: str | None = None
+
+
+class RetentionConfig(Section):
+    events: Duration | None = timedelta(days=90)
+    comments: Duration | None = timedelta(days=365)
+
+
+class MetricsConfig(Section):
+    min_sample: int = Field(default=30, ge=1)
+
+
+class Config(Section):
+    server: ServerConfig = ServerConfig()
+    storage: StorageConfig = StorageConfig()
+    surveys: dict[str, SurveyConfig] = Field(default_factory=dict)
+    triggers: list[TriggerConfig] = Field(default_factory=list)
+    throttle: ThrottleConfig = ThrottleConfig()
+    channels: ChannelsConfig = ChannelsConfig()
+    slack: SlackConfig = SlackConfig()
+    digests: list[DigestConfig] = Field(default_factory=list)
+    alerts: AlertsConfig = AlertsConfig()
+    themes: dict[str, list[str]] = Field(default_factory=dict)
+    retention: RetentionConfig = RetentionConfig()
+    metrics: MetricsConfig = MetricsConfig()
+
+    def survey_for(self, trigger: TriggerConfig) -> SurveyConfig:
+        return self.surveys[trigger.survey]
+
+
+# --- loading ---------------------------------------------------------------------------------
+
+
+class _Yaml12Loader(yaml.SafeLoader):
+    """YAML without 1.1's surprises: `on`, `yes` and `no` stay strings (`on:` is a trigger key)."""
+
+
+_Yaml12Loader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:bool"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_Yaml12Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+)
+
+
+def load_config(path: str | Path, environ: dict[str, str] | None = None) -> Config:
+    """Read, interpolate and validate a config file; `ConfigError` lists every problem."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError([f"{path}: cannot be read ({exc.strerror})"]) from None
+    return parse_config(text, environ=environ, source=str(path))
+
+
+def parse_config(text: str, environ: dict[str, str] | None = None, source: str = "config") -> Config:
+    try:
+        raw = yaml.load(text, Loader=_Yaml12Loader)  # noqa: S506 - a SafeLoader subclass
+    except yaml.YAMLError as exc:
+        raise ConfigError([f"{source}: is not valid YAML or JSON ({exc})"]) from None
+    if raw is None:
+        raw = {}
+    if not isinstance(raw, dict):
+        raise ConfigError([f"{source}: must be a mapping of sections (server, surveys, triggers, ...)"])
+    problems: list[str] = []
+    raw = _interpolate(raw, os.environ if environ is None else environ, "", problems)
+    try:
+        config = Config.model_validate(raw)
+    except ValidationError as exc:
+        problems.extend(_describe(error) for error in exc.errors())
+        raise ConfigError(problems) from None
+    problems.extend(check_references(config))
+    if problems:
+        raise ConfigError(problems)
+    return config
+
+
+def _interpolate(value: Any, environ: Any, path: str, problems: list[str]) -> Any:
+    if isinstance(value, dict):
+        return {k: _interpolate(v, environ, _join(path, str(k)), problems) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_interpolate(v, environ, f"{path}[{i}]", problems) for i, v in enumerate(value)]
+    if not isinstance(value, str):
+        return value
+
+    def substitute(match: re.Match[str]) -> str:
+        name, has_default, default = match.group(1), match.group(2), match.group(3)
+        if name in environ:
+            return str(environ[name])
+        if has_default is not None:
+            return default or ""
+        problems.append(
+            f"{path}: environment variable {name} is not set "
+            f"(set it, or write ${{{name}:-default}} to allow a default)"
+        )
+        return ""
+
+    return ENV_PATTERN.sub(substitute, value)
+
+
+def _join(path: str, key: str) -> str:
+    return f"{path}.{key}" if path else key
+
+
+def _describe(error: Any) -> str:
+    path = ""
+    for part in error["loc"]:
+        path = f"{path}[{part}]" if isinstance(part, int) else _join(path, str(part))
+    message = str(error["msg"]).removeprefix("Value error, ")
+    if error["type"] == "extra_forbidden":
+        message = "is not a known key here (check its spelling and its section)"
+    elif error["type"] == "missing":
+        message = "is required"
+    elif error["type"] == "literal_error":
+        message = f"{error['input']!r} is not one of: {message.removeprefix('Input should be ')}"
+    return f"{path or 'config'}: {message}"
+
+
+def check_references(config: Config) -> list[str]:
+    """Problems pydantic cannot see alone: names that must exist, templates that must compile."""
+    from bot.templates import template_problems  # the template engine lives in one module
+    from triggers.paths import path_problem
+
+    problems: list[str] = []
+    seen: set[str] = set()
+    for i, trigger in enumerate(config.triggers):
+        where = f"triggers[{i}]"
+        if trigger.name in seen:
+            problems.append(f"{where}.name: {trigger.name!r} is used by another trigger; names are unique")
+        seen.add(trigger.name)
+        survey = config.surveys.get(trigger.survey)
+        if survey is None:
+            known = ", ".join(sorted(config.surveys)) or "none defined"
+            problems.append(f"{where}.survey: {trigger.survey!r} is not a survey (known: {known})")
+            continue
+        for channel in trigger.channels:
+            if getattr(survey.question, channel) is None:
+                problems.append(
+                    f"{where}.channels: survey {trigger.survey!r} has no question.{channel} text"
+                )
+        for key in trigger.when:
+            if problem := path_problem(key):
+                problems.append(f"{where}.when.{key}: {problem}")
+        if trigger.cancel_on:
+            for j, key in enumerate(trigger.cancel_on.match):
+                if problem := path_problem(key):
+                    problems.append(f"{where}.cancel_on.match[{j}]: {problem}")
+    for name, survey in config.surveys.items():
+        problems.extend(template_problems(f"surveys.{name}", survey))
+    from bot.scheduler import cron_problem
+
+    for i, digest in enumerate(config.digests):
+        if problem := cron_problem(digest.schedule):
+            problems.append(f"digests[{i}].schedule: {problem}")
+        for survey_name in digest.surveys or []:
+            if survey_name not in config.surveys:
+                problems.append(f"digests[{i}].surveys: {survey_name!r} is not a survey")
+        for key in digest.group_by:
+            if problem := path_problem(key, allow=("channel", "survey", "trigger")):
+                problems.append(f"digests[{i}].group_by: {problem}")
+    names = [d.name for d in config.digests]
+    for name in {n for n in names if names.count(n) > 1}:
+        problems.append(f"digests: the name {name!r} is used twice; names are unique")
+    return problems
+
+
+__all__ = ["Config", "ConfigError", "format_duration", "load_config", "parse_config"]

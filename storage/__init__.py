@@ -1,0 +1,1 @@
+"""Tables, the engine, migrations and the named queries; the only package that speaks SQL."""

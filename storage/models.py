@@ -1,0 +1,182 @@
+"""The tables. All times are aware UTC datetimes; ids we mint are time-ordered strings.
+
+Status of a send, in the order it moves:
+  scheduled -> claimed -> sending -> sent -> delivered | undelivered
+  scheduled -> cancelled | suppressed (re-checked at send time) | expired
+  sending -> failed (the provider refused it) | unknown (the provider's answer was lost)
+A send in `sending` is never retried: it may have left.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, DateTime, Index, Text, TypeDecorator, UniqueConstraint
+from sqlalchemy.engine import Dialect
+from sqlmodel import Field, SQLModel
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Stores aware datetimes as UTC; SQLite hands back naive ones, so they are made aware here."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the database; use aware UTC datetimes")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _time(nullable: bool = False, index: bool = False) -> Any:
+    return Field(default=None, sa_column=Column(UTCDateTime(), nullable=nullable, index=index))
+
+
+def _json() -> Any:
+    return Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+SEND_PENDING = ("scheduled", "claimed")
+SEND_LEFT = ("sent", "delivered", "undelivered")
+# Sends that count against cooldowns and caps: anything that reached or may reach the contact.
+SEND_COUNTED = ("scheduled", "claimed", "sending", "sent", "delivered", "undelivered", "unknown")
+SEND_FINAL = ("sent", "delivered", "undelivered", "failed", "unknown", "cancelled", "suppressed", "expired")
+
+
+class Contact(SQLModel, table=True):
+    __tablename__ = "contacts"
+
+    id: str = Field(primary_key=True)
+    email: str | None = None
+    phone: str | None = None
+    name: str | None = None
+    timezone: str | None = None
+    locale: str | None = None
+    created_at: datetime = _time()
+    updated_at: datetime = _time()
+    forgotten_at: datetime | None = _time(nullable=True)
+
+
+class Event(SQLModel, table=True):
+    """A touchpoint event; `event_id` is the sender's idempotency key (null when none was given)."""
+
+    __tablename__ = "events"
+    __table_args__ = (Index("ix_events_contact_time", "contact_id", "occurred_at"),)
+
+    pk: str = Field(primary_key=True)
+    event_id: str | None = Field(default=None, sa_column=Column(Text, unique=True, nullable=True))
+    type: str = Field(index=True)
+    contact_id: str
+    occurred_at: datetime = _time()
+    received_at: datetime = _time(index=True)
+    properties: dict[str, Any] = _json()
+    source: str = "api"
+
+
+class Decision(SQLModel, table=True):
+    """What one trigger decided for one event; `reason` says why a send did not happen."""
+
+    __tablename__ = "decisions"
+    __table_args__ = (
+        Index("ix_decisions_contact", "contact_id", "decided_at"),
+        Index("ix_decisions_outcome", "outcome", "reason", "decided_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    event_pk: str = Field(index=True)
+    contact_id: str
+    trigger: str
+    survey: str
+    outcome: str
+    reason: str | None = None
+    send_id: str | None = None
+    due_at: datetime | None = _time(nullable=True)
+    decided_at: datetime = _time()
+
+
+class Send(SQLModel, table=True):
+    """One survey invitation over one channel; at most one per (event, trigger)."""
+
+    __tablename__ = "sends"
+    __table_args__ = (
+        UniqueConstraint("event_pk", "trigger", name="uq_sends_event_trigger"),
+        Index("ix_sends_due", "status", "due_at"),
+        Index("ix_sends_contact_due", "contact_id", "due_at"),
+        Index("ix_sends_address", "to_address", "status"),
+        Index("ix_sends_day", "due_at"),
+    )
+
+    id: str = Field(primary_key=True)
+    event_pk: str
+    trigger: str
+    survey: str
+    metric: str
+    contact_id: str
+    channel: str
+    to_address: str | None = None
+    status: str = "scheduled"
+    due_at: datetime = _time()
+    created_at: datetime = _time()
+    updated_at: datetime = _time()
+    claimed_by: str | None = None
+    claimed_at: datetime | None = _time(nullable=True)
+    sent_at: datetime | None = _time(nullable=True)
+    expires_at: datetime | None = _time(nullable=True)
+    provider_message_id: str | None = Field(default=None, index=True)
+    reason: str | None = None
+    reply_state: str | None = None
+
+
+class Response(SQLModel, table=True):
+    """A score (and optional comment) for a send; `counted` is false for replies after expiry."""
+
+    __tablename__ = "responses"
+    __table_args__ = (
+        Index("ix_responses_survey_time", "survey", "received_at"),
+        Index("ix_responses_contact", "contact_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    send_id: str = Field(sa_column=Column(Text, unique=True, nullable=False))
+    contact_id: str
+    survey: str
+    metric: str
+    channel: str
+    score: int
+    comment: str | None = None
+    counted: bool = True
+    received_at: datetime = _time()
+    updated_at: datetime = _time()
+
+
+class OptOut(SQLModel, table=True):
+    """An address that must never be surveyed; kept as a keyed hash so erasure cannot undo it."""
+
+    __tablename__ = "opt_outs"
+
+    address_key: str = Field(primary_key=True)
+    channel: str
+    source: str
+    created_at: datetime = _time()
+
+
+class Setting(SQLModel, table=True):
+    """Instance-wide values that must survive restarts, such as a generated signing key."""
+
+    __tablename__ = "settings"
+
+    key: str = Field(primary_key=True)
+    value: str
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
