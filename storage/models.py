@@ -124,6 +124,7 @@ class Send(SQLModel, table=True):
     channel: str
     to_address: str | None = None
     status: str = "scheduled"
+    attempts: int = 0
     due_at: datetime = _time()
     created_at: datetime = _time()
     updated_at: datetime = _time()

@@ -1,0 +1,190 @@
+"""The `surveybot` command. Each command only translates arguments into calls on the core."""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import sys
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+import orjson
+
+from bot import messages
+from bot.config import Config, load_config
+from bot.errors import ConfigError
+
+F = TypeVar("F", bound=Callable[..., Any])
+DEFAULT_CONFIG = "config.yaml"
+
+
+def config_option(func: F) -> F:
+    return click.option(
+        "--config",
+        "config_path",
+        default=lambda: os.environ.get("SURVEYBOT_CONFIG", DEFAULT_CONFIG),
+        show_default="./config.yaml or $SURVEYBOT_CONFIG",
+        type=click.Path(dir_okay=False),
+        help="The config file (YAML or JSON).",
+    )(func)
+
+
+def read_config(path: str) -> Config:
+    """Load the config or stop with every problem listed and exit code 2."""
+    try:
+        return load_config(path)
+    except ConfigError as exc:
+        click.echo(messages.config_problems(len(exc.problems)), err=True)
+        for problem in exc.problems:
+            click.echo(f"  - {problem}", err=True)
+        sys.exit(2)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="surveybot")
+def cli() -> None:
+    """surveybot: CSAT, CES and NPS surveys after the moments that matter."""
+
+
+@cli.command("check-config")
+@config_option
+def check_config(config_path: str) -> None:
+    """Validate the config; list every problem by its path (exit 2 when there are any)."""
+    config = read_config(config_path)
+    click.echo(messages.config_ok(len(config.surveys), len(config.triggers), len(config.digests)))
+
+
+@cli.command()
+@config_option
+@click.option("--host", default=None, help="Listen on this address (default: server.host).")
+@click.option("--port", type=int, default=None, help="Listen on this port (default: server.port).")
+def run(config_path: str, host: str | None, port: int | None) -> None:
+    """Serve the HTTP API and send surveys as they fall due, until SIGTERM or Ctrl-C."""
+    from bot.runner import serve
+
+    config = read_config(config_path)
+    setup_logging()
+    sys.exit(serve(config, host=host or config.server.host, port=port or config.server.port))
+
+
+@cli.group()
+def db() -> None:
+    """Database schema commands."""
+
+
+@db.command("upgrade")
+@config_option
+def db_upgrade(config_path: str) -> None:
+    """Apply the schema migrations to the configured database."""
+    from storage.db import Database
+    from storage.migrate import current_revision, upgrade
+
+    config = read_config(config_path)
+    database = Database(config.storage.url)
+    upgrade(database)
+    click.echo(f"schema at revision {current_revision(database)}")
+
+
+@cli.command()
+@config_option
+@click.argument("event_json", required=False)
+@click.option("--type", "event_type", help="The event type, e.g. ticket.solved.")
+@click.option("--contact-id", help="The sender's id for the contact.")
+@click.option("--id", "event_id", help="The event id (idempotency key).")
+@click.option("--email", help="The contact's email address.")
+@click.option("--phone", help="The contact's phone number, in E.164.")
+@click.option("--name", help="The contact's name.")
+@click.option("--timezone", help="The contact's IANA time zone.")
+@click.option("--property", "-p", "properties", multiple=True, metavar="KEY=VALUE", help="An event property (repeatable).")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+def emit(config_path: str, event_json: str | None, as_json: bool, **fields: Any) -> None:
+    """Send one event, given as JSON (or - for stdin) or by options, and show the decisions."""
+    from bot.commands import emit_event
+
+    config = read_config(config_path)
+    event = _event_from(event_json, fields)
+    result = emit_event(config, event)
+    if as_json:
+        click.echo(orjson.dumps(result.to_json(), option=orjson.OPT_INDENT_2).decode())
+        return
+    click.echo(_describe_result(result.to_json()))
+    if result.status == "invalid":
+        sys.exit(1)
+
+
+def _event_from(event_json: str | None, fields: dict[str, Any]) -> dict[str, Any]:
+    if event_json:
+        text = sys.stdin.read() if event_json == "-" else event_json
+        try:
+            document = orjson.loads(text)
+        except orjson.JSONDecodeError as exc:
+            raise click.BadParameter(f"not valid JSON ({exc})", param_hint="EVENT_JSON") from None
+        if not isinstance(document, dict):
+            raise click.BadParameter("must be one JSON object", param_hint="EVENT_JSON")
+        return document
+    if not fields["event_type"] or not fields["contact_id"]:
+        raise click.UsageError("give the event as JSON, or at least --type and --contact-id")
+    contact = {"id": fields["contact_id"], "email": fields["email"], "phone": fields["phone"],
+               "name": fields["name"], "timezone": fields["timezone"]}  # fmt: skip
+    properties = {}
+    for item in fields["properties"]:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise click.BadParameter(f"{item!r} is not KEY=VALUE", param_hint="--property")
+        properties[key] = value
+    event: dict[str, Any] = {"type": fields["event_type"], "contact": {k: v for k, v in contact.items() if v},
+                             "properties": properties}  # fmt: skip
+    if fields["event_id"]:
+        event["id"] = fields["event_id"]
+    return event
+
+
+def _describe_result(result: dict[str, Any]) -> str:
+    lines = [f"event {result['id'] or '(no id)'}: {result['status']}"]
+    if result["error"]:
+        lines.append(f"  error: {result['error']}")
+    for d in result["decisions"]:
+        detail = d["reason"] or (f"due {d['due_at']}" if d["due_at"] else "")
+        lines.append(f"  {d['trigger']}: {d['outcome']}" + (f" ({detail})" if detail else ""))
+    if result["status"] == "accepted" and not result["decisions"]:
+        lines.append("  no trigger matches this event type")
+    return "\n".join(lines)
+
+
+@cli.command("import")
+@config_option
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["auto", "jsonl", "csv"]), default="auto", show_default=True,
+              help="JSON lines or CSV (auto: by the file's extension).")  # fmt: skip
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+def import_events(config_path: str, file: Path, fmt: str, quiet: bool) -> None:
+    """Import events from a JSON-lines or CSV file, through the same path as the API."""
+    from bot.commands import import_file
+
+    config = read_config(config_path)
+    summary = import_file(config, file, fmt=fmt, progress=not quiet)
+    counts: Counter[str] = summary.counts
+    click.echo(f"{sum(counts.values())} events: " + ", ".join(f"{n} {s}" for s, n in sorted(counts.items())))
+    for line, error in summary.errors[:20]:
+        click.echo(f"  line {line}: {error}", err=True)
+    if len(summary.errors) > 20:
+        click.echo(f"  ... and {len(summary.errors) - 20} more invalid lines", err=True)
+    if summary.decisions:
+        click.echo("decisions: " + ", ".join(f"{n} {k}" for k, n in summary.decisions.most_common()))
+
+
+def setup_logging() -> None:
+    from bot.logs import configure_logging
+
+    configure_logging(json_lines=not sys.stderr.isatty())
+
+
+def main() -> None:
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+    cli(prog_name="surveybot")
+
+

@@ -1,0 +1,188 @@
+"""Sending due surveys: claim, re-check, mark, send, record. See `storage.sends` for the states.
+
+`Dispatcher.run_once()` is what the scheduler calls; it is safe to run in several processes at
+once (each send is claimed by one) and after a crash (`recover()` settles what was left).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any, Protocol
+
+from jinja2 import TemplateError
+
+from bot.channels.base import Channel, OutboundMessage, SendOutcome
+from bot.clock import Clock
+from bot.config import Config
+from bot.templates import render_survey_message
+from storage import queries, sends
+from storage.db import Database
+from storage.sends import ClaimedSend
+from triggers.addresses import AddressKeys
+from triggers.quiet_hours import contact_timezone, end_of_quiet_hours
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 8
+
+
+class Links(Protocol):
+    def rating_url(self, send_id: str, score: int) -> str: ...
+
+    def unsubscribe_url(self, send_id: str) -> str: ...
+
+
+@dataclass(frozen=True)
+class DispatchSettings:
+    batch_size: int = 50
+    lease: timedelta = timedelta(minutes=5)
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        db: Database,
+        config: Config,
+        channels: Mapping[str, Channel],
+        clock: Clock,
+        address_keys: AddressKeys,
+        links: Links | None = None,
+        worker: str | None = None,
+        settings: DispatchSettings = DispatchSettings(),
+    ) -> None:
+        self.db = db
+        self.config = config
+        self.channels = channels
+        self.clock = clock
+        self.address_keys = address_keys
+        self.links = links
+        self.worker = worker or worker_name()
+        self.settings = settings
+        self.stopping = False
+
+    def run_once(self) -> int:
+        """Claim what is due and send it; returns how many sends were handled."""
+        handled = 0
+        while not self.stopping:
+            with self.db.write() as conn:
+                ids = sends.claim_due(conn, now=self.clock.now(), worker=self.worker, limit=self.settings.batch_size)
+                claimed = sends.load_claimed(conn, ids) if ids else []
+            if not claimed:
+                return handled
+            for send in claimed:
+                if self.stopping:
+                    break
+                self.deliver(send)
+                handled += 1
+            self.release()
+        return handled
+
+    def deliver(self, send: ClaimedSend) -> None:
+        """Re-check one claimed send, then send it at most once and record what happened."""
+        now = self.clock.now()
+        if held := self._hold_reason(send):
+            self._settle(send, held)
+            return
+        try:
+            message = self._message(send)
+        except TemplateError as exc:
+            with self.db.write() as conn:
+                sends.set_status(conn, send_id=send.id, status="failed", now=now, from_status=("claimed",),
+                                 reason=f"template error: {exc}")  # fmt: skip
+            return
+        with self.db.write() as conn:
+            if not sends.mark_sending(conn, send_id=send.id, worker=self.worker, now=now):
+                return  # cancelled or taken back while we held it: nothing left
+        outcome = self._send(message)
+        self._record(send, outcome)
+
+    def _hold_reason(self, send: ClaimedSend) -> tuple[str, Any] | None:
+        """Why this send must not go out now: opted out since, or quiet hours at the contact."""
+        key = self.address_keys.key(send.channel, send.to_address)
+        with self.db.read() as conn:
+            if queries.opted_out_keys(conn, [key]):
+                return ("opted_out", None)
+        zone = contact_timezone(send.contact.get("timezone"), send.contact.get("phone"),
+                                self.config.throttle.default_timezone)  # fmt: skip
+        quiet_end = end_of_quiet_hours(self.clock.now(), zone, self.config.throttle.quiet_hours)
+        return ("quiet_hours", quiet_end) if quiet_end else None
+
+    def _settle(self, send: ClaimedSend, held: tuple[str, Any]) -> None:
+        reason, until = held
+        now = self.clock.now()
+        with self.db.write() as conn:
+            if reason == "quiet_hours":
+                sends.set_status(conn, send_id=send.id, status="scheduled", now=now, from_status=("claimed",),
+                                 due_at=until, claimed_by=None, claimed_at=None)  # fmt: skip
+            else:
+                sends.set_status(conn, send_id=send.id, status="suppressed", now=now,
+                                 from_status=("claimed",), reason=reason)  # fmt: skip
+
+    def _message(self, send: ClaimedSend) -> OutboundMessage:
+        survey = self.config.surveys[send.survey]
+        low, high = survey.scale
+        links = {score: self.links.rating_url(send.id, score) for score in range(low, high + 1)} if self.links else {}
+        unsubscribe = self.links.unsubscribe_url(send.id) if self.links else None
+        context = {"contact": send.contact, "properties": send.properties, "survey": send.survey,
+                   "metric": send.metric, "scale": {"low": low, "high": high}, "links": links,
+                   "link": links.get(high) if links else None, "unsubscribe_url": unsubscribe}  # fmt: skip
+        rendered = render_survey_message(survey, send.channel, context)
+        return OutboundMessage(
+            send_id=send.id, channel=send.channel, to=send.to_address, survey=send.survey,
+            metric=send.metric, body=rendered.body, subject=rendered.subject, html=rendered.html,
+            links=links if send.channel == "email" else {}, unsubscribe_url=unsubscribe,
+        )
+
+    def _send(self, message: OutboundMessage) -> SendOutcome:
+        channel = self.channels[message.channel]
+        try:
+            return channel.send(message)
+        except Exception as exc:  # a channel bug must not lose track of a send that may have left
+            log.exception("channel %s raised for send %s", message.channel, message.send_id)
+            return SendOutcome(status="unknown", reason=f"channel error: {exc.__class__.__name__}")
+
+    def _record(self, send: ClaimedSend, outcome: SendOutcome) -> None:
+        now = self.clock.now()
+        survey = self.config.surveys[send.survey]
+        with self.db.write() as conn:
+            if outcome.status == "sent":
+                sends.set_status(conn, send_id=send.id, status="sent", now=now, from_status=("sending",),
+                                 sent_at=now, provider_message_id=outcome.provider_id,
+                                 expires_at=now + survey.expires_after)  # fmt: skip
+            elif outcome.status == "retry" and send.attempts + 1 < MAX_ATTEMPTS:
+                delay = outcome.retry_after or timedelta(seconds=30)
+                sends.set_status(conn, send_id=send.id, status="scheduled", now=now, from_status=("sending",),
+                                 due_at=now + delay, claimed_by=None, claimed_at=None, reason=outcome.reason)  # fmt: skip
+            else:
+                status = "unknown" if outcome.status == "unknown" else "failed"
+                reason = outcome.reason if outcome.status != "retry" else f"gave up after {MAX_ATTEMPTS} attempts: {outcome.reason}"
+                sends.set_status(conn, send_id=send.id, status=status, now=now, from_status=("sending",), reason=reason)
+            if outcome.opt_out:
+                key = self.address_keys.key(send.channel, send.to_address)
+                queries.add_opt_out(conn, key=key, channel=send.channel, source="provider", now=now)
+        log.info("send %s %s via %s", send.id, outcome.status, send.channel)
+
+    def release(self) -> int:
+        """Give back this worker's claimed sends it has not started (shutdown, end of a batch)."""
+        with self.db.write() as conn:
+            return sends.release_claims(conn, worker=self.worker, now=self.clock.now())
+
+    def recover(self) -> tuple[int, int]:
+        """Settle what crashed workers left: stale claims released, stale in-flight sends `unknown`."""
+        now = self.clock.now()
+        cutoff = now - self.settings.lease
+        with self.db.write() as conn:
+            released = sends.release_claims(conn, worker=None, now=now, older_than=cutoff)
+            unknown = sends.expire_in_flight(conn, now=now, older_than=cutoff)
+        if released or unknown:
+            log.warning("recovered after a crash: %d claims released, %d in-flight sends unknown", released, unknown)
+        return released, unknown

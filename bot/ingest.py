@@ -1,0 +1,284 @@
+"""Taking events in: the one path that `POST /v1/events`, `emit`, `import` and `simulate` share.
+
+A batch is validated event by event (a bad one is reported and stores nothing), then decided
+and written in one transaction: the contacts' history is read once, every trigger is judged in
+memory in event order, and events, decisions and sends are inserted in bulk.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection
+
+from bot.clock import Clock
+from bot.config import Config, TriggerConfig
+from bot.errors import InvalidEvent
+from storage import queries
+from storage.db import Database
+from storage.ids import new_id
+from triggers.addresses import AddressKeys
+from triggers.events import ContactIn, EventIn, parse_event
+from triggers.policy import PolicyState, Verdict, decide, history_horizon
+from triggers.rules import cancel_matches
+
+MAX_BATCH = 1000
+
+
+@dataclass(frozen=True)
+class DecisionOut:
+    trigger: str
+    outcome: str
+    reason: str | None = None
+    send_id: str | None = None
+    due_at: datetime | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        due = self.due_at.isoformat().replace("+00:00", "Z") if self.due_at else None
+        return {"trigger": self.trigger, "outcome": self.outcome, "reason": self.reason,
+                "send_id": self.send_id, "due_at": due}  # fmt: skip
+
+
+@dataclass
+class EventResult:
+    id: str | None
+    status: str  # accepted | duplicate | invalid
+    error: str | None = None
+    error_field: str | None = None
+    decisions: list[DecisionOut] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        body: dict[str, Any] = {"id": self.id, "status": self.status, "error": self.error}
+        if self.error_field:
+            body["field"] = self.error_field
+        body["decisions"] = [d.to_json() for d in self.decisions]
+        return body
+
+
+@dataclass
+class _Batch:
+    """What one transaction writes, gathered in memory first."""
+
+    events: list[dict[str, Any]] = field(default_factory=list)
+    decisions: list[dict[str, Any]] = field(default_factory=list)
+    sends: list[dict[str, Any]] = field(default_factory=list)
+    cancel_ids: list[str] = field(default_factory=list)
+    due_now: bool = False
+
+
+class Ingestor:
+    """Validates, decides and stores events; calls `on_due` when a send is due at once."""
+
+    def __init__(
+        self,
+        db: Database,
+        config: Config,
+        clock: Clock,
+        address_keys: AddressKeys,
+        on_due: Callable[[], None] | None = None,
+    ) -> None:
+        self.db = db
+        self.config = config
+        self.clock = clock
+        self.address_keys = address_keys
+        self.on_due = on_due
+        self._triggers = {t.name: t for t in config.triggers}
+        self._by_type: dict[str, list[TriggerConfig]] = {}
+        self._cancellers: dict[str, list[TriggerConfig]] = {}
+        for trigger in config.triggers:
+            self._by_type.setdefault(trigger.on, []).append(trigger)
+            if trigger.cancel_on:
+                self._cancellers.setdefault(trigger.cancel_on.type, []).append(trigger)
+        self._horizon = history_horizon(config.throttle, list(config.surveys.values()))
+
+    def ingest(self, raws: Sequence[Any], *, source: str = "api", now: datetime | None = None) -> list[EventResult]:
+        """One result per input, in order. `now` is the moment of decision (simulate moves it)."""
+        now = now or self.clock.now()
+        results: list[EventResult] = []
+        valid: list[tuple[int, EventIn]] = []
+        seen: set[str] = set()
+        for raw in raws:
+            result, event = self._validate(raw, now, seen)
+            results.append(result)
+            if event is not None:
+                valid.append((len(results) - 1, event))
+        if valid:
+            due_now = self._store(valid, results, source, now)
+            if due_now and self.on_due:
+                self.on_due()
+        return results
+
+    def _validate(self, raw: Any, now: datetime, seen: set[str]) -> tuple[EventResult, EventIn | None]:
+        raw_id = raw.get("id") if isinstance(raw, dict) else None
+        shown_id = str(raw_id) if isinstance(raw_id, str | int) and not isinstance(raw_id, bool) else None
+        try:
+            event = parse_event(raw, now)
+        except InvalidEvent as exc:
+            return EventResult(shown_id, "invalid", str(exc), exc.field), None
+        if event.id is not None:
+            if event.id in seen:
+                return EventResult(event.id, "duplicate"), None
+            seen.add(event.id)
+        return EventResult(event.id, "accepted"), event
+
+    def _store(self, valid: list[tuple[int, EventIn]], results: list[EventResult], source: str, now: datetime) -> bool:
+        with self.db.write() as conn:
+            event_ids = [e.id for _, e in valid if e.id is not None]
+            contact_ids = sorted({e.contact.id for _, e in valid})
+            queries.lock_keys(conn, [f"c:{c}" for c in contact_ids] + [f"e:{i}" for i in event_ids])
+            duplicates = queries.existing_event_ids(conn, event_ids)
+            fresh = [(i, e) for i, e in valid if e.id is None or e.id not in duplicates]
+            for i, _ in valid:
+                if results[i].id in duplicates:
+                    results[i].status = "duplicate"
+            if not fresh:
+                return False
+            contacts = self._merge_contacts(conn, fresh, now)
+            state = self._policy_state(conn, fresh, contacts, now)
+            batch = _Batch()
+            pending = self._pending(conn, fresh)
+            for index, event in fresh:
+                results[index].decisions = self._decide_event(event, contacts, state, pending, batch, source, now)
+            self._apply_cancels(conn, batch, results, now)
+            queries.insert_rows(conn, queries.events_t, batch.events)
+            queries.insert_rows(conn, queries.sends_t, batch.sends)
+            queries.insert_rows(conn, queries.decisions_t, batch.decisions)
+            return batch.due_now
+
+    def _apply_cancels(self, conn: Connection, batch: _Batch, results: list[EventResult], now: datetime) -> None:
+        """Cancel stored sends; one the dispatcher took meanwhile is past calling off."""
+        if not batch.cancel_ids:
+            return
+        cancelled = queries.cancel_sends(conn, batch.cancel_ids, reason="cancel_on", now=now)
+        missed = set(batch.cancel_ids) - cancelled
+        if missed:
+            batch.decisions = [d for d in batch.decisions
+                               if not (d["outcome"] == "cancelled" and d["send_id"] in missed)]  # fmt: skip
+            for result in results:
+                result.decisions = [d for d in result.decisions
+                                    if not (d.outcome == "cancelled" and d.send_id in missed)]  # fmt: skip
+
+    def _merge_contacts(self, conn: Connection, fresh: list[tuple[int, EventIn]], now: datetime) -> dict[str, ContactIn]:
+        stored = queries.load_contacts(conn, sorted({e.contact.id for _, e in fresh}))
+        merged: dict[str, ContactIn] = {}
+        for _, event in fresh:
+            cid = event.contact.id
+            merged[cid] = event.contact.merged_over(merged.get(cid) or stored.get(cid))
+        queries.upsert_contacts(conn, merged.values(), known=set(stored), now=now)
+        return merged
+
+    def _policy_state(
+        self, conn: Connection, fresh: list[tuple[int, EventIn]], contacts: dict[str, ContactIn], now: datetime
+    ) -> PolicyState:
+        keys = [self.address_keys.key(channel, address)
+                for contact in contacts.values() for channel in ("sms", "email")
+                if (address := contact.address(channel))]  # fmt: skip
+        earliest = min(min(e.occurred_at for _, e in fresh), now)
+        days = {max(e.occurred_at, now).date() for _, e in fresh}
+        days |= {d + timedelta(days=1) for d in days}  # a delay or quiet hours may push a send past midnight
+        return queries.load_policy_state(
+            conn, contact_ids=list(contacts), since=earliest - self._horizon, address_keys=keys, days=days
+        )
+
+    def _pending(self, conn: Connection, fresh: list[tuple[int, EventIn]]) -> list[queries.PendingSend]:
+        triggers = sorted({t.name for _, e in fresh for t in self._cancellers.get(e.type, ())})
+        if not triggers:
+            return []
+        contact_ids = sorted({e.contact.id for _, e in fresh if e.type in self._cancellers})
+        return queries.load_pending_sends(conn, contact_ids=contact_ids, triggers=triggers)
+
+    def _decide_event(
+        self,
+        event: EventIn,
+        contacts: dict[str, ContactIn],
+        state: PolicyState,
+        pending: list[queries.PendingSend],
+        batch: _Batch,
+        source: str,
+        now: datetime,
+    ) -> list[DecisionOut]:
+        pk = new_id("evt")
+        batch.events.append({"pk": pk, "event_id": event.id, "type": event.type,
+                             "contact_id": event.contact.id, "occurred_at": event.occurred_at,
+                             "received_at": now, "properties": event.properties, "source": source})  # fmt: skip
+        out = self._cancel_pending(event, pending, batch, now)
+        contact = contacts[event.contact.id]
+        for trigger in self._by_type.get(event.type, ()):
+            survey = self.config.surveys[trigger.survey]
+            verdict = decide(event, contact, trigger, survey, self.config.throttle, state, now, self.address_keys.key)
+            out.append(self._record(pk, event, contact, trigger, verdict, batch, pending, now))
+        return out
+
+    def _record(
+        self,
+        pk: str,
+        event: EventIn,
+        contact: ContactIn,
+        trigger: TriggerConfig,
+        verdict: Verdict,
+        batch: _Batch,
+        pending: list[queries.PendingSend],
+        now: datetime,
+    ) -> DecisionOut:
+        send_id = None
+        if verdict.outcome != "suppressed":
+            assert verdict.due_at is not None and verdict.channel is not None
+            send_id = new_id("snd")
+            batch.sends.append({"id": send_id, "event_pk": pk, "trigger": trigger.name,
+                                "survey": trigger.survey, "contact_id": contact.id,
+                                "metric": self.config.surveys[trigger.survey].metric,
+                                "channel": verdict.channel, "to_address": verdict.to,
+                                "status": "scheduled", "due_at": verdict.due_at,
+                                "created_at": now, "updated_at": now})  # fmt: skip
+            batch.due_now = batch.due_now or verdict.due_at <= now
+            if trigger.cancel_on:
+                pending.append(queries.PendingSend(send_id, pk, trigger.name, contact.id, event.document()))
+        batch.decisions.append({"event_pk": pk, "contact_id": contact.id, "trigger": trigger.name,
+                                "survey": trigger.survey, "outcome": verdict.outcome,
+                                "reason": verdict.reason, "send_id": send_id,
+                                "due_at": verdict.due_at if send_id else None, "decided_at": now})  # fmt: skip
+        return DecisionOut(trigger.name, verdict.outcome, verdict.reason, send_id, verdict.due_at if send_id else None)
+
+    def _cancel_pending(
+        self, event: EventIn, pending: list[queries.PendingSend], batch: _Batch, now: datetime
+    ) -> list[DecisionOut]:
+        """Sends this event calls off (`cancel_on`): cancelled now, and the dispatcher re-checks."""
+        cancellers = {t.name: t for t in self._cancellers.get(event.type, ())}
+        if not cancellers:
+            return []
+        document = event.document()
+        hits = [p for p in pending
+                if p.contact_id == event.contact.id and p.trigger in cancellers
+                and cancel_matches(cancellers[p.trigger], p.document, document)]  # fmt: skip
+        return [self._cancel(p, event, batch, pending, now) for p in hits]
+
+    def _cancel(
+        self, hit: queries.PendingSend, event: EventIn, batch: _Batch, pending: list[queries.PendingSend], now: datetime
+    ) -> DecisionOut:
+        pending.remove(hit)
+        reason = "cancel_on"
+        new_send = next((s for s in batch.sends if s["id"] == hit.send_id), None)
+        if new_send is not None:
+            new_send.update(status="cancelled", reason=reason)
+        else:
+            batch.cancel_ids.append(hit.send_id)
+        trigger = self._triggers[hit.trigger]
+        batch.decisions.append({"event_pk": hit.event_pk, "contact_id": hit.contact_id,
+                                "trigger": hit.trigger, "survey": trigger.survey,
+                                "outcome": "cancelled", "reason": reason, "send_id": hit.send_id,
+                                "due_at": None, "decided_at": now})  # fmt: skip
+        return DecisionOut(hit.trigger, "cancelled", reason, hit.send_id)
+
+
+def chunks(items: Iterable[Any], size: int = MAX_BATCH) -> Iterable[list[Any]]:
+    chunk: list[Any] = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk

@@ -1,0 +1,50 @@
+"""Every text surveybot says to a person through the API or the terminal, in one place.
+
+Survey texts themselves come from the config's templates; SMS and Slack texts have modules of
+their own beside their channels.
+"""
+
+from __future__ import annotations
+
+API_KEY_REJECTED = (
+    "missing or wrong API key: send the header 'Authorization: Bearer <key>' "
+    "with a key listed in server.api_keys"
+)
+EVENTS_NOT_A_LIST = '"events" must be a JSON array of event objects'
+BODY_NOT_AN_EVENT = 'the body must be one event object, or {"events": [...]}'
+
+
+def body_too_large(limit: int) -> str:
+    return f"the request body is larger than {limit} bytes (server.max_body_bytes); send smaller batches"
+
+
+def batch_too_large(count: int, limit: int) -> str:
+    return f"a batch holds at most {limit} events; this one has {count}: split it"
+
+
+def invalid_json(detail: str) -> str:
+    return f"the body is not valid JSON ({detail})"
+
+
+NO_API_KEYS = (
+    "no API key is configured (server.api_keys): POST /v1/events answers 401 to everyone. "
+    "Set SURVEYBOT_API_KEY, or use `surveybot emit` and `surveybot import`."
+)
+
+
+def config_ok(surveys: int, triggers: int, digests: int) -> str:
+    return f"config OK: {surveys} surveys, {triggers} triggers, {digests} digests"
+
+
+def config_problems(count: int) -> str:
+    return f"the config has {count} problem{'s' if count != 1 else ''}:"
+
+
+def serving(host: str, port: int, storage: str) -> str:
+    return f"surveybot listening on http://{host}:{port} (storage: {storage})"
+
+
+SCHEMA_BEHIND = (
+    "the database schema is not up to date: run `surveybot db upgrade` first "
+    "(on SQLite `surveybot run` does it itself)"
+)

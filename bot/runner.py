@@ -1,0 +1,36 @@
+"""`surveybot run`: the web server and the background jobs in one process, stopped cleanly."""
+
+from __future__ import annotations
+
+import logging
+
+import uvicorn
+from sqlalchemy.engine import make_url
+
+from bot import messages
+from bot.app import build_services, start_background, stop_background
+from bot.commands import open_database
+from bot.config import Config
+from bot.web.app import create_web_app
+
+log = logging.getLogger("surveybot")
+
+
+def serve(config: Config, *, host: str, port: int) -> int:
+    """Serve until SIGTERM or SIGINT; in-flight work finishes, claims are given back; exit 0."""
+    services = build_services(config, db=open_database(config))
+    if not config.server.api_keys:
+        log.warning(messages.NO_API_KEYS)
+    app = create_web_app(services)
+    start_background(services)
+    server = uvicorn.Server(
+        uvicorn.Config(app, host=host, port=port, log_config=None, access_log=False, server_header=False)
+    )
+    log.info(messages.serving(host, port, make_url(config.storage.url).render_as_string(hide_password=True)))
+    try:
+        server.run()
+    finally:
+        stop_background(services)
+        services.close()
+    log.info("surveybot stopped")
+    return 0 if server.started else 1

@@ -1,0 +1,72 @@
+"""Message texts from the survey's Jinja2 templates, in a sandbox: a config or an event
+property can shape what is said, never run code.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from jinja2 import ChainableUndefined, Template, TemplateError
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+from bot.config import SurveyConfig
+
+
+def _finalize(value: Any) -> Any:
+    return "" if value is None else value
+
+
+_ENV = ImmutableSandboxedEnvironment(
+    undefined=ChainableUndefined, finalize=_finalize, autoescape=False, keep_trailing_newline=False
+)
+
+
+@lru_cache(maxsize=512)
+def compile_template(source: str) -> Template:
+    return _ENV.from_string(source)
+
+
+@dataclass(frozen=True)
+class RenderedMessage:
+    body: str
+    subject: str | None = None
+    html: str | None = None
+
+
+def render_survey_message(survey: SurveyConfig, channel: str, context: dict[str, Any]) -> RenderedMessage:
+    """The survey's text for `channel`, rendered with `contact`, `properties`, `survey`, `link`."""
+    if channel == "sms":
+        assert survey.question.sms is not None
+        return RenderedMessage(body=_render(survey.question.sms, context))
+    email = survey.question.email
+    assert email is not None
+    html = _render(email.html, context) if email.html else None
+    return RenderedMessage(body=_render(email.body, context), subject=_render(email.subject, context), html=html)
+
+
+def render_text(source: str, context: dict[str, Any]) -> str:
+    return _render(source, context)
+
+
+def _render(source: str, context: dict[str, Any]) -> str:
+    return compile_template(source).render(context).strip()
+
+
+def template_problems(where: str, survey: SurveyConfig) -> list[str]:
+    """Syntax errors in a survey's templates, each named by its config path."""
+    sources = {"question.sms": survey.question.sms, "follow_up": survey.follow_up}
+    if survey.question.email:
+        sources |= {"question.email.subject": survey.question.email.subject,
+                    "question.email.body": survey.question.email.body,
+                    "question.email.html": survey.question.email.html}  # fmt: skip
+    problems = []
+    for path, source in sources.items():
+        if source is None:
+            continue
+        try:
+            compile_template(source)
+        except TemplateError as exc:
+            problems.append(f"{where}.{path}: the template does not compile ({exc})")
+    return problems

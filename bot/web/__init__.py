@@ -1,0 +1,1 @@
+"""The HTTP side: routes only translate requests into calls on the core and back."""

@@ -1,0 +1,26 @@
+"""The ASGI app: `create_web_app(services)` mounts every route on one FastAPI instance."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from bot.app import Services
+from bot.web.events import events_router
+
+
+def create_web_app(services: Services) -> FastAPI:
+    app = FastAPI(
+        title="surveybot",
+        version="0.1.0",
+        description="Touchpoint events in; CSAT, CES and NPS surveys out.",
+        docs_url=None,
+        redoc_url=None,
+    )
+    app.state.services = services
+
+    @app.get("/healthz", tags=["health"], summary="Liveness: the process answers")
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    app.include_router(events_router(services))
+    return app

@@ -1,0 +1,99 @@
+"""`POST /v1/events`: one event or `{"events": [...]}`, judged event by event."""
+
+from __future__ import annotations
+
+import hmac
+from typing import Any
+
+import orjson
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
+
+from bot import messages
+from bot.app import Services
+from bot.ingest import MAX_BATCH
+
+
+def json_response(body: object, status: int) -> Response:
+    return Response(orjson.dumps(body), status_code=status, media_type="application/json")
+
+
+class RequestRejected(Exception):
+    def __init__(self, status: int, error: str) -> None:
+        self.status = status
+        self.error = error
+
+
+def events_router(services: Services) -> APIRouter:
+    router = APIRouter(tags=["events"])
+    keys = [key.encode() for key in services.config.server.api_keys]
+    limit = services.config.server.max_body_bytes
+
+    @router.post(
+        "/v1/events",
+        status_code=202,
+        summary="Send one touchpoint event, or a batch of up to 1,000",
+        responses={401: {"description": "missing or wrong API key"}, 413: {"description": "too large"},
+                   422: {"description": "the single event sent is invalid"}},  # fmt: skip
+    )
+    async def post_events(request: Request) -> Response:
+        try:
+            _authorize(request, keys)
+            raws = _events_of(await _read_body(request, limit))
+        except RequestRejected as exc:
+            return json_response({"error": exc.error}, exc.status)
+        results = await run_in_threadpool(services.ingestor.ingest, raws)
+        status = 422 if len(raws) == 1 and results[0].status == "invalid" and not _is_batch(raws) else 202
+        return json_response({"results": [r.to_json() for r in results]}, status)
+
+    return router
+
+
+class _Single(list[Any]):
+    """A one-event list that remembers it came as a single event, not a batch."""
+
+
+def _is_batch(raws: list[Any]) -> bool:
+    return not isinstance(raws, _Single)
+
+
+def _authorize(request: Request, keys: list[bytes]) -> None:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    given = token.strip().encode()
+    # Compare against every key, always, so timing does not tell which one nearly matched.
+    matched = False
+    for key in keys:
+        matched |= hmac.compare_digest(given, key)
+    if scheme.lower() != "bearer" or not matched:
+        raise RequestRejected(401, messages.API_KEY_REJECTED)
+
+
+async def _read_body(request: Request, limit: int) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise RequestRejected(413, messages.body_too_large(limit))
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            raise RequestRejected(413, messages.body_too_large(limit))
+    return bytes(body)
+
+
+def _events_of(body: bytes) -> list[Any]:
+    try:
+        document = orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        raise RequestRejected(400, messages.invalid_json(str(exc))) from None
+    if isinstance(document, dict) and "events" in document:
+        events = document["events"]
+        if not isinstance(events, list):
+            raise RequestRejected(400, messages.EVENTS_NOT_A_LIST)
+        if len(events) > MAX_BATCH:
+            raise RequestRejected(413, messages.batch_too_large(len(events), MAX_BATCH))
+        return events
+    if isinstance(document, dict):
+        return _Single([document])
+    raise RequestRejected(400, messages.BODY_NOT_AN_EVENT)

@@ -1,0 +1,46 @@
+"""Schema migrations with alembic, run from code so no alembic.ini is needed beside the config."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config as AlembicConfig
+
+from storage.db import Database
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def alembic_config(db: Database) -> AlembicConfig:
+    config = AlembicConfig()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.set_main_option("sqlalchemy.url", db.url.replace("%", "%%"))
+    config.attributes["engine"] = db.engine
+    return config
+
+
+def upgrade(db: Database, revision: str = "head") -> None:
+    """Bring the schema to `revision`; safe to run again and from several processes on PostgreSQL."""
+    with db.engine.begin() as conn:
+        if not db.is_sqlite:
+            # One migrator at a time: a second `surveybot run` waits rather than racing DDL.
+            conn.exec_driver_sql("SELECT pg_advisory_xact_lock(727170)")
+        config = alembic_config(db)
+        config.attributes["connection"] = conn
+        command.upgrade(config, revision)
+
+
+def current_revision(db: Database) -> str | None:
+    from alembic.runtime.migration import MigrationContext
+
+    with db.engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
+
+
+def head_revision() -> str | None:
+    from alembic.script import ScriptDirectory
+
+    config = AlembicConfig()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    return ScriptDirectory.from_config(config).get_current_head()

@@ -1,0 +1,215 @@
+"""Named queries for taking events in: locks, look-ups in bulk, and bulk writes.
+
+Everything here works per batch, never per row: one query loads the history of every contact
+in a batch, one statement inserts all its decisions.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, bindparam, func, insert, select, text, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from storage.models import SEND_COUNTED, SEND_PENDING, Contact, Decision, Event, OptOut, Send, Setting
+from triggers.events import ContactIn
+from triggers.policy import PastSend, PolicyState
+
+contacts_t = Contact.__table__  # type: ignore[attr-defined]
+events_t = Event.__table__  # type: ignore[attr-defined]
+sends_t = Send.__table__  # type: ignore[attr-defined]
+decisions_t = Decision.__table__  # type: ignore[attr-defined]
+opt_outs_t = OptOut.__table__  # type: ignore[attr-defined]
+settings_t = Setting.__table__  # type: ignore[attr-defined]
+
+
+def lock_keys(conn: Connection, names: Iterable[str]) -> None:
+    """On PostgreSQL, serialize work on the same contacts and event ids across processes.
+
+    Transaction-scoped advisory locks, always taken in sorted order so two batches cannot
+    deadlock. SQLite needs none: `BEGIN IMMEDIATE` already serializes writers.
+    """
+    if conn.dialect.name != "postgresql":
+        return
+    keys = sorted({_lock_key(name) for name in names})
+    if keys:
+        conn.execute(
+            text("SELECT pg_advisory_xact_lock(k) FROM unnest(CAST(:keys AS BIGINT[])) AS k ORDER BY k"),
+            {"keys": keys},
+        )
+
+
+def _lock_key(name: str) -> int:
+    return int.from_bytes(hashlib.blake2b(name.encode(), digest_size=8).digest(), "big", signed=True)
+
+
+def existing_event_ids(conn: Connection, event_ids: Sequence[str]) -> set[str]:
+    if not event_ids:
+        return set()
+    rows = conn.execute(select(events_t.c.event_id).where(events_t.c.event_id.in_(event_ids)))
+    return {row[0] for row in rows}
+
+
+def load_contacts(conn: Connection, contact_ids: Sequence[str]) -> dict[str, ContactIn]:
+    c = contacts_t.c
+    rows = conn.execute(
+        select(c.id, c.email, c.phone, c.name, c.timezone, c.locale).where(c.id.in_(contact_ids))
+    )
+    return {row.id: ContactIn(*row) for row in rows}
+
+
+def upsert_contacts(
+    conn: Connection, contacts: Iterable[ContactIn], *, known: set[str], now: datetime
+) -> None:
+    """Insert new contacts and overwrite known ones with their merged values."""
+    new, changed = [], []
+    for contact in contacts:
+        row = {"id": contact.id, "email": contact.email, "phone": contact.phone,
+               "name": contact.name, "timezone": contact.timezone, "locale": contact.locale,
+               "updated_at": now}  # fmt: skip
+        if contact.id in known:
+            changed.append({**row, "b_id": contact.id})
+        else:
+            new.append({**row, "created_at": now})
+    if new:
+        conn.execute(insert(contacts_t), new)
+    if changed:
+        c = contacts_t.c
+        statement = (
+            update(contacts_t)
+            .where(c.id == bindparam("b_id"))
+            .values({name: bindparam(name) for name in
+                     ("email", "phone", "name", "timezone", "locale", "updated_at")})  # fmt: skip
+        )
+        conn.execute(statement, changed)
+
+
+def load_policy_state(
+    conn: Connection,
+    *,
+    contact_ids: Sequence[str],
+    since: datetime,
+    address_keys: Sequence[str],
+    days: Iterable[date],
+) -> PolicyState:
+    """The sends that count against the policy for these contacts, their opt-outs, daily totals."""
+    state = PolicyState()
+    s = sends_t.c
+    rows = conn.execute(
+        select(s.contact_id, s.survey, s.due_at).where(
+            s.contact_id.in_(contact_ids), s.due_at >= since, s.status.in_(SEND_COUNTED)
+        )
+    )
+    for contact_id, survey, due_at in rows:
+        state.sends[contact_id].append(PastSend(survey, due_at))
+    if address_keys:
+        rows = conn.execute(
+            select(opt_outs_t.c.address_key).where(opt_outs_t.c.address_key.in_(address_keys))
+        )
+        state.opted_out = {row[0] for row in rows}
+    for day in set(days):
+        state.daily_counts[day] = count_sends_on(conn, day)
+    return state
+
+
+def count_sends_on(conn: Connection, day: date) -> int:
+    start = datetime(day.year, day.month, day.day, tzinfo=UTC)
+    s = sends_t.c
+    query = select(func.count()).where(
+        s.due_at >= start, s.due_at < start + timedelta(days=1), s.status.in_(SEND_COUNTED)
+    )
+    return int(conn.execute(query).scalar_one())
+
+
+@dataclass(frozen=True)
+class PendingSend:
+    send_id: str
+    event_pk: str
+    trigger: str
+    contact_id: str
+    document: dict[str, Any]
+
+
+def load_pending_sends(
+    conn: Connection, *, contact_ids: Sequence[str], triggers: Sequence[str]
+) -> list[PendingSend]:
+    """Sends not yet gone out that a `cancel_on` event could still call off."""
+    if not triggers:
+        return []
+    s, e = sends_t.c, events_t.c
+    rows = conn.execute(
+        select(s.id, s.event_pk, s.trigger, s.contact_id, e.event_id, e.type, e.properties)
+        .join(events_t, e.pk == s.event_pk)
+        .where(s.contact_id.in_(contact_ids), s.trigger.in_(triggers), s.status.in_(SEND_PENDING))
+    )
+    return [
+        PendingSend(r.id, r.event_pk, r.trigger, r.contact_id,
+                    {"id": r.event_id, "type": r.type, "contact": {"id": r.contact_id},
+                     "properties": r.properties or {}})  # fmt: skip
+        for r in rows
+    ]
+
+
+def cancel_sends(conn: Connection, send_ids: Sequence[str], *, reason: str, now: datetime) -> set[str]:
+    """Call off sends still pending; returns the ones actually cancelled."""
+    if not send_ids:
+        return set()
+    s = sends_t.c
+    rows = conn.execute(
+        update(sends_t)
+        .where(s.id.in_(send_ids), s.status.in_(SEND_PENDING))
+        .values(status="cancelled", reason=reason, updated_at=now)
+        .returning(s.id)
+    )
+    return {row[0] for row in rows}
+
+
+def insert_rows(conn: Connection, table: Any, rows: list[dict[str, Any]]) -> None:
+    if rows:
+        conn.execute(insert(table), rows)
+
+
+def get_or_create_setting(conn: Connection, key: str, make: Any) -> str:
+    """A stored instance setting, created once (by whichever process gets there first)."""
+    existing = conn.execute(select(settings_t.c.value).where(settings_t.c.key == key)).scalar()
+    if existing is not None:
+        return str(existing)
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    conn.execute(
+        dialect.insert(settings_t).values(key=key, value=make()).on_conflict_do_nothing()
+    )
+    return str(conn.execute(select(settings_t.c.value).where(settings_t.c.key == key)).scalar_one())
+
+
+def opted_out_keys(conn: Connection, keys: Sequence[str]) -> set[str]:
+    if not keys:
+        return set()
+    rows = conn.execute(select(opt_outs_t.c.address_key).where(opt_outs_t.c.address_key.in_(keys)))
+    return {row[0] for row in rows}
+
+
+def add_opt_out(conn: Connection, *, key: str, channel: str, source: str, now: datetime) -> bool:
+    """Opt an address out; True when it was not opted out before."""
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    result = conn.execute(
+        dialect.insert(opt_outs_t)
+        .values(address_key=key, channel=channel, source=source, created_at=now)
+        .on_conflict_do_nothing()
+    )
+    return bool(result.rowcount)
+
+
+def remove_opt_out(conn: Connection, *, key: str) -> bool:
+    result = conn.execute(opt_outs_t.delete().where(opt_outs_t.c.address_key == key))
+    return bool(result.rowcount)
+
+
+def events_by_pk(conn: Connection, pks: Sequence[str]) -> dict[str, Any]:
+    e = events_t.c
+    rows = conn.execute(select(events_t).where(e.pk.in_(pks)))
+    return {row.pk: row for row in rows}
+

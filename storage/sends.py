@@ -1,0 +1,129 @@
+"""Named queries for sends on their way out: claim, mark, record, recover.
+
+The life of a send guarantees at most one delivery attempt that may have left:
+  claim (scheduled -> claimed, one worker wins), then just before the provider is called
+  `mark_sending` (claimed -> sending, only by the claimer), then `record_outcome`.
+A crash while `claimed` is harmless (the claim expires and the send is released); a crash while
+`sending` leaves the send `unknown`, never repeated.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, select, update
+
+from storage.models import Contact, Event, Send
+
+sends_t = Send.__table__  # type: ignore[attr-defined]
+contacts_t = Contact.__table__  # type: ignore[attr-defined]
+events_t = Event.__table__  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True)
+class ClaimedSend:
+    id: str
+    survey: str
+    metric: str
+    trigger: str
+    channel: str
+    to_address: str
+    due_at: datetime
+    attempts: int
+    contact: dict[str, Any]
+    properties: dict[str, Any]
+
+
+def claim_due(conn: Connection, *, now: datetime, worker: str, limit: int) -> list[str]:
+    """Claim up to `limit` due sends for `worker`; a send is claimed by exactly one worker."""
+    s = sends_t.c
+    due = select(s.id).where(s.status == "scheduled", s.due_at <= now).order_by(s.due_at).limit(limit)
+    if conn.dialect.name == "postgresql":
+        due = due.with_for_update(skip_locked=True)
+    rows = conn.execute(
+        update(sends_t)
+        .where(s.id.in_(due.scalar_subquery()), s.status == "scheduled")
+        .values(status="claimed", claimed_by=worker, claimed_at=now, updated_at=now)
+        .returning(s.id)
+    )
+    return [row[0] for row in rows]
+
+
+def load_claimed(conn: Connection, ids: Sequence[str]) -> list[ClaimedSend]:
+    """The claimed sends with what their messages need: contact fields, event properties."""
+    s, c, e = sends_t.c, contacts_t.c, events_t.c
+    rows = conn.execute(
+        select(s.id, s.survey, s.metric, s.trigger, s.channel, s.to_address, s.due_at, s.attempts,
+               c.id.label("contact_id"), c.name, c.email, c.phone, c.locale, c.timezone,
+               e.properties, e.event_id, e.type)  # fmt: skip
+        .join(contacts_t, c.id == s.contact_id)
+        .join(events_t, e.pk == s.event_pk)
+        .where(s.id.in_(ids))
+        .order_by(s.due_at)
+    )
+    return [
+        ClaimedSend(
+            r.id, r.survey, r.metric, r.trigger, r.channel, r.to_address or "", r.due_at, r.attempts,
+            {"id": r.contact_id, "name": r.name, "email": r.email, "phone": r.phone,
+             "locale": r.locale, "timezone": r.timezone},  # fmt: skip
+            dict(r.properties or {}),
+        )
+        for r in rows
+    ]
+
+
+def mark_sending(conn: Connection, *, send_id: str, worker: str, now: datetime) -> bool:
+    """claimed -> sending, only if still ours; False when it was cancelled or taken meanwhile."""
+    s = sends_t.c
+    result = conn.execute(
+        update(sends_t)
+        .where(s.id == send_id, s.status == "claimed", s.claimed_by == worker)
+        .values(status="sending", updated_at=now, attempts=s.attempts + 1)
+    )
+    return result.rowcount == 1
+
+
+def set_status(conn: Connection, *, send_id: str, status: str, now: datetime, from_status: tuple[str, ...], **values: Any) -> bool:
+    s = sends_t.c
+    result = conn.execute(
+        update(sends_t)
+        .where(s.id == send_id, s.status.in_(from_status))
+        .values(status=status, updated_at=now, **values)
+    )
+    return result.rowcount == 1
+
+
+def release_claims(conn: Connection, *, worker: str | None, now: datetime, older_than: datetime | None = None) -> int:
+    """Give claimed (never started) sends back to the queue: a worker's own, or stale ones."""
+    s = sends_t.c
+    query = update(sends_t).where(s.status == "claimed")
+    if worker is not None:
+        query = query.where(s.claimed_by == worker)
+    if older_than is not None:
+        query = query.where(s.claimed_at < older_than)
+    result = conn.execute(query.values(status="scheduled", claimed_by=None, claimed_at=None, updated_at=now))
+    return result.rowcount
+
+
+def expire_in_flight(conn: Connection, *, now: datetime, older_than: datetime) -> int:
+    """Sends left `sending` by a worker that died: they may have left, so `unknown`, not retried."""
+    s = sends_t.c
+    result = conn.execute(
+        update(sends_t)
+        .where(s.status == "sending", s.updated_at < older_than)
+        .values(status="unknown", reason="in flight when its worker stopped", updated_at=now)
+    )
+    return result.rowcount
+
+
+def next_due_at(conn: Connection) -> datetime | None:
+    s = sends_t.c
+    query = select(s.due_at).where(s.status == "scheduled").order_by(s.due_at).limit(1)
+    return conn.execute(query).scalar()
+
+
+def stale_cutoff(now: datetime, lease: timedelta) -> datetime:
+    return now - lease

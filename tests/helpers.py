@@ -1,0 +1,45 @@
+"""Small helpers the tests share: reading the outbox, building events, querying rows."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import orjson
+from sqlalchemy import select
+
+from storage.db import Database
+from storage.models import Decision, Send
+
+
+def outbox(tmp_path: Path, channel: str) -> list[dict[str, Any]]:
+    path = tmp_path / "outbox" / f"{channel}.jsonl"
+    if not path.exists():
+        return []
+    return [orjson.loads(line) for line in path.read_bytes().splitlines()]
+
+
+def event(
+    event_id: str | None,
+    type_: str = "ticket.solved",
+    contact: str = "c1",
+    details: dict[str, Any] | None = None,
+    **fields: Any,
+) -> dict[str, Any]:
+    """An event for contact `contact`, whose default addresses `details` may replace."""
+    contact_fields = {"id": contact, "phone": "+14155550100", "email": f"{contact}@example.com", "name": "Ada"}
+    contact_fields |= details or {}
+    body: dict[str, Any] = {"type": type_, "contact": contact_fields, "properties": fields.pop("properties", {"ticket_id": "T-1"})}
+    if event_id is not None:
+        body["id"] = event_id
+    return body | fields
+
+
+def sends(db: Database) -> list[Any]:
+    with db.read() as conn:
+        return list(conn.execute(select(Send.__table__).order_by(Send.__table__.c.created_at)))  # type: ignore[attr-defined]
+
+
+def decisions(db: Database) -> list[Any]:
+    with db.read() as conn:
+        return list(conn.execute(select(Decision.__table__).order_by(Decision.__table__.c.id)))  # type: ignore[attr-defined]

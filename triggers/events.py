@@ -1,0 +1,171 @@
+"""Touchpoint events as values: `parse_event` turns one JSON object into an `EventIn` or says,
+naming the field, why it cannot.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from functools import lru_cache
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import phonenumbers
+
+from bot.errors import InvalidEvent
+
+MAX_TEXT = 256
+EMAIL_PATTERN = re.compile(r"^[^@\s<>\"]+@[^@\s<>\"]+\.[^@\s<>\"]+$")
+
+
+@dataclass(frozen=True)
+class ContactIn:
+    id: str
+    email: str | None = None
+    phone: str | None = None
+    name: str | None = None
+    timezone: str | None = None
+    locale: str | None = None
+
+    def merged_over(self, stored: ContactIn | None) -> ContactIn:
+        """This event's contact, with what the event left out taken from what was stored."""
+        if stored is None:
+            return self
+        return ContactIn(
+            id=self.id,
+            email=self.email or stored.email,
+            phone=self.phone or stored.phone,
+            name=self.name or stored.name,
+            timezone=self.timezone or stored.timezone,
+            locale=self.locale or stored.locale,
+        )
+
+    def address(self, channel: str) -> str | None:
+        return self.phone if channel == "sms" else self.email if channel == "email" else None
+
+
+@dataclass(frozen=True)
+class EventIn:
+    id: str | None
+    type: str
+    contact: ContactIn
+    occurred_at: datetime
+    properties: dict[str, Any] = field(default_factory=dict)
+
+    def document(self) -> dict[str, Any]:
+        """The event as paths see it: `type`, `id`, `contact.*`, `properties.*`."""
+        c = self.contact
+        contact = {"id": c.id, "email": c.email, "phone": c.phone, "name": c.name,
+                   "timezone": c.timezone, "locale": c.locale}  # fmt: skip
+        return {"id": self.id, "type": self.type, "contact": contact, "properties": self.properties}
+
+
+def parse_event(raw: Any, now: datetime) -> EventIn:
+    """Validate one event; raises `InvalidEvent` naming the first field that is wrong."""
+    if not isinstance(raw, dict):
+        raise InvalidEvent("event", "must be a JSON object with id, type and contact.id")
+    event_id = _optional_text(raw, "id", raw.get("id"))
+    event_type = _required_text("type", raw.get("type"))
+    contact = _parse_contact(raw.get("contact"))
+    occurred_at = _parse_time("occurred_at", raw.get("occurred_at"), now)
+    properties = raw.get("properties")
+    if properties is None:
+        properties = {}
+    elif not isinstance(properties, dict):
+        raise InvalidEvent("properties", "must be a JSON object of names to values")
+    return EventIn(event_id, event_type, contact, occurred_at, properties)
+
+
+def _parse_contact(raw: Any) -> ContactIn:
+    if not isinstance(raw, dict):
+        raise InvalidEvent("contact", 'is required: an object with at least "id"')
+    email = _optional_text(raw, "contact.email", raw.get("email"))
+    if email is not None:
+        if not EMAIL_PATTERN.match(email):
+            raise InvalidEvent("contact.email", f"{email!r} is not an email address like ada@example.com")
+        local, _, domain = email.rpartition("@")
+        email = f"{local}@{domain.lower()}"
+    timezone = _optional_text(raw, "contact.timezone", raw.get("timezone"))
+    if timezone is not None:
+        _check_timezone(timezone)
+    return ContactIn(
+        id=_required_text("contact.id", raw.get("id")),
+        email=email,
+        phone=normalize_phone(_optional_text(raw, "contact.phone", raw.get("phone"))),
+        name=_optional_text(raw, "contact.name", raw.get("name")),
+        timezone=timezone,
+        locale=_optional_text(raw, "contact.locale", raw.get("locale")),
+    )
+
+
+def normalize_phone(text: str | None) -> str | None:
+    """E.164 (`+14155550100`), or `InvalidEvent` for contact.phone."""
+    if text is None:
+        return None
+    normalized = _e164(text)
+    if normalized is None:
+        raise InvalidEvent(
+            "contact.phone",
+            f"{text!r} is not a valid phone number; write it in E.164 like +14155550100",
+        )
+    return normalized
+
+
+@lru_cache(maxsize=65536)
+def _e164(text: str) -> str | None:
+    try:
+        number = phonenumbers.parse(text, None)
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_valid_number(number):
+        return None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+@lru_cache(maxsize=1024)
+def _check_timezone(name: str) -> None:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise InvalidEvent(
+            "contact.timezone", f"{name!r} is not an IANA time zone like America/New_York"
+        ) from None
+
+
+def _required_text(name: str, value: Any) -> str:
+    text = _as_text(name, value)
+    if text is None:
+        raise InvalidEvent(name, "is required and must be a non-empty string")
+    return text
+
+
+def _optional_text(_raw: Any, name: str, value: Any) -> str | None:
+    return _as_text(name, value)
+
+
+def _as_text(name: str, value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        raise InvalidEvent(name, f"must be a string, not {type(value).__name__}")
+    text = str(value).strip()
+    if len(text) > MAX_TEXT:
+        raise InvalidEvent(name, f"is longer than {MAX_TEXT} characters")
+    return text or None
+
+
+def _parse_time(name: str, value: Any, now: datetime) -> datetime:
+    if value is None:
+        return now
+    if not isinstance(value, str):
+        raise InvalidEvent(name, "must be an ISO 8601 time like 2026-11-22T10:00:00Z")
+    try:
+        moment = datetime.fromisoformat(value.strip().replace("z", "Z"))
+    except ValueError:
+        raise InvalidEvent(
+            name, f"{value!r} is not an ISO 8601 time like 2026-11-22T10:00:00Z"
+        ) from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)  # documented: a time without offset is UTC
+    return moment.astimezone(UTC)

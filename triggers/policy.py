@@ -1,0 +1,161 @@
+"""One trigger, one event: scheduled, deferred or suppressed, and why.
+
+The gates run in this order and the first that stops a send is the reason recorded:
+  opted_out, no_address, stale, conditions, sampled_out,
+  survey_cooldown, contact_cooldown, contact_cap, daily_cap.
+Quiet hours never stop a send: they defer it to the end of the contact's quiet window.
+
+`PolicyState` is the part of history the gates need; storage loads it for a whole batch and
+`decide` updates it as sends are scheduled, so events later in the same batch see them.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from bot.config import Cap, SurveyConfig, ThrottleConfig, TriggerConfig
+from triggers.events import ContactIn, EventIn
+from triggers.quiet_hours import contact_timezone, end_of_quiet_hours
+from triggers.rules import conditions_hold, in_sample
+
+GATES = (
+    "opted_out",
+    "no_address",
+    "stale",
+    "conditions",
+    "sampled_out",
+    "survey_cooldown",
+    "contact_cooldown",
+    "contact_cap",
+    "daily_cap",
+)
+
+
+@dataclass(frozen=True)
+class PastSend:
+    """A send that counts against the policy: scheduled, in flight or gone out."""
+
+    survey: str
+    due_at: datetime
+
+
+@dataclass
+class PolicyState:
+    sends: dict[str, list[PastSend]] = field(default_factory=lambda: defaultdict(list))
+    opted_out: set[str] = field(default_factory=set)
+    daily_counts: dict[date, int] = field(default_factory=lambda: defaultdict(int))
+
+    def record(self, contact_id: str, send: PastSend) -> None:
+        self.sends[contact_id].append(send)
+        self.daily_counts[send.due_at.date()] += 1
+
+
+@dataclass(frozen=True)
+class Verdict:
+    outcome: str  # scheduled | deferred | suppressed
+    reason: str | None = None
+    channel: str | None = None
+    to: str | None = None
+    due_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Limits:
+    """The throttle as it applies to one survey, its overrides applied."""
+
+    survey_cooldown: timedelta
+    contact_cooldown: timedelta
+    cap: Cap | None
+    daily_cap: int | None
+
+    @classmethod
+    def for_survey(cls, throttle: ThrottleConfig, survey: SurveyConfig) -> Limits:
+        return cls(
+            survey_cooldown=survey.survey_cooldown or throttle.survey_cooldown,
+            contact_cooldown=survey.contact_cooldown or throttle.contact_cooldown,
+            cap=survey.max_per_contact or throttle.max_per_contact,
+            daily_cap=throttle.daily_cap,
+        )
+
+
+AddressKey = Callable[[str, str], str]
+
+
+def decide(
+    event: EventIn,
+    contact: ContactIn,
+    trigger: TriggerConfig,
+    survey: SurveyConfig,
+    throttle: ThrottleConfig,
+    state: PolicyState,
+    now: datetime,
+    address_key: AddressKey,
+) -> Verdict:
+    """Run the gates for one trigger; a send that passes is recorded in `state`."""
+    channel, to, reason = choose_channel(contact, trigger.channels, state.opted_out, address_key)
+    if reason:
+        return Verdict("suppressed", reason)
+    if trigger.max_age is not None and now - event.occurred_at > trigger.max_age:
+        return Verdict("suppressed", "stale", channel, to)
+    if trigger.when and not conditions_hold(trigger.when, event.document()):
+        return Verdict("suppressed", "conditions", channel, to)
+    if not in_sample(contact.id, trigger.survey, trigger.sample):
+        return Verdict("suppressed", "sampled_out", channel, to)
+    due_at = max(event.occurred_at + trigger.delay, now)
+    zone = contact_timezone(contact.timezone, contact.phone, throttle.default_timezone)
+    quiet_end = end_of_quiet_hours(due_at, zone, throttle.quiet_hours)
+    if quiet_end is not None:
+        due_at = quiet_end
+    limits = Limits.for_survey(throttle, survey)
+    if reason := throttle_reason(state, contact.id, trigger.survey, due_at, limits):
+        return Verdict("suppressed", reason, channel, to, due_at)
+    state.record(contact.id, PastSend(trigger.survey, due_at))
+    return Verdict("deferred" if quiet_end else "scheduled", None, channel, to, due_at)
+
+
+def choose_channel(
+    contact: ContactIn, channels: list[str], opted_out: set[str], address_key: AddressKey
+) -> tuple[str | None, str | None, str | None]:
+    """The first channel with an address not opted out; else the reason there is none."""
+    any_address = False
+    for channel in channels:
+        address = contact.address(channel)
+        if not address:
+            continue
+        any_address = True
+        if address_key(channel, address) not in opted_out:
+            return channel, address, None
+    return None, None, "opted_out" if any_address else "no_address"
+
+
+def throttle_reason(
+    state: PolicyState, contact_id: str, survey: str, due_at: datetime, limits: Limits
+) -> str | None:
+    """The first cooldown or cap a send at `due_at` would break, or None."""
+    history = state.sends.get(contact_id, ())
+    if any(p.survey == survey and abs(p.due_at - due_at) < limits.survey_cooldown for p in history):
+        return "survey_cooldown"
+    if any(abs(p.due_at - due_at) < limits.contact_cooldown for p in history):
+        return "contact_cooldown"
+    # Conservative cap: count every send within `per` either side, so no window of length
+    # `per` can ever hold more than `count`.
+    cap = limits.cap
+    if cap and sum(abs(p.due_at - due_at) < cap.per for p in history) >= cap.count:
+        return "contact_cap"
+    if limits.daily_cap is not None and state.daily_counts[due_at.date()] >= limits.daily_cap:
+        return "daily_cap"
+    return None
+
+
+def history_horizon(throttle: ThrottleConfig, surveys: list[SurveyConfig]) -> timedelta:
+    """How far back the gates look: the longest cooldown or cap window of any survey."""
+    spans = [Limits.for_survey(throttle, s) for s in surveys]
+    horizons = [timedelta(days=1)]
+    for limits in spans:
+        horizons += [limits.survey_cooldown, limits.contact_cooldown]
+        if limits.cap:
+            horizons.append(limits.cap.per)
+    return max(horizons)
