@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import os
 import signal
 import sys
@@ -99,7 +98,14 @@ def db_upgrade(config_path: str) -> None:
 @click.option("--phone", help="The contact's phone number, in E.164.")
 @click.option("--name", help="The contact's name.")
 @click.option("--timezone", help="The contact's IANA time zone.")
-@click.option("--property", "-p", "properties", multiple=True, metavar="KEY=VALUE", help="An event property (repeatable).")
+@click.option(
+    "--property",
+    "-p",
+    "properties",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="An event property (repeatable).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 def emit(config_path: str, event_json: str | None, as_json: bool, **fields: Any) -> None:
     """Send one event, given as JSON (or - for stdin) or by options, and show the decisions."""
@@ -128,16 +134,24 @@ def _event_from(event_json: str | None, fields: dict[str, Any]) -> dict[str, Any
         return document
     if not fields["event_type"] or not fields["contact_id"]:
         raise click.UsageError("give the event as JSON, or at least --type and --contact-id")
-    contact = {"id": fields["contact_id"], "email": fields["email"], "phone": fields["phone"],
-               "name": fields["name"], "timezone": fields["timezone"]}  # fmt: skip
+    contact = {
+        "id": fields["contact_id"],
+        "email": fields["email"],
+        "phone": fields["phone"],
+        "name": fields["name"],
+        "timezone": fields["timezone"],
+    }
     properties = {}
     for item in fields["properties"]:
         key, sep, value = item.partition("=")
         if not sep:
             raise click.BadParameter(f"{item!r} is not KEY=VALUE", param_hint="--property")
         properties[key] = value
-    event: dict[str, Any] = {"type": fields["event_type"], "contact": {k: v for k, v in contact.items() if v},
-                             "properties": properties}  # fmt: skip
+    event: dict[str, Any] = {
+        "type": fields["event_type"],
+        "contact": {k: v for k, v in contact.items() if v},
+        "properties": properties,
+    }
     if fields["event_id"]:
         event["id"] = fields["event_id"]
     return event
@@ -158,8 +172,14 @@ def _describe_result(result: dict[str, Any]) -> str:
 @cli.command("import")
 @config_option
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--format", "fmt", type=click.Choice(["auto", "jsonl", "csv"]), default="auto", show_default=True,
-              help="JSON lines or CSV (auto: by the file's extension).")  # fmt: skip
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["auto", "jsonl", "csv"]),
+    default="auto",
+    show_default=True,
+    help="JSON lines or CSV (auto: by the file's extension).",
+)
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 def import_events(config_path: str, file: Path, fmt: str, quiet: bool) -> None:
     """Import events from a JSON-lines or CSV file, through the same path as the API."""
@@ -186,5 +206,3 @@ def setup_logging() -> None:
 def main() -> None:
     signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     cli(prog_name="surveybot")
-
-

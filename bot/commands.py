@@ -64,7 +64,11 @@ def import_file(config: Config, path: Path, *, fmt: str = "auto", progress: bool
                 results = iter(services.ingestor.ingest(parsed, source="import"))
                 for line, item in batch:
                     unparsable = isinstance(item, _Unparsable)
-                    _tally(summary, line, EventResult(None, "invalid", item.message) if unparsable else next(results))
+                    _tally(
+                        summary,
+                        line,
+                        EventResult(None, "invalid", item.message) if unparsable else next(results),
+                    )
                 advance(raw.tell())
     finally:
         services.db.dispose()
@@ -92,7 +96,14 @@ def read_jsonl(raw: IO[bytes]) -> Iterator[tuple[int, Any]]:
 
 def read_csv(raw: IO[bytes]) -> Iterator[tuple[int, Any]]:
     """Rows as events: columns are paths (`id`, `type`, `contact.email`, `properties.team`)."""
-    reader = csv.DictReader(io.TextIOWrapper(raw, encoding="utf-8-sig", newline=""))
+    text = io.TextIOWrapper(raw, encoding="utf-8-sig", newline="")
+    try:
+        yield from _csv_events(csv.DictReader(text))
+    finally:
+        text.detach()  # the caller still owns (and reads the position of) the binary file
+
+
+def _csv_events(reader: csv.DictReader[str]) -> Iterator[tuple[int, Any]]:
     for row in reader:
         event: dict[str, Any] = {}
         for column, value in row.items():
@@ -124,8 +135,13 @@ class _Progress:
             return lambda _done: None
         from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
 
-        self._bar = Progress("[progress.description]{task.description}", BarColumn(), DownloadColumn(),
-                             TimeRemainingColumn(), transient=True)  # fmt: skip
+        self._bar = Progress(
+            "[progress.description]{task.description}",
+            BarColumn(),
+            DownloadColumn(),
+            TimeRemainingColumn(),
+            transient=True,
+        )
         self._bar.start()
         task = self._bar.add_task(self.label, total=self.total)
         return lambda done: self._bar.update(task, completed=done)

@@ -316,7 +316,7 @@ def load_config(path: str | Path, environ: dict[str, str] | None = None) -> Conf
 
 def parse_config(text: str, environ: dict[str, str] | None = None, source: str = "config") -> Config:
     try:
-        raw = yaml.load(text, Loader=_Yaml12Loader)  # noqa: S506 - a SafeLoader subclass
+        raw = yaml.load(text, Loader=_Yaml12Loader)
     except yaml.YAMLError as exc:
         raise ConfigError([f"{source}: is not valid YAML or JSON ({exc})"]) from None
     if raw is None:
@@ -396,9 +396,7 @@ def check_references(config: Config) -> list[str]:
             continue
         for channel in trigger.channels:
             if getattr(survey.question, channel) is None:
-                problems.append(
-                    f"{where}.channels: survey {trigger.survey!r} has no question.{channel} text"
-                )
+                problems.append(f"{where}.channels: survey {trigger.survey!r} has no question.{channel} text")
         for key in trigger.when:
             if problem := path_problem(key):
                 problems.append(f"{where}.when.{key}: {problem}")

@@ -74,7 +74,9 @@ class Dispatcher:
         handled = 0
         while not self.stopping:
             with self.db.write() as conn:
-                ids = sends.claim_due(conn, now=self.clock.now(), worker=self.worker, limit=self.settings.batch_size)
+                ids = sends.claim_due(
+                    conn, now=self.clock.now(), worker=self.worker, limit=self.settings.batch_size
+                )
                 claimed = sends.load_claimed(conn, ids) if ids else []
             if not claimed:
                 return handled
@@ -96,8 +98,14 @@ class Dispatcher:
             message = self._message(send)
         except TemplateError as exc:
             with self.db.write() as conn:
-                sends.set_status(conn, send_id=send.id, status="failed", now=now, from_status=("claimed",),
-                                 reason=f"template error: {exc}")  # fmt: skip
+                sends.set_status(
+                    conn,
+                    send_id=send.id,
+                    status="failed",
+                    now=now,
+                    from_status=("claimed",),
+                    reason=f"template error: {exc}",
+                )
             return
         with self.db.write() as conn:
             if not sends.mark_sending(conn, send_id=send.id, worker=self.worker, now=now):
@@ -111,8 +119,9 @@ class Dispatcher:
         with self.db.read() as conn:
             if queries.opted_out_keys(conn, [key]):
                 return ("opted_out", None)
-        zone = contact_timezone(send.contact.get("timezone"), send.contact.get("phone"),
-                                self.config.throttle.default_timezone)  # fmt: skip
+        zone = contact_timezone(
+            send.contact.get("timezone"), send.contact.get("phone"), self.config.throttle.default_timezone
+        )
         quiet_end = end_of_quiet_hours(self.clock.now(), zone, self.config.throttle.quiet_hours)
         return ("quiet_hours", quiet_end) if quiet_end else None
 
@@ -121,25 +130,57 @@ class Dispatcher:
         now = self.clock.now()
         with self.db.write() as conn:
             if reason == "quiet_hours":
-                sends.set_status(conn, send_id=send.id, status="scheduled", now=now, from_status=("claimed",),
-                                 due_at=until, claimed_by=None, claimed_at=None)  # fmt: skip
+                sends.set_status(
+                    conn,
+                    send_id=send.id,
+                    status="scheduled",
+                    now=now,
+                    from_status=("claimed",),
+                    due_at=until,
+                    claimed_by=None,
+                    claimed_at=None,
+                )
             else:
-                sends.set_status(conn, send_id=send.id, status="suppressed", now=now,
-                                 from_status=("claimed",), reason=reason)  # fmt: skip
+                sends.set_status(
+                    conn,
+                    send_id=send.id,
+                    status="suppressed",
+                    now=now,
+                    from_status=("claimed",),
+                    reason=reason,
+                )
 
     def _message(self, send: ClaimedSend) -> OutboundMessage:
         survey = self.config.surveys[send.survey]
         low, high = survey.scale
-        links = {score: self.links.rating_url(send.id, score) for score in range(low, high + 1)} if self.links else {}
+        links = (
+            {score: self.links.rating_url(send.id, score) for score in range(low, high + 1)}
+            if self.links
+            else {}
+        )
         unsubscribe = self.links.unsubscribe_url(send.id) if self.links else None
-        context = {"contact": send.contact, "properties": send.properties, "survey": send.survey,
-                   "metric": send.metric, "scale": {"low": low, "high": high}, "links": links,
-                   "link": links.get(high) if links else None, "unsubscribe_url": unsubscribe}  # fmt: skip
+        context = {
+            "contact": send.contact,
+            "properties": send.properties,
+            "survey": send.survey,
+            "metric": send.metric,
+            "scale": {"low": low, "high": high},
+            "links": links,
+            "link": links.get(high) if links else None,
+            "unsubscribe_url": unsubscribe,
+        }
         rendered = render_survey_message(survey, send.channel, context)
         return OutboundMessage(
-            send_id=send.id, channel=send.channel, to=send.to_address, survey=send.survey,
-            metric=send.metric, body=rendered.body, subject=rendered.subject, html=rendered.html,
-            links=links if send.channel == "email" else {}, unsubscribe_url=unsubscribe,
+            send_id=send.id,
+            channel=send.channel,
+            to=send.to_address,
+            survey=send.survey,
+            metric=send.metric,
+            body=rendered.body,
+            subject=rendered.subject,
+            html=rendered.html,
+            links=links if send.channel == "email" else {},
+            unsubscribe_url=unsubscribe,
         )
 
     def _send(self, message: OutboundMessage) -> SendOutcome:
@@ -155,17 +196,39 @@ class Dispatcher:
         survey = self.config.surveys[send.survey]
         with self.db.write() as conn:
             if outcome.status == "sent":
-                sends.set_status(conn, send_id=send.id, status="sent", now=now, from_status=("sending",),
-                                 sent_at=now, provider_message_id=outcome.provider_id,
-                                 expires_at=now + survey.expires_after)  # fmt: skip
+                sends.set_status(
+                    conn,
+                    send_id=send.id,
+                    status="sent",
+                    now=now,
+                    from_status=("sending",),
+                    sent_at=now,
+                    provider_message_id=outcome.provider_id,
+                    expires_at=now + survey.expires_after,
+                )
             elif outcome.status == "retry" and send.attempts + 1 < MAX_ATTEMPTS:
                 delay = outcome.retry_after or timedelta(seconds=30)
-                sends.set_status(conn, send_id=send.id, status="scheduled", now=now, from_status=("sending",),
-                                 due_at=now + delay, claimed_by=None, claimed_at=None, reason=outcome.reason)  # fmt: skip
+                sends.set_status(
+                    conn,
+                    send_id=send.id,
+                    status="scheduled",
+                    now=now,
+                    from_status=("sending",),
+                    due_at=now + delay,
+                    claimed_by=None,
+                    claimed_at=None,
+                    reason=outcome.reason,
+                )
             else:
                 status = "unknown" if outcome.status == "unknown" else "failed"
-                reason = outcome.reason if outcome.status != "retry" else f"gave up after {MAX_ATTEMPTS} attempts: {outcome.reason}"
-                sends.set_status(conn, send_id=send.id, status=status, now=now, from_status=("sending",), reason=reason)
+                reason = (
+                    outcome.reason
+                    if outcome.status != "retry"
+                    else f"gave up after {MAX_ATTEMPTS} attempts: {outcome.reason}"
+                )
+                sends.set_status(
+                    conn, send_id=send.id, status=status, now=now, from_status=("sending",), reason=reason
+                )
             if outcome.opt_out:
                 key = self.address_keys.key(send.channel, send.to_address)
                 queries.add_opt_out(conn, key=key, channel=send.channel, source="provider", now=now)
@@ -184,5 +247,7 @@ class Dispatcher:
             released = sends.release_claims(conn, worker=None, now=now, older_than=cutoff)
             unknown = sends.expire_in_flight(conn, now=now, older_than=cutoff)
         if released or unknown:
-            log.warning("recovered after a crash: %d claims released, %d in-flight sends unknown", released, unknown)
+            log.warning(
+                "recovered after a crash: %d claims released, %d in-flight sends unknown", released, unknown
+            )
         return released, unknown

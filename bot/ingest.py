@@ -38,8 +38,13 @@ class DecisionOut:
 
     def to_json(self) -> dict[str, Any]:
         due = self.due_at.isoformat().replace("+00:00", "Z") if self.due_at else None
-        return {"trigger": self.trigger, "outcome": self.outcome, "reason": self.reason,
-                "send_id": self.send_id, "due_at": due}  # fmt: skip
+        return {
+            "trigger": self.trigger,
+            "outcome": self.outcome,
+            "reason": self.reason,
+            "send_id": self.send_id,
+            "due_at": due,
+        }
 
 
 @dataclass
@@ -94,7 +99,9 @@ class Ingestor:
                 self._cancellers.setdefault(trigger.cancel_on.type, []).append(trigger)
         self._horizon = history_horizon(config.throttle, list(config.surveys.values()))
 
-    def ingest(self, raws: Sequence[Any], *, source: str = "api", now: datetime | None = None) -> list[EventResult]:
+    def ingest(
+        self, raws: Sequence[Any], *, source: str = "api", now: datetime | None = None
+    ) -> list[EventResult]:
         """One result per input, in order. `now` is the moment of decision (simulate moves it)."""
         now = now or self.clock.now()
         results: list[EventResult] = []
@@ -124,7 +131,9 @@ class Ingestor:
             seen.add(event.id)
         return EventResult(event.id, "accepted"), event
 
-    def _store(self, valid: list[tuple[int, EventIn]], results: list[EventResult], source: str, now: datetime) -> bool:
+    def _store(
+        self, valid: list[tuple[int, EventIn]], results: list[EventResult], source: str, now: datetime
+    ) -> bool:
         with self.db.write() as conn:
             event_ids = [e.id for _, e in valid if e.id is not None]
             contact_ids = sorted({e.contact.id for _, e in valid})
@@ -141,27 +150,35 @@ class Ingestor:
             batch = _Batch()
             pending = self._pending(conn, fresh)
             for index, event in fresh:
-                results[index].decisions = self._decide_event(event, contacts, state, pending, batch, source, now)
+                results[index].decisions = self._decide_event(
+                    event, contacts, state, pending, batch, source, now
+                )
             self._apply_cancels(conn, batch, results, now)
             queries.insert_rows(conn, queries.events_t, batch.events)
             queries.insert_rows(conn, queries.sends_t, batch.sends)
             queries.insert_rows(conn, queries.decisions_t, batch.decisions)
             return batch.due_now
 
-    def _apply_cancels(self, conn: Connection, batch: _Batch, results: list[EventResult], now: datetime) -> None:
+    def _apply_cancels(
+        self, conn: Connection, batch: _Batch, results: list[EventResult], now: datetime
+    ) -> None:
         """Cancel stored sends; one the dispatcher took meanwhile is past calling off."""
         if not batch.cancel_ids:
             return
         cancelled = queries.cancel_sends(conn, batch.cancel_ids, reason="cancel_on", now=now)
         missed = set(batch.cancel_ids) - cancelled
         if missed:
-            batch.decisions = [d for d in batch.decisions
-                               if not (d["outcome"] == "cancelled" and d["send_id"] in missed)]  # fmt: skip
+            batch.decisions = [
+                d for d in batch.decisions if not (d["outcome"] == "cancelled" and d["send_id"] in missed)
+            ]
             for result in results:
-                result.decisions = [d for d in result.decisions
-                                    if not (d.outcome == "cancelled" and d.send_id in missed)]  # fmt: skip
+                result.decisions = [
+                    d for d in result.decisions if not (d.outcome == "cancelled" and d.send_id in missed)
+                ]
 
-    def _merge_contacts(self, conn: Connection, fresh: list[tuple[int, EventIn]], now: datetime) -> dict[str, ContactIn]:
+    def _merge_contacts(
+        self, conn: Connection, fresh: list[tuple[int, EventIn]], now: datetime
+    ) -> dict[str, ContactIn]:
         stored = queries.load_contacts(conn, sorted({e.contact.id for _, e in fresh}))
         merged: dict[str, ContactIn] = {}
         for _, event in fresh:
@@ -171,11 +188,18 @@ class Ingestor:
         return merged
 
     def _policy_state(
-        self, conn: Connection, fresh: list[tuple[int, EventIn]], contacts: dict[str, ContactIn], now: datetime
+        self,
+        conn: Connection,
+        fresh: list[tuple[int, EventIn]],
+        contacts: dict[str, ContactIn],
+        now: datetime,
     ) -> PolicyState:
-        keys = [self.address_keys.key(channel, address)
-                for contact in contacts.values() for channel in ("sms", "email")
-                if (address := contact.address(channel))]  # fmt: skip
+        keys = [
+            self.address_keys.key(channel, address)
+            for contact in contacts.values()
+            for channel in ("sms", "email")
+            if (address := contact.address(channel))
+        ]
         earliest = min(min(e.occurred_at for _, e in fresh), now)
         days = {max(e.occurred_at, now).date() for _, e in fresh}
         days |= {d + timedelta(days=1) for d in days}  # a delay or quiet hours may push a send past midnight
@@ -201,14 +225,25 @@ class Ingestor:
         now: datetime,
     ) -> list[DecisionOut]:
         pk = new_id("evt")
-        batch.events.append({"pk": pk, "event_id": event.id, "type": event.type,
-                             "contact_id": event.contact.id, "occurred_at": event.occurred_at,
-                             "received_at": now, "properties": event.properties, "source": source})  # fmt: skip
+        batch.events.append(
+            {
+                "pk": pk,
+                "event_id": event.id,
+                "type": event.type,
+                "contact_id": event.contact.id,
+                "occurred_at": event.occurred_at,
+                "received_at": now,
+                "properties": event.properties,
+                "source": source,
+            }
+        )
         out = self._cancel_pending(event, pending, batch, now)
         contact = contacts[event.contact.id]
         for trigger in self._by_type.get(event.type, ()):
             survey = self.config.surveys[trigger.survey]
-            verdict = decide(event, contact, trigger, survey, self.config.throttle, state, now, self.address_keys.key)
+            verdict = decide(
+                event, contact, trigger, survey, self.config.throttle, state, now, self.address_keys.key
+            )
             out.append(self._record(pk, event, contact, trigger, verdict, batch, pending, now))
         return out
 
@@ -227,20 +262,41 @@ class Ingestor:
         if verdict.outcome != "suppressed":
             assert verdict.due_at is not None and verdict.channel is not None
             send_id = new_id("snd")
-            batch.sends.append({"id": send_id, "event_pk": pk, "trigger": trigger.name,
-                                "survey": trigger.survey, "contact_id": contact.id,
-                                "metric": self.config.surveys[trigger.survey].metric,
-                                "channel": verdict.channel, "to_address": verdict.to,
-                                "status": "scheduled", "due_at": verdict.due_at,
-                                "created_at": now, "updated_at": now})  # fmt: skip
+            batch.sends.append(
+                {
+                    "id": send_id,
+                    "event_pk": pk,
+                    "trigger": trigger.name,
+                    "survey": trigger.survey,
+                    "contact_id": contact.id,
+                    "metric": self.config.surveys[trigger.survey].metric,
+                    "channel": verdict.channel,
+                    "to_address": verdict.to,
+                    "status": "scheduled",
+                    "due_at": verdict.due_at,
+                    "created_at": now,
+                    "updated_at": now,
+                }
+            )
             batch.due_now = batch.due_now or verdict.due_at <= now
             if trigger.cancel_on:
                 pending.append(queries.PendingSend(send_id, pk, trigger.name, contact.id, event.document()))
-        batch.decisions.append({"event_pk": pk, "contact_id": contact.id, "trigger": trigger.name,
-                                "survey": trigger.survey, "outcome": verdict.outcome,
-                                "reason": verdict.reason, "send_id": send_id,
-                                "due_at": verdict.due_at if send_id else None, "decided_at": now})  # fmt: skip
-        return DecisionOut(trigger.name, verdict.outcome, verdict.reason, send_id, verdict.due_at if send_id else None)
+        batch.decisions.append(
+            {
+                "event_pk": pk,
+                "contact_id": contact.id,
+                "trigger": trigger.name,
+                "survey": trigger.survey,
+                "outcome": verdict.outcome,
+                "reason": verdict.reason,
+                "send_id": send_id,
+                "due_at": verdict.due_at if send_id else None,
+                "decided_at": now,
+            }
+        )
+        return DecisionOut(
+            trigger.name, verdict.outcome, verdict.reason, send_id, verdict.due_at if send_id else None
+        )
 
     def _cancel_pending(
         self, event: EventIn, pending: list[queries.PendingSend], batch: _Batch, now: datetime
@@ -250,13 +306,22 @@ class Ingestor:
         if not cancellers:
             return []
         document = event.document()
-        hits = [p for p in pending
-                if p.contact_id == event.contact.id and p.trigger in cancellers
-                and cancel_matches(cancellers[p.trigger], p.document, document)]  # fmt: skip
+        hits = [
+            p
+            for p in pending
+            if p.contact_id == event.contact.id
+            and p.trigger in cancellers
+            and cancel_matches(cancellers[p.trigger], p.document, document)
+        ]
         return [self._cancel(p, event, batch, pending, now) for p in hits]
 
     def _cancel(
-        self, hit: queries.PendingSend, event: EventIn, batch: _Batch, pending: list[queries.PendingSend], now: datetime
+        self,
+        hit: queries.PendingSend,
+        event: EventIn,
+        batch: _Batch,
+        pending: list[queries.PendingSend],
+        now: datetime,
     ) -> DecisionOut:
         pending.remove(hit)
         reason = "cancel_on"
@@ -266,10 +331,19 @@ class Ingestor:
         else:
             batch.cancel_ids.append(hit.send_id)
         trigger = self._triggers[hit.trigger]
-        batch.decisions.append({"event_pk": hit.event_pk, "contact_id": hit.contact_id,
-                                "trigger": hit.trigger, "survey": trigger.survey,
-                                "outcome": "cancelled", "reason": reason, "send_id": hit.send_id,
-                                "due_at": None, "decided_at": now})  # fmt: skip
+        batch.decisions.append(
+            {
+                "event_pk": hit.event_pk,
+                "contact_id": hit.contact_id,
+                "trigger": hit.trigger,
+                "survey": trigger.survey,
+                "outcome": "cancelled",
+                "reason": reason,
+                "send_id": hit.send_id,
+                "due_at": None,
+                "decided_at": now,
+            }
+        )
         return DecisionOut(hit.trigger, "cancelled", reason, hit.send_id)
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import signal
+from types import FrameType
 
 import uvicorn
 from sqlalchemy.engine import make_url
@@ -27,6 +29,10 @@ def serve(config: Config, *, host: str, port: int) -> int:
         uvicorn.Config(app, host=host, port=port, log_config=None, access_log=False, server_header=False)
     )
     log.info(messages.serving(host, port, make_url(config.storage.url).render_as_string(hide_password=True)))
+    # uvicorn handles SIGTERM/SIGINT by shutting down gracefully, then raises the signal again
+    # under the handlers it found; these make that second delivery a no-op, so we exit 0.
+    signal.signal(signal.SIGTERM, _already_handled)
+    signal.signal(signal.SIGINT, _already_handled)
     try:
         server.run()
     finally:
@@ -34,3 +40,7 @@ def serve(config: Config, *, host: str, port: int) -> int:
         services.close()
     log.info("surveybot stopped")
     return 0 if server.started else 1
+
+
+def _already_handled(signum: int, frame: FrameType | None) -> None:
+    log.debug("signal %d after shutdown", signum)

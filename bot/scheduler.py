@@ -28,7 +28,9 @@ def cron_trigger(expr: str, timezone: str) -> CronTrigger:
     """
     fields = expr.split()
     if len(fields) != 5:
-        raise ValueError(f"{expr!r} has {len(fields)} fields; a cron line has 5 (minute hour day month weekday)")
+        raise ValueError(
+            f"{expr!r} has {len(fields)} fields; a cron line has 5 (minute hour day month weekday)"
+        )
     minute, hour, day, month, weekday = fields
     return CronTrigger(
         minute=minute, hour=hour, day=day, month=month, day_of_week=_weekday_names(weekday), timezone=timezone
@@ -39,7 +41,9 @@ def _weekday_names(field: str) -> str:
     parts = []
     for part in field.split(","):
         span, _, step = part.partition("/")
-        span = re.sub(r"\d+", lambda m: _CRON_DAYS[int(m.group())] if int(m.group()) <= 7 else m.group(), span)
+        span = re.sub(
+            r"\d+", lambda m: _CRON_DAYS[int(m.group())] if int(m.group()) <= 7 else m.group(), span
+        )
         parts.append(f"{span}/{step}" if step else span)
     return ",".join(parts)
 
@@ -49,7 +53,7 @@ def cron_problem(expr: str) -> str | None:
     try:
         cron_trigger(expr, "UTC")
     except ValueError as exc:
-        return f"{expr!r} is not a cron schedule like \"0 9 * * mon\" ({exc})"
+        return f'{expr!r} is not a cron schedule like "0 9 * * mon" ({exc})'
     return None
 
 
@@ -57,11 +61,14 @@ class BotScheduler:
     """Owns the APScheduler instance; jobs are plain callables handed in by the app."""
 
     def __init__(self) -> None:
-        self._scheduler = BackgroundScheduler(timezone=UTC, job_defaults={"coalesce": True, "max_instances": 1})
+        self._scheduler = BackgroundScheduler(
+            timezone=UTC, job_defaults={"coalesce": True, "max_instances": 1}
+        )
 
     def every(self, seconds: float, job_id: str, func: Callable[[], Any]) -> None:
-        self._scheduler.add_job(_guarded(job_id, func), "interval", seconds=seconds, id=job_id,
-                                next_run_time=datetime.now(UTC))  # fmt: skip
+        self._scheduler.add_job(
+            _guarded(job_id, func), "interval", seconds=seconds, id=job_id, next_run_time=datetime.now(UTC)
+        )
 
     def on_cron(self, expr: str, timezone: str, job_id: str, func: Callable[[], Any]) -> None:
         self._scheduler.add_job(_guarded(job_id, func), cron_trigger(expr, timezone), id=job_id)

@@ -43,7 +43,9 @@ def render_survey_message(survey: SurveyConfig, channel: str, context: dict[str,
     email = survey.question.email
     assert email is not None
     html = _render(email.html, context) if email.html else None
-    return RenderedMessage(body=_render(email.body, context), subject=_render(email.subject, context), html=html)
+    return RenderedMessage(
+        body=_render(email.body, context), subject=_render(email.subject, context), html=html
+    )
 
 
 def render_text(source: str, context: dict[str, Any]) -> str:
@@ -58,9 +60,11 @@ def template_problems(where: str, survey: SurveyConfig) -> list[str]:
     """Syntax errors in a survey's templates, each named by its config path."""
     sources = {"question.sms": survey.question.sms, "follow_up": survey.follow_up}
     if survey.question.email:
-        sources |= {"question.email.subject": survey.question.email.subject,
-                    "question.email.body": survey.question.email.body,
-                    "question.email.html": survey.question.email.html}  # fmt: skip
+        sources |= {
+            "question.email.subject": survey.question.email.subject,
+            "question.email.body": survey.question.email.body,
+            "question.email.html": survey.question.email.html,
+        }
     problems = []
     for path, source in sources.items():
         if source is None:

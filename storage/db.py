@@ -56,9 +56,7 @@ class Database:
 def _create_engine(url: str, *, pool_size: int) -> Engine:
     if url.startswith("sqlite"):
         return _create_sqlite_engine(url)
-    return create_engine(
-        url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True, future=True
-    )
+    return create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True, future=True)
 
 
 def _create_sqlite_engine(url: str) -> Engine:

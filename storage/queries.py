@@ -68,9 +68,15 @@ def upsert_contacts(
     """Insert new contacts and overwrite known ones with their merged values."""
     new, changed = [], []
     for contact in contacts:
-        row = {"id": contact.id, "email": contact.email, "phone": contact.phone,
-               "name": contact.name, "timezone": contact.timezone, "locale": contact.locale,
-               "updated_at": now}  # fmt: skip
+        row = {
+            "id": contact.id,
+            "email": contact.email,
+            "phone": contact.phone,
+            "name": contact.name,
+            "timezone": contact.timezone,
+            "locale": contact.locale,
+            "updated_at": now,
+        }
         if contact.id in known:
             changed.append({**row, "b_id": contact.id})
         else:
@@ -82,8 +88,12 @@ def upsert_contacts(
         statement = (
             update(contacts_t)
             .where(c.id == bindparam("b_id"))
-            .values({name: bindparam(name) for name in
-                     ("email", "phone", "name", "timezone", "locale", "updated_at")})  # fmt: skip
+            .values(
+                {
+                    name: bindparam(name)
+                    for name in ("email", "phone", "name", "timezone", "locale", "updated_at")
+                }
+            )
         )
         conn.execute(statement, changed)
 
@@ -147,9 +157,18 @@ def load_pending_sends(
         .where(s.contact_id.in_(contact_ids), s.trigger.in_(triggers), s.status.in_(SEND_PENDING))
     )
     return [
-        PendingSend(r.id, r.event_pk, r.trigger, r.contact_id,
-                    {"id": r.event_id, "type": r.type, "contact": {"id": r.contact_id},
-                     "properties": r.properties or {}})  # fmt: skip
+        PendingSend(
+            r.id,
+            r.event_pk,
+            r.trigger,
+            r.contact_id,
+            {
+                "id": r.event_id,
+                "type": r.type,
+                "contact": {"id": r.contact_id},
+                "properties": r.properties or {},
+            },
+        )
         for r in rows
     ]
 
@@ -179,9 +198,7 @@ def get_or_create_setting(conn: Connection, key: str, make: Any) -> str:
     if existing is not None:
         return str(existing)
     dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    conn.execute(
-        dialect.insert(settings_t).values(key=key, value=make()).on_conflict_do_nothing()
-    )
+    conn.execute(dialect.insert(settings_t).values(key=key, value=make()).on_conflict_do_nothing())
     return str(conn.execute(select(settings_t.c.value).where(settings_t.c.key == key)).scalar_one())
 
 
@@ -212,4 +229,3 @@ def events_by_pk(conn: Connection, pks: Sequence[str]) -> dict[str, Any]:
     e = events_t.c
     rows = conn.execute(select(events_t).where(e.pk.in_(pks)))
     return {row.pk: row for row in rows}
-

@@ -56,9 +56,25 @@ def load_claimed(conn: Connection, ids: Sequence[str]) -> list[ClaimedSend]:
     """The claimed sends with what their messages need: contact fields, event properties."""
     s, c, e = sends_t.c, contacts_t.c, events_t.c
     rows = conn.execute(
-        select(s.id, s.survey, s.metric, s.trigger, s.channel, s.to_address, s.due_at, s.attempts,
-               c.id.label("contact_id"), c.name, c.email, c.phone, c.locale, c.timezone,
-               e.properties, e.event_id, e.type)  # fmt: skip
+        select(
+            s.id,
+            s.survey,
+            s.metric,
+            s.trigger,
+            s.channel,
+            s.to_address,
+            s.due_at,
+            s.attempts,
+            c.id.label("contact_id"),
+            c.name,
+            c.email,
+            c.phone,
+            c.locale,
+            c.timezone,
+            e.properties,
+            e.event_id,
+            e.type,
+        )
         .join(contacts_t, c.id == s.contact_id)
         .join(events_t, e.pk == s.event_pk)
         .where(s.id.in_(ids))
@@ -66,9 +82,22 @@ def load_claimed(conn: Connection, ids: Sequence[str]) -> list[ClaimedSend]:
     )
     return [
         ClaimedSend(
-            r.id, r.survey, r.metric, r.trigger, r.channel, r.to_address or "", r.due_at, r.attempts,
-            {"id": r.contact_id, "name": r.name, "email": r.email, "phone": r.phone,
-             "locale": r.locale, "timezone": r.timezone},  # fmt: skip
+            r.id,
+            r.survey,
+            r.metric,
+            r.trigger,
+            r.channel,
+            r.to_address or "",
+            r.due_at,
+            r.attempts,
+            {
+                "id": r.contact_id,
+                "name": r.name,
+                "email": r.email,
+                "phone": r.phone,
+                "locale": r.locale,
+                "timezone": r.timezone,
+            },
             dict(r.properties or {}),
         )
         for r in rows
@@ -86,7 +115,9 @@ def mark_sending(conn: Connection, *, send_id: str, worker: str, now: datetime) 
     return result.rowcount == 1
 
 
-def set_status(conn: Connection, *, send_id: str, status: str, now: datetime, from_status: tuple[str, ...], **values: Any) -> bool:
+def set_status(
+    conn: Connection, *, send_id: str, status: str, now: datetime, from_status: tuple[str, ...], **values: Any
+) -> bool:
     s = sends_t.c
     result = conn.execute(
         update(sends_t)
@@ -96,7 +127,9 @@ def set_status(conn: Connection, *, send_id: str, status: str, now: datetime, fr
     return result.rowcount == 1
 
 
-def release_claims(conn: Connection, *, worker: str | None, now: datetime, older_than: datetime | None = None) -> int:
+def release_claims(
+    conn: Connection, *, worker: str | None, now: datetime, older_than: datetime | None = None
+) -> int:
     """Give claimed (never started) sends back to the queue: a worker's own, or stale ones."""
     s = sends_t.c
     query = update(sends_t).where(s.status == "claimed")

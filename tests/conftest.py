@@ -24,6 +24,7 @@ from bot.channels.log import LogChannel
 from bot.clock import FakeClock
 from bot.config import Config, parse_config
 from storage.db import Database
+from storage.migrate import create_schema
 
 PG_URL = os.environ.get("SURVEYBOT_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 BACKENDS = [b for b in os.environ.get("SURVEYBOT_TEST_BACKENDS", "sqlite,postgres").split(",") if b]
@@ -39,9 +40,9 @@ def pg_schema_url() -> Iterator[str]:
     with admin.connect() as conn:
         conn.execute(text(f'CREATE SCHEMA "{schema}"'))
     url = f"{PG_URL}?options=-csearch_path%3D{schema}"
-    engine = create_engine(url)
-    SQLModel.metadata.create_all(engine)
-    engine.dispose()
+    db = Database(url)
+    create_schema(db)
+    db.dispose()
     yield url
     with admin.connect() as conn:
         conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
@@ -66,7 +67,8 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 @pytest.fixture
 def database(db_url: str) -> Iterator[Database]:
     db = Database(db_url)
-    db.create_all()
+    if db.is_sqlite:
+        create_schema(db)
     yield db
     db.dispose()
 
@@ -81,19 +83,39 @@ BASE_CONFIG: dict[str, Any] = {
     "surveys": {
         "support_csat": {
             "metric": "csat",
-            "question": {"sms": "Hi {{ contact.name }}, rate ticket {{ properties.ticket_id }} 1-5",
-                         "email": {"subject": "How did we do?", "body": "Rate us {{ contact.name }}"}},  # fmt: skip
+            "question": {
+                "sms": "Hi {{ contact.name }}, rate ticket {{ properties.ticket_id }} 1-5",
+                "email": {"subject": "How did we do?", "body": "Rate us {{ contact.name }}"},
+            },
             "follow_up": "What is the main reason for your score?",
         },
-        "delivery_nps": {"metric": "nps", "question": {"email": {"subject": "Recommend us?", "body": "0-10?"}}},
+        "delivery_nps": {
+            "metric": "nps",
+            "question": {"email": {"subject": "Recommend us?", "body": "0-10?"}},
+        },
     },
     "triggers": [
-        {"name": "csat_after_ticket", "on": "ticket.solved", "survey": "support_csat", "channels": ["sms", "email"],
-         "cancel_on": {"type": "ticket.reopened", "match": ["properties.ticket_id"]}},  # fmt: skip
-        {"name": "nps_after_delivery", "on": "order.delivered", "survey": "delivery_nps", "channels": ["email"]},
+        {
+            "name": "csat_after_ticket",
+            "on": "ticket.solved",
+            "survey": "support_csat",
+            "channels": ["sms", "email"],
+            "cancel_on": {"type": "ticket.reopened", "match": ["properties.ticket_id"]},
+        },
+        {
+            "name": "nps_after_delivery",
+            "on": "order.delivered",
+            "survey": "delivery_nps",
+            "channels": ["email"],
+        },
     ],
-    "throttle": {"daily_cap": None, "quiet_hours": None, "max_per_contact": None,
-                 "contact_cooldown": "0s", "survey_cooldown": "0s"},  # fmt: skip
+    "throttle": {
+        "daily_cap": None,
+        "quiet_hours": None,
+        "max_per_contact": None,
+        "contact_cooldown": "0s",
+        "survey_cooldown": "0s",
+    },
 }
 
 
@@ -118,14 +140,18 @@ ServicesFactory = Callable[..., Services]
 
 
 @pytest.fixture
-def make_services(database: Database, db_url: str, tmp_path: Path, clock: FakeClock) -> Iterator[ServicesFactory]:
+def make_services(
+    database: Database, db_url: str, tmp_path: Path, clock: FakeClock
+) -> Iterator[ServicesFactory]:
     built: list[Services] = []
 
     def factory(channels: dict[str, Any] | None = None, **overrides: Any) -> Services:
         config = make_config(db_url, tmp_path, **overrides)
         if channels is None:
-            channels = {"sms": LogChannel("sms", tmp_path / "outbox/sms.jsonl"),
-                        "email": LogChannel("email", tmp_path / "outbox/email.jsonl")}  # fmt: skip
+            channels = {
+                "sms": LogChannel("sms", tmp_path / "outbox/sms.jsonl"),
+                "email": LogChannel("email", tmp_path / "outbox/email.jsonl"),
+            }
         services = build_services(config, db=Database(db_url), clock=clock, channels=channels)
         built.append(services)
         return services
@@ -142,9 +168,16 @@ def services(make_services: ServicesFactory) -> Services:
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     """In CI, a run that never touched PostgreSQL is a failed run."""
-    if os.environ.get("CI") and "postgres" in BACKENDS and _postgres_tests_run == 0 and session.testscollected:
+    if (
+        os.environ.get("CI")
+        and "postgres" in BACKENDS
+        and _postgres_tests_run == 0
+        and session.testscollected
+    ):
         session.config.get_terminal_writer().line("CI: no test ran on PostgreSQL", red=True)
         session.exitstatus = 1
     if os.environ.get("CI") and "postgres" not in BACKENDS:
-        session.config.get_terminal_writer().line("CI: SURVEYBOT_TEST_BACKENDS must include postgres", red=True)
+        session.config.get_terminal_writer().line(
+            "CI: SURVEYBOT_TEST_BACKENDS must include postgres", red=True
+        )
         session.exitstatus = 1

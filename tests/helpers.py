@@ -27,9 +27,18 @@ def event(
     **fields: Any,
 ) -> dict[str, Any]:
     """An event for contact `contact`, whose default addresses `details` may replace."""
-    contact_fields = {"id": contact, "phone": "+14155550100", "email": f"{contact}@example.com", "name": "Ada"}
+    contact_fields = {
+        "id": contact,
+        "phone": "+14155550100",
+        "email": f"{contact}@example.com",
+        "name": "Ada",
+    }
     contact_fields |= details or {}
-    body: dict[str, Any] = {"type": type_, "contact": contact_fields, "properties": fields.pop("properties", {"ticket_id": "T-1"})}
+    body: dict[str, Any] = {
+        "type": type_,
+        "contact": contact_fields,
+        "properties": fields.pop("properties", {"ticket_id": "T-1"}),
+    }
     if event_id is not None:
         body["id"] = event_id
     return body | fields

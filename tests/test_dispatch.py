@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from datetime import timedelta
 from pathlib import Path
@@ -22,8 +23,13 @@ def test_a_due_send_goes_out_once_through_the_log_channel(services: Services, tm
     assert services.dispatcher.run_once() == 0
     [line] = outbox(tmp_path, "sms")
     [send] = sends(services.db)
-    assert line == {"send_id": send.id, "channel": "sms", "to": "+14155550100", "survey": "support_csat",
-                    "body": "Hi Ada, rate ticket T-7 1-5"}  # fmt: skip
+    assert line == {
+        "send_id": send.id,
+        "channel": "sms",
+        "to": "+14155550100",
+        "survey": "support_csat",
+        "body": "Hi Ada, rate ticket T-7 1-5",
+    }
     assert send.status == "sent" and send.provider_message_id == f"log:{send.id}"
     assert send.expires_at == send.sent_at + timedelta(days=3)
 
@@ -35,9 +41,20 @@ def test_email_log_lines_carry_the_subject(services: Services, tmp_path: Path) -
     assert (line["subject"], line["to"]) == ("Recommend us?", "c1@example.com")
 
 
-def test_a_send_not_yet_due_waits_for_its_time(make_services: ServicesFactory, clock: FakeClock, tmp_path: Path) -> None:
-    services = make_services(triggers=[{"name": "t", "on": "ticket.solved", "survey": "support_csat",
-                                        "channels": ["sms"], "delay": "10m"}])  # fmt: skip
+def test_a_send_not_yet_due_waits_for_its_time(
+    make_services: ServicesFactory, clock: FakeClock, tmp_path: Path
+) -> None:
+    services = make_services(
+        triggers=[
+            {
+                "name": "t",
+                "on": "ticket.solved",
+                "survey": "support_csat",
+                "channels": ["sms"],
+                "delay": "10m",
+            }
+        ]
+    )
     services.ingestor.ingest([event("e1")])
     assert services.dispatcher.run_once() == 0
     clock.advance(timedelta(minutes=10))
@@ -66,7 +83,9 @@ def test_two_dispatchers_racing_send_each_survey_once(make_services: ServicesFac
     assert {s.status for s in sends(first.db)} == {"sent"}
 
 
-def test_a_send_cancelled_after_its_claim_does_not_go_out(services: Services, clock: FakeClock, tmp_path: Path) -> None:
+def test_a_send_cancelled_after_its_claim_does_not_go_out(
+    services: Services, clock: FakeClock, tmp_path: Path
+) -> None:
     services.ingestor.ingest([event("e1")])
     with services.db.write() as conn:
         [send_id] = send_queries.claim_due(conn, now=clock.now(), worker=services.dispatcher.worker, limit=10)
@@ -77,7 +96,9 @@ def test_a_send_cancelled_after_its_claim_does_not_go_out(services: Services, cl
     assert sends(services.db)[0].status == "cancelled"
 
 
-def test_an_opt_out_since_scheduling_stops_the_send(services: Services, clock: FakeClock, tmp_path: Path) -> None:
+def test_an_opt_out_since_scheduling_stops_the_send(
+    services: Services, clock: FakeClock, tmp_path: Path
+) -> None:
     services.ingestor.ingest([event("e1")])
     with services.db.write() as conn:
         key = services.address_keys.key("sms", "+14155550100")
@@ -100,13 +121,15 @@ class CrashingChannel:
         return None
 
 
-def test_a_crash_mid_send_leaves_it_unknown_never_resent(make_services: ServicesFactory, clock: FakeClock, tmp_path: Path) -> None:
-    crashing = make_services(channels={"sms": CrashingChannel(), "email": LogChannel("email", tmp_path / "e.jsonl")})
+def test_a_crash_mid_send_leaves_it_unknown_never_resent(
+    make_services: ServicesFactory, clock: FakeClock, tmp_path: Path
+) -> None:
+    crashing = make_services(
+        channels={"sms": CrashingChannel(), "email": LogChannel("email", tmp_path / "e.jsonl")}
+    )
     crashing.ingestor.ingest([event("e1")])
-    try:
+    with contextlib.suppress(SystemExit):
         crashing.dispatcher.run_once()
-    except SystemExit:
-        pass
     assert sends(crashing.db)[0].status == "sending"
     survivor = make_services()
     clock.advance(timedelta(minutes=6))
@@ -116,7 +139,9 @@ def test_a_crash_mid_send_leaves_it_unknown_never_resent(make_services: Services
     assert outbox(tmp_path, "sms") == []
 
 
-def test_claims_of_a_dead_worker_are_released_and_sent_once(services: Services, clock: FakeClock, tmp_path: Path) -> None:
+def test_claims_of_a_dead_worker_are_released_and_sent_once(
+    services: Services, clock: FakeClock, tmp_path: Path
+) -> None:
     services.ingestor.ingest([event("e1")])
     with services.db.write() as conn:
         send_queries.claim_due(conn, now=clock.now(), worker="dead-worker", limit=10)
@@ -143,9 +168,13 @@ class ScriptedChannel:
         return None
 
 
-def test_retry_outcomes_are_retried_later_and_failures_recorded(make_services: ServicesFactory, clock: FakeClock, tmp_path: Path) -> None:
-    channel = ScriptedChannel(SendOutcome("retry", retry_after=timedelta(seconds=30), reason="429"),
-                              SendOutcome("sent", provider_id="SM1"))  # fmt: skip
+def test_retry_outcomes_are_retried_later_and_failures_recorded(
+    make_services: ServicesFactory, clock: FakeClock, tmp_path: Path
+) -> None:
+    channel = ScriptedChannel(
+        SendOutcome("retry", retry_after=timedelta(seconds=30), reason="429"),
+        SendOutcome("sent", provider_id="SM1"),
+    )
     services = make_services(channels={"sms": channel, "email": LogChannel("email", tmp_path / "e.jsonl")})
     services.ingestor.ingest([event("e1")])
     assert services.dispatcher.run_once() == 1
@@ -157,7 +186,9 @@ def test_retry_outcomes_are_retried_later_and_failures_recorded(make_services: S
     assert (send.status, send.provider_message_id, send.attempts) == ("sent", "SM1", 2)
 
 
-def test_a_provider_opt_out_answer_opts_the_address_out(make_services: ServicesFactory, tmp_path: Path) -> None:
+def test_a_provider_opt_out_answer_opts_the_address_out(
+    make_services: ServicesFactory, tmp_path: Path
+) -> None:
     channel = ScriptedChannel(SendOutcome("failed", reason="21610 unsubscribed", opt_out=True))
     services = make_services(channels={"sms": channel, "email": LogChannel("email", tmp_path / "e.jsonl")})
     services.ingestor.ingest([event("e1")])
@@ -168,7 +199,9 @@ def test_a_provider_opt_out_answer_opts_the_address_out(make_services: ServicesF
     assert sends(services.db)[1].channel == "email"  # the number is opted out; email is next
 
 
-def test_quiet_hours_at_send_time_push_the_send_back(make_services: ServicesFactory, clock: FakeClock, tmp_path: Path) -> None:
+def test_quiet_hours_at_send_time_push_the_send_back(
+    make_services: ServicesFactory, clock: FakeClock, tmp_path: Path
+) -> None:
     services = make_services()
     services.ingestor.ingest([event("e1", details={"timezone": "UTC"})])
     quiet = make_services(throttle={"quiet_hours": {"start": "11:00", "end": "13:00"}})

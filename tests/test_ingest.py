@@ -14,9 +14,18 @@ def test_an_event_schedules_its_trigger_and_stores_the_decision(services: Servic
     [result] = services.ingestor.ingest([event("e1")])
     assert result.status == "accepted"
     [decision] = result.decisions
-    assert (decision.trigger, decision.outcome, decision.due_at) == ("csat_after_ticket", "scheduled", clock.now())
+    assert (decision.trigger, decision.outcome, decision.due_at) == (
+        "csat_after_ticket",
+        "scheduled",
+        clock.now(),
+    )
     [send] = sends(services.db)
-    assert (send.id, send.channel, send.to_address, send.status) == (decision.send_id, "sms", "+14155550100", "scheduled")
+    assert (send.id, send.channel, send.to_address, send.status) == (
+        decision.send_id,
+        "sms",
+        "+14155550100",
+        "scheduled",
+    )
     assert [d.outcome for d in decisions(services.db)] == ["scheduled"]
 
 
@@ -58,17 +67,37 @@ def test_unknown_event_types_are_accepted_and_match_nothing(services: Services) 
     assert result.status == "accepted" and result.decisions == []
 
 
-def test_delay_sets_the_due_time_from_when_the_event_occurred(make_services: ServicesFactory, clock: FakeClock) -> None:
-    services = make_services(triggers=[{"name": "t", "on": "ticket.solved", "survey": "support_csat",
-                                        "channels": ["sms"], "delay": "10m"}])  # fmt: skip
+def test_delay_sets_the_due_time_from_when_the_event_occurred(
+    make_services: ServicesFactory, clock: FakeClock
+) -> None:
+    services = make_services(
+        triggers=[
+            {
+                "name": "t",
+                "on": "ticket.solved",
+                "survey": "support_csat",
+                "channels": ["sms"],
+                "delay": "10m",
+            }
+        ]
+    )
     occurred = clock.now() - timedelta(minutes=4)
     [result] = services.ingestor.ingest([event("e1", occurred_at=occurred.isoformat())])
     assert result.decisions[0].due_at == occurred + timedelta(minutes=10)
 
 
 def test_an_event_older_than_max_age_is_stale(make_services: ServicesFactory, clock: FakeClock) -> None:
-    services = make_services(triggers=[{"name": "t", "on": "ticket.solved", "survey": "support_csat",
-                                        "channels": ["sms"], "max_age": "2h"}])  # fmt: skip
+    services = make_services(
+        triggers=[
+            {
+                "name": "t",
+                "on": "ticket.solved",
+                "survey": "support_csat",
+                "channels": ["sms"],
+                "max_age": "2h",
+            }
+        ]
+    )
     old = (clock.now() - timedelta(hours=3)).isoformat()
     [result] = services.ingestor.ingest([event("e1", occurred_at=old)])
     assert (result.decisions[0].outcome, result.decisions[0].reason) == ("suppressed", "stale")
@@ -77,21 +106,33 @@ def test_an_event_older_than_max_age_is_stale(make_services: ServicesFactory, cl
 
 def test_when_conditions_must_all_hold(make_services: ServicesFactory) -> None:
     when = {"properties.priority": ["normal", "high"], "properties.channel": {"not": "phone"}}
-    services = make_services(triggers=[{"name": "t", "on": "ticket.solved", "survey": "support_csat",
-                                        "channels": ["sms"], "when": when}])  # fmt: skip
-    results = services.ingestor.ingest([
-        event("ok", properties={"priority": "high", "channel": "chat"}),
-        event("low", contact="c2", properties={"priority": "low", "channel": "chat"}),
-        event("phone", contact="c3", properties={"priority": "normal", "channel": "phone"}),
-        event("none", contact="c4", properties={"priority": "normal"}),
-    ])
+    services = make_services(
+        triggers=[
+            {"name": "t", "on": "ticket.solved", "survey": "support_csat", "channels": ["sms"], "when": when}
+        ]
+    )
+    results = services.ingestor.ingest(
+        [
+            event("ok", properties={"priority": "high", "channel": "chat"}),
+            event("low", contact="c2", properties={"priority": "low", "channel": "chat"}),
+            event("phone", contact="c3", properties={"priority": "normal", "channel": "phone"}),
+            event("none", contact="c4", properties={"priority": "normal"}),
+        ]
+    )
     assert [(r.decisions[0].outcome, r.decisions[0].reason) for r in results] == [
-        ("scheduled", None), ("suppressed", "conditions"), ("suppressed", "conditions"), ("scheduled", None)]
+        ("scheduled", None),
+        ("suppressed", "conditions"),
+        ("suppressed", "conditions"),
+        ("scheduled", None),
+    ]
 
 
 def test_sampling_is_deterministic_per_contact_and_survey(make_services: ServicesFactory) -> None:
-    services = make_services(triggers=[{"name": "t", "on": "ticket.solved", "survey": "support_csat",
-                                        "channels": ["sms"], "sample": 0.5}])  # fmt: skip
+    services = make_services(
+        triggers=[
+            {"name": "t", "on": "ticket.solved", "survey": "support_csat", "channels": ["sms"], "sample": 0.5}
+        ]
+    )
     first = services.ingestor.ingest([event(f"a{i}", contact=f"c{i}") for i in range(200)])
     again = services.ingestor.ingest([event(f"b{i}", contact=f"c{i}") for i in range(200)])
     sampled = [r.decisions[0].reason != "sampled_out" for r in first]
@@ -100,8 +141,16 @@ def test_sampling_is_deterministic_per_contact_and_survey(make_services: Service
 
 
 def test_channel_is_the_first_with_an_address(services: Services) -> None:
-    [result] = services.ingestor.ingest([{"id": "e1", "type": "ticket.solved", "properties": {},
-                                          "contact": {"id": "c1", "email": "ada@example.com"}}])  # fmt: skip
+    [result] = services.ingestor.ingest(
+        [
+            {
+                "id": "e1",
+                "type": "ticket.solved",
+                "properties": {},
+                "contact": {"id": "c1", "email": "ada@example.com"},
+            }
+        ]
+    )
     [send] = sends(services.db)
     assert (send.channel, send.to_address) == ("email", "ada@example.com")
     assert result.decisions[0].outcome == "scheduled"
@@ -113,26 +162,38 @@ def test_no_address_and_opted_out_are_told_apart(services: Services, clock: Fake
     with services.db.write() as conn:
         key = services.address_keys.key("sms", "+14155550100")
         queries.add_opt_out(conn, key=key, channel="sms", source="test", now=clock.now())
-    results = services.ingestor.ingest([
-        {"id": "e1", "type": "ticket.solved", "contact": {"id": "c1"}},
-        {"id": "e2", "type": "ticket.solved", "contact": {"id": "c2", "phone": "+14155550100"}},
-    ])
+    results = services.ingestor.ingest(
+        [
+            {"id": "e1", "type": "ticket.solved", "contact": {"id": "c1"}},
+            {"id": "e2", "type": "ticket.solved", "contact": {"id": "c2", "phone": "+14155550100"}},
+        ]
+    )
     assert [r.decisions[0].reason for r in results] == ["no_address", "opted_out"]
 
 
 def test_contact_details_from_earlier_events_are_remembered(services: Services) -> None:
-    services.ingestor.ingest([{"id": "e1", "type": "signup", "contact": {"id": "c1", "phone": "+14155550100"}}])
+    services.ingestor.ingest(
+        [{"id": "e1", "type": "signup", "contact": {"id": "c1", "phone": "+14155550100"}}]
+    )
     [result] = services.ingestor.ingest([{"id": "e2", "type": "ticket.solved", "contact": {"id": "c1"}}])
     assert result.decisions[0].outcome == "scheduled"
     assert sends(services.db)[0].to_address == "+14155550100"
 
 
 def test_cancel_on_calls_off_a_pending_send_with_matching_properties(services: Services) -> None:
-    services.ingestor.ingest([event("e1", properties={"ticket_id": "T-1"}),
-                              event("e2", type_="order.delivered", properties={"ticket_id": "T-1"})])  # fmt: skip
-    [other] = services.ingestor.ingest([event("r0", type_="ticket.reopened", properties={"ticket_id": "T-2"})])
+    services.ingestor.ingest(
+        [
+            event("e1", properties={"ticket_id": "T-1"}),
+            event("e2", type_="order.delivered", properties={"ticket_id": "T-1"}),
+        ]
+    )
+    [other] = services.ingestor.ingest(
+        [event("r0", type_="ticket.reopened", properties={"ticket_id": "T-2"})]
+    )
     assert other.decisions == []
-    [reopen] = services.ingestor.ingest([event("r1", type_="ticket.reopened", properties={"ticket_id": "T-1"})])
+    [reopen] = services.ingestor.ingest(
+        [event("r1", type_="ticket.reopened", properties={"ticket_id": "T-1"})]
+    )
     assert [(d.trigger, d.outcome) for d in reopen.decisions] == [("csat_after_ticket", "cancelled")]
     statuses = {s.trigger: s.status for s in sends(services.db)}
     assert statuses == {"csat_after_ticket": "cancelled", "nps_after_delivery": "scheduled"}

@@ -56,8 +56,14 @@ class EventIn:
     def document(self) -> dict[str, Any]:
         """The event as paths see it: `type`, `id`, `contact.*`, `properties.*`."""
         c = self.contact
-        contact = {"id": c.id, "email": c.email, "phone": c.phone, "name": c.name,
-                   "timezone": c.timezone, "locale": c.locale}  # fmt: skip
+        contact = {
+            "id": c.id,
+            "email": c.email,
+            "phone": c.phone,
+            "name": c.name,
+            "timezone": c.timezone,
+            "locale": c.locale,
+        }
         return {"id": self.id, "type": self.type, "contact": contact, "properties": self.properties}
 
 
@@ -163,9 +169,7 @@ def _parse_time(name: str, value: Any, now: datetime) -> datetime:
     try:
         moment = datetime.fromisoformat(value.strip().replace("z", "Z"))
     except ValueError:
-        raise InvalidEvent(
-            name, f"{value!r} is not an ISO 8601 time like 2026-11-22T10:00:00Z"
-        ) from None
+        raise InvalidEvent(name, f"{value!r} is not an ISO 8601 time like 2026-11-22T10:00:00Z") from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)  # documented: a time without offset is UTC
     return moment.astimezone(UTC)

@@ -15,7 +15,7 @@ _MISSING = object()
 def path_problem(path: str, allow: tuple[str, ...] = ()) -> str | None:
     """None when `path` can be looked up in an event, else what would be right."""
     root = path.split(".", 1)[0]
-    if path in allow or root in ROOTS and (root in ("type", "id") or "." in path):
+    if path in allow or (root in ROOTS and (root in ("type", "id") or "." in path)):
         return None
     extra = f", or one of {', '.join(allow)}" if allow else ""
     return f"{path!r} is not a path like properties.team or contact.locale{extra}"

@@ -12,7 +12,7 @@ Quiet hours never stop a send: they defer it to the end of the contact's quiet w
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -117,7 +117,7 @@ def decide(
 
 
 def choose_channel(
-    contact: ContactIn, channels: list[str], opted_out: set[str], address_key: AddressKey
+    contact: ContactIn, channels: Sequence[str], opted_out: set[str], address_key: AddressKey
 ) -> tuple[str | None, str | None, str | None]:
     """The first channel with an address not opted out; else the reason there is none."""
     any_address = False

@@ -34,8 +34,11 @@ def events_router(services: Services) -> APIRouter:
         "/v1/events",
         status_code=202,
         summary="Send one touchpoint event, or a batch of up to 1,000",
-        responses={401: {"description": "missing or wrong API key"}, 413: {"description": "too large"},
-                   422: {"description": "the single event sent is invalid"}},  # fmt: skip
+        responses={
+            401: {"description": "missing or wrong API key"},
+            413: {"description": "too large"},
+            422: {"description": "the single event sent is invalid"},
+        },
     )
     async def post_events(request: Request) -> Response:
         try:

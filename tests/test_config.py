@@ -1,0 +1,123 @@
+"""The config: the shipped one runs as it is; a bad one is refused with every problem listed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from bot.cli import cli
+from bot.config import load_config, parse_config
+from bot.errors import ConfigError
+
+ROOT = Path(__file__).resolve().parent.parent
+
+BAD = """
+surveys:
+  s1:
+    metric: csat
+    question: {sms: "Rate us {{ contact.name"}
+triggers:
+  - name: t1
+    on: ticket.solved
+    survey: s1
+    channels: [sms, pigeon]
+    delay: 10 minutes
+  - name: t2
+    on: ticket.solved
+    survey: nope
+    channels: [sms]
+    sample: 1.5
+throttle:
+  quiet_hours: {start: "25:00", end: "09:00"}
+  default_timezone: Mars/Base
+sevrer: {}
+"""
+
+
+def test_the_shipped_config_is_valid_and_runs_in_log_mode() -> None:
+    config = load_config(ROOT / "config.yaml", environ={})
+    assert config.storage.url == "sqlite:///surveybot.db"
+    assert (config.channels.sms.provider, config.channels.email.provider) == ("log", "log")
+    metrics = {config.surveys[t.survey].metric: t.on for t in config.triggers}
+    assert metrics == {"csat": "ticket.solved", "ces": "onboarding.completed", "nps": "order.delivered"}
+
+
+def test_every_problem_is_listed_by_its_path() -> None:
+    with pytest.raises(ConfigError) as caught:
+        parse_config(BAD, environ={})
+    problems = "\n".join(caught.value.problems)
+    assert "triggers[0].channels[1]: 'pigeon' is not one of: 'sms' or 'email'" in problems
+    assert "triggers[0].delay: '10 minutes' is not a duration like 10m" in problems
+    assert "triggers[1].sample:" in problems
+    assert "throttle.quiet_hours.start: '25:00' is not a time of day" in problems
+    assert "throttle.default_timezone: 'Mars/Base' is not an IANA time zone" in problems
+    assert "sevrer: is not a known key here" in problems
+    assert len(caught.value.problems) == 6
+
+
+def test_references_and_templates_are_checked_once_the_shape_is_right() -> None:
+    text = BAD.replace("pigeon", "email").replace("10 minutes", "10m").replace("1.5", "0.5")
+    text = text.replace('"25:00"', '"20:00"').replace("Mars/Base", "UTC").replace("sevrer: {}", "")
+    with pytest.raises(ConfigError) as caught:
+        parse_config(text, environ={})
+    problems = caught.value.problems
+    assert any(p.startswith("triggers[1].survey: 'nope' is not a survey (known: s1)") for p in problems)
+    assert any(p.startswith("triggers[0].channels: survey 's1' has no question.email") for p in problems)
+    assert any(p.startswith("surveys.s1.question.sms: the template does not compile") for p in problems)
+
+
+def test_env_variables_are_interpolated_and_unset_ones_named() -> None:
+    text = (
+        'server: {api_keys: ["${KEY}", "${OTHER:-}"], public_url: "${URL:-https://x.example}"}\n'
+        'slack: {bot_token: "${TOKEN}"}'
+    )
+    config = parse_config(text.replace(', "${OTHER:-}"', ""), environ={"KEY": "k", "TOKEN": "t"})
+    assert config.server.api_keys == ["k"] and config.server.public_url == "https://x.example"
+    with pytest.raises(ConfigError) as caught:
+        parse_config(text, environ={"KEY": "k"})
+    assert caught.value.problems == [
+        "slack.bot_token: environment variable TOKEN is not set "
+        "(set it, or write ${TOKEN:-default} to allow a default)"
+    ]
+
+
+def test_json_is_accepted() -> None:
+    config = parse_config('{"throttle": {"contact_cooldown": "2d"}}', environ={})
+    assert config.throttle.contact_cooldown.days == 2
+
+
+def test_check_config_exits_2_and_lists_problems(tmp_path: Path) -> None:
+    path = tmp_path / "bad.yaml"
+    path.write_text(BAD)
+    result = CliRunner().invoke(cli, ["check-config", "--config", str(path)])
+    assert result.exit_code == 2
+    assert "the config has 6 problems:" in result.output
+    assert "  - triggers[0].delay: '10 minutes' is not a duration like 10m" in result.output
+
+
+def test_check_config_accepts_the_shipped_config() -> None:
+    result = CliRunner().invoke(cli, ["check-config", "--config", str(ROOT / "config.yaml")])
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("config OK: 3 surveys, 3 triggers")
+
+
+def test_a_twilio_channel_without_credentials_is_a_problem() -> None:
+    with pytest.raises(ConfigError) as caught:
+        parse_config("channels: {sms: {provider: twilio}}", environ={})
+    assert caught.value.problems == [
+        "channels.sms: provider twilio needs account_sid, auth_token, from (or messaging_service_sid)"
+    ]
+
+
+def test_every_command_has_help_text() -> None:
+    def walk(group: object, prefix: str = "") -> list[tuple[str, object]]:
+        found = []
+        for name, command in getattr(group, "commands", {}).items():
+            found.append((prefix + name, command))
+            found += walk(command, prefix + name + " ")
+        return found
+
+    for name, command in walk(cli):
+        assert getattr(command, "help", None), f"`surveybot {name}` has no help text"

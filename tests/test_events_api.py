@@ -1,0 +1,96 @@
+"""`POST /v1/events` as the user's systems see it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from bot.app import Services
+from bot.web.app import create_web_app
+from tests.helpers import event, sends
+
+AUTH = {"Authorization": "Bearer test-key"}
+
+
+@pytest.fixture
+def client(services: Services) -> TestClient:
+    return TestClient(create_web_app(services))
+
+
+def post(client: TestClient, body: Any, headers: dict[str, str] = AUTH) -> Any:
+    return client.post("/v1/events", json=body, headers=headers)
+
+
+def test_healthz_answers(client: TestClient) -> None:
+    assert client.get("/healthz").json() == {"status": "ok"}
+
+
+def test_a_single_event_is_accepted_with_its_decisions(client: TestClient) -> None:
+    response = post(client, event("e1"))
+    assert response.status_code == 202
+    [result] = response.json()["results"]
+    assert (result["id"], result["status"], result["error"]) == ("e1", "accepted", None)
+    [decision] = result["decisions"]
+    assert decision["trigger"] == "csat_after_ticket" and decision["outcome"] == "scheduled"
+    assert decision["send_id"].startswith("snd_") and decision["due_at"].endswith("Z")
+
+
+def test_a_batch_reports_each_event_alone(client: TestClient, services: Services) -> None:
+    body = {
+        "events": [event("e1"), {"id": "e2", "type": "ticket.solved"}, event("e1"), event("e3", contact="c3")]
+    }
+    response = post(client, body)
+    assert response.status_code == 202
+    results = response.json()["results"]
+    assert [r["status"] for r in results] == ["accepted", "invalid", "duplicate", "accepted"]
+    assert results[1]["error"].startswith("contact:") and results[1]["field"] == "contact"
+    assert len(sends(services.db)) == 2
+
+
+def test_a_single_invalid_event_gets_422_naming_the_field(client: TestClient, services: Services) -> None:
+    response = post(client, {"id": "e1", "contact": {"id": "c1"}})
+    assert response.status_code == 422
+    assert response.json()["results"][0]["error"] == "type: is required and must be a non-empty string"
+    assert sends(services.db) == []
+
+
+@pytest.mark.parametrize("headers", [{}, {"Authorization": "Bearer wrong"}, {"Authorization": "test-key"}])
+def test_a_missing_or_wrong_key_gets_401_and_stores_nothing(
+    client: TestClient, services: Services, headers: dict[str, str]
+) -> None:
+    response = post(client, event("e1"), headers=headers)
+    assert response.status_code == 401
+    assert "Authorization: Bearer" in response.json()["error"]
+    assert sends(services.db) == []
+
+
+def test_malformed_json_gets_400(client: TestClient) -> None:
+    response = client.post("/v1/events", content=b'{"id": "e1",', headers=AUTH)
+    assert response.status_code == 400
+    assert response.json()["error"].startswith("the body is not valid JSON")
+
+
+def test_a_body_that_is_not_an_object_gets_400(client: TestClient) -> None:
+    assert post(client, [event("e1")]).status_code == 400
+    assert post(client, {"events": "nope"}).status_code == 400
+
+
+def test_an_oversize_batch_gets_413_and_stores_nothing(client: TestClient, services: Services) -> None:
+    response = post(client, {"events": [event(f"e{i}", contact=f"c{i}") for i in range(1001)]})
+    assert response.status_code == 413
+    assert "at most 1000 events; this one has 1001" in response.json()["error"]
+    assert sends(services.db) == []
+
+
+def test_a_body_over_the_size_limit_gets_413(client: TestClient) -> None:
+    huge = {"events": [event("e1", properties={"blob": "x" * (5 * 1024 * 1024)})]}
+    assert post(client, huge).status_code == 413
+
+
+def test_a_full_batch_of_1000_is_taken(client: TestClient, services: Services) -> None:
+    response = post(client, {"events": [event(f"e{i}", contact=f"c{i}") for i in range(1000)]})
+    assert response.status_code == 202
+    assert {r["status"] for r in response.json()["results"]} == {"accepted"}
+    assert len(sends(services.db)) == 1000
