@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection
@@ -61,6 +61,10 @@ class EventResult:
             body["field"] = self.error_field
         body["decisions"] = [d.to_json() for d in self.decisions]
         return body
+
+
+class _Overbooked(Exception):
+    """The daily cap was passed by sends another process scheduled at the same time."""
 
 
 @dataclass
@@ -134,6 +138,24 @@ class Ingestor:
     def _store(
         self, valid: list[tuple[int, EventIn]], results: list[EventResult], source: str, now: datetime
     ) -> bool:
+        try:
+            return self._store_once(valid, results, source, now, lock_days=False)
+        except _Overbooked:
+            # Another process took part of today's cap meanwhile (PostgreSQL only): decide again,
+            # this time holding the day's counter from the start.
+            for index, _ in valid:
+                results[index].decisions = []
+            return self._store_once(valid, results, source, now, lock_days=True)
+
+    def _store_once(
+        self,
+        valid: list[tuple[int, EventIn]],
+        results: list[EventResult],
+        source: str,
+        now: datetime,
+        *,
+        lock_days: bool,
+    ) -> bool:
         with self.db.write() as conn:
             event_ids = [e.id for _, e in valid if e.id is not None]
             contact_ids = sorted({e.contact.id for _, e in valid})
@@ -147,6 +169,10 @@ class Ingestor:
                 return False
             contacts = self._merge_contacts(conn, fresh, now)
             state = self._policy_state(conn, fresh, contacts, now)
+            if lock_days:
+                state.daily_counts = queries.DailyCounts(
+                    lambda day: queries.daily_count(conn, day, lock=True)
+                )
             batch = _Batch()
             pending = self._pending(conn, fresh)
             for index, event in fresh:
@@ -154,10 +180,20 @@ class Ingestor:
                     event, contacts, state, pending, batch, source, now
                 )
             self._apply_cancels(conn, batch, results, now)
+            self._count_days(conn, state)
             queries.insert_rows(conn, queries.events_t, batch.events)
             queries.insert_rows(conn, queries.sends_t, batch.sends)
             queries.insert_rows(conn, queries.decisions_t, batch.decisions)
             return batch.due_now
+
+    def _count_days(self, conn: Connection, state: PolicyState) -> None:
+        """Add this batch's sends to the per-day counters; overbooked if a racer got there first."""
+        if not state.added_per_day:
+            return
+        totals = queries.add_daily_counts(conn, state.added_per_day)
+        cap = self.config.throttle.daily_cap
+        if cap is not None and any(total > cap for total in totals.values()):
+            raise _Overbooked()
 
     def _apply_cancels(
         self, conn: Connection, batch: _Batch, results: list[EventResult], now: datetime
@@ -201,10 +237,8 @@ class Ingestor:
             if (address := contact.address(channel))
         ]
         earliest = min(min(e.occurred_at for _, e in fresh), now)
-        days = {max(e.occurred_at, now).date() for _, e in fresh}
-        days |= {d + timedelta(days=1) for d in days}  # a delay or quiet hours may push a send past midnight
         return queries.load_policy_state(
-            conn, contact_ids=list(contacts), since=earliest - self._horizon, address_keys=keys, days=days
+            conn, contact_ids=list(contacts), since=earliest - self._horizon, address_keys=keys
         )
 
     def _pending(self, conn: Connection, fresh: list[tuple[int, EventIn]]) -> list[queries.PendingSend]:
@@ -273,6 +307,7 @@ class Ingestor:
                     "channel": verdict.channel,
                     "to_address": verdict.to,
                     "status": "scheduled",
+                    "attempts": 0,
                     "due_at": verdict.due_at,
                     "created_at": now,
                     "updated_at": now,

@@ -74,7 +74,7 @@ class Event(SQLModel, table=True):
 
     pk: str = Field(primary_key=True)
     event_id: str | None = Field(default=None, sa_column=Column(Text, unique=True, nullable=True))
-    type: str = Field(index=True)
+    type: str
     contact_id: str
     occurred_at: datetime = _time()
     received_at: datetime = _time(index=True)
@@ -112,7 +112,6 @@ class Send(SQLModel, table=True):
         Index("ix_sends_due", "status", "due_at"),
         Index("ix_sends_contact_due", "contact_id", "due_at"),
         Index("ix_sends_address", "to_address", "status"),
-        Index("ix_sends_day", "due_at"),
     )
 
     id: str = Field(primary_key=True)
@@ -168,6 +167,15 @@ class OptOut(SQLModel, table=True):
     channel: str
     source: str
     created_at: datetime = _time()
+
+
+class DailyCount(SQLModel, table=True):
+    """Sends scheduled per UTC day, kept as a counter so the daily cap costs one row, not a scan."""
+
+    __tablename__ = "daily_counts"
+
+    day: str = Field(primary_key=True)
+    count: int = 0
 
 
 class Setting(SQLModel, table=True):

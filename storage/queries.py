@@ -7,15 +7,26 @@ in a batch, one statement inserts all its decisions.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, func, insert, select, text, update
+from sqlalchemy import Connection, bindparam, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from storage.models import SEND_COUNTED, SEND_PENDING, Contact, Decision, Event, OptOut, Send, Setting
+from storage.bulk import bulk_insert
+from storage.models import (
+    SEND_COUNTED,
+    SEND_PENDING,
+    Contact,
+    DailyCount,
+    Decision,
+    Event,
+    OptOut,
+    Send,
+    Setting,
+)
 from triggers.events import ContactIn
 from triggers.policy import PastSend, PolicyState
 
@@ -25,6 +36,7 @@ sends_t = Send.__table__  # type: ignore[attr-defined]
 decisions_t = Decision.__table__  # type: ignore[attr-defined]
 opt_outs_t = OptOut.__table__  # type: ignore[attr-defined]
 settings_t = Setting.__table__  # type: ignore[attr-defined]
+daily_counts_t = DailyCount.__table__  # type: ignore[attr-defined]
 
 
 def lock_keys(conn: Connection, names: Iterable[str]) -> None:
@@ -82,7 +94,7 @@ def upsert_contacts(
         else:
             new.append({**row, "created_at": now})
     if new:
-        conn.execute(insert(contacts_t), new)
+        bulk_insert(conn, contacts_t, new)
     if changed:
         c = contacts_t.c
         statement = (
@@ -99,12 +111,7 @@ def upsert_contacts(
 
 
 def load_policy_state(
-    conn: Connection,
-    *,
-    contact_ids: Sequence[str],
-    since: datetime,
-    address_keys: Sequence[str],
-    days: Iterable[date],
+    conn: Connection, *, contact_ids: Sequence[str], since: datetime, address_keys: Sequence[str]
 ) -> PolicyState:
     """The sends that count against the policy for these contacts, their opt-outs, daily totals."""
     state = PolicyState()
@@ -121,18 +128,40 @@ def load_policy_state(
             select(opt_outs_t.c.address_key).where(opt_outs_t.c.address_key.in_(address_keys))
         )
         state.opted_out = {row[0] for row in rows}
-    for day in set(days):
-        state.daily_counts[day] = count_sends_on(conn, day)
+    state.daily_counts = DailyCounts(lambda day: daily_count(conn, day))
     return state
 
 
-def count_sends_on(conn: Connection, day: date) -> int:
-    start = datetime(day.year, day.month, day.day, tzinfo=UTC)
-    s = sends_t.c
-    query = select(func.count()).where(
-        s.due_at >= start, s.due_at < start + timedelta(days=1), s.status.in_(SEND_COUNTED)
-    )
-    return int(conn.execute(query).scalar_one())
+class DailyCounts(dict[date, int]):
+    """Per-day send totals, each read from the counter table the first time it is asked for."""
+
+    def __init__(self, load: Callable[[date], int]) -> None:
+        super().__init__()
+        self._load = load
+
+    def __missing__(self, day: date) -> int:
+        self[day] = value = self._load(day)
+        return value
+
+
+def daily_count(conn: Connection, day: date, *, lock: bool = False) -> int:
+    query = select(daily_counts_t.c.count).where(daily_counts_t.c.day == day.isoformat())
+    if lock and conn.dialect.name == "postgresql":
+        query = query.with_for_update()
+    return int(conn.execute(query).scalar() or 0)
+
+
+def add_daily_counts(conn: Connection, added: dict[date, int]) -> dict[date, int]:
+    """Add to the per-day send counters; returns each day's new total."""
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    totals = {}
+    for day, count in sorted(added.items()):
+        statement = dialect.insert(daily_counts_t).values(day=day.isoformat(), count=count)
+        statement = statement.on_conflict_do_update(
+            index_elements=["day"], set_={"count": daily_counts_t.c.count + statement.excluded.count}
+        ).returning(daily_counts_t.c.count)
+        totals[day] = int(conn.execute(statement).scalar_one())
+    return totals
 
 
 @dataclass(frozen=True)
@@ -188,8 +217,7 @@ def cancel_sends(conn: Connection, send_ids: Sequence[str], *, reason: str, now:
 
 
 def insert_rows(conn: Connection, table: Any, rows: list[dict[str, Any]]) -> None:
-    if rows:
-        conn.execute(insert(table), rows)
+    bulk_insert(conn, table, rows)
 
 
 def get_or_create_setting(conn: Connection, key: str, make: Any) -> str:

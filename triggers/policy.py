@@ -47,10 +47,13 @@ class PolicyState:
     sends: dict[str, list[PastSend]] = field(default_factory=lambda: defaultdict(list))
     opted_out: set[str] = field(default_factory=set)
     daily_counts: dict[date, int] = field(default_factory=lambda: defaultdict(int))
+    added_per_day: dict[date, int] = field(default_factory=lambda: defaultdict(int))
 
     def record(self, contact_id: str, send: PastSend) -> None:
+        day = send.due_at.date()
         self.sends[contact_id].append(send)
-        self.daily_counts[send.due_at.date()] += 1
+        self.daily_counts[day] += 1
+        self.added_per_day[day] += 1
 
 
 @dataclass(frozen=True)
@@ -105,8 +108,10 @@ def decide(
     if not in_sample(contact.id, trigger.survey, trigger.sample):
         return Verdict("suppressed", "sampled_out", channel, to)
     due_at = max(event.occurred_at + trigger.delay, now)
-    zone = contact_timezone(contact.timezone, contact.phone, throttle.default_timezone)
-    quiet_end = end_of_quiet_hours(due_at, zone, throttle.quiet_hours)
+    quiet_end = None
+    if throttle.quiet_hours is not None:
+        zone = contact_timezone(contact.timezone, contact.phone, throttle.default_timezone)
+        quiet_end = end_of_quiet_hours(due_at, zone, throttle.quiet_hours)
     if quiet_end is not None:
         due_at = quiet_end
     limits = Limits.for_survey(throttle, survey)

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-22 07:12:12.659140
+Create Date: 2026-11-22 07:21:26.675091
 """
 from alembic import op
 import sqlalchemy as sa
@@ -29,6 +29,11 @@ def upgrade() -> None:
     sa.Column('updated_at', storage.models.UTCDateTime(timezone=True), nullable=False),
     sa.Column('forgotten_at', storage.models.UTCDateTime(timezone=True), nullable=True),
     sa.PrimaryKeyConstraint('id')
+    )
+    op.create_table('daily_counts',
+    sa.Column('day', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+    sa.Column('count', sa.Integer(), nullable=False),
+    sa.PrimaryKeyConstraint('day')
     )
     op.create_table('decisions',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -63,7 +68,6 @@ def upgrade() -> None:
     with op.batch_alter_table('events', schema=None) as batch_op:
         batch_op.create_index('ix_events_contact_time', ['contact_id', 'occurred_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_events_received_at'), ['received_at'], unique=False)
-        batch_op.create_index(batch_op.f('ix_events_type'), ['type'], unique=False)
 
     op.create_table('opt_outs',
     sa.Column('address_key', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
@@ -118,7 +122,6 @@ def upgrade() -> None:
     with op.batch_alter_table('sends', schema=None) as batch_op:
         batch_op.create_index('ix_sends_address', ['to_address', 'status'], unique=False)
         batch_op.create_index('ix_sends_contact_due', ['contact_id', 'due_at'], unique=False)
-        batch_op.create_index('ix_sends_day', ['due_at'], unique=False)
         batch_op.create_index('ix_sends_due', ['status', 'due_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_sends_provider_message_id'), ['provider_message_id'], unique=False)
 
@@ -136,7 +139,6 @@ def downgrade() -> None:
     with op.batch_alter_table('sends', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_sends_provider_message_id'))
         batch_op.drop_index('ix_sends_due')
-        batch_op.drop_index('ix_sends_day')
         batch_op.drop_index('ix_sends_contact_due')
         batch_op.drop_index('ix_sends_address')
 
@@ -148,7 +150,6 @@ def downgrade() -> None:
     op.drop_table('responses')
     op.drop_table('opt_outs')
     with op.batch_alter_table('events', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_events_type'))
         batch_op.drop_index(batch_op.f('ix_events_received_at'))
         batch_op.drop_index('ix_events_contact_time')
 
@@ -159,5 +160,6 @@ def downgrade() -> None:
         batch_op.drop_index('ix_decisions_contact')
 
     op.drop_table('decisions')
+    op.drop_table('daily_counts')
     op.drop_table('contacts')
     # ### end Alembic commands ###
