@@ -379,7 +379,7 @@ def _describe(error: Any) -> str:
 
 def check_references(config: Config) -> list[str]:
     """Problems pydantic cannot see alone: names that must exist, templates that must compile."""
-    from bot.templates import template_problems  # the template engine lives in one module
+    from bot.rendering import template_problems  # the template engine lives in one module
     from triggers.paths import path_problem
 
     problems: list[str] = []

@@ -19,7 +19,7 @@ from jinja2 import TemplateError
 from bot.channels.base import Channel, OutboundMessage, SendOutcome
 from bot.clock import Clock
 from bot.config import Config
-from bot.templates import render_survey_message
+from bot.rendering import render_survey_message
 from storage import queries, sends
 from storage.db import Database
 from storage.sends import ClaimedSend
