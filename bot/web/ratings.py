@@ -21,10 +21,10 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, Literal, Protocol
+from typing import Annotated, Any, Literal, Protocol
 
 import jinja2
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Form
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from bot.clock import Clock, SystemClock
@@ -110,18 +110,24 @@ def rating_routes(
             return pages.thanks(send, moment=now())
         return pages.rate(send, chosen=score, late=not send.is_open(now()))
 
+    # Sync handlers: FastAPI runs them in its thread pool, so a store doing database I/O
+    # never blocks the event loop.
     @router.post("/r/{token}", response_class=HTMLResponse)
-    async def record_rating(token: str, request: Request) -> Response:
+    def record_rating(
+        token: str,
+        score: Annotated[str | None, Form()] = None,
+        comment: Annotated[str | None, Form()] = None,
+        autosave: Annotated[str | None, Form()] = None,
+    ) -> Response:
         try:
             send, link_score = _rated_send(signer, store, token, link_max_age)
         except _Unusable as problem:
             return pages.invalid(problem.status)
-        form = await request.form()
-        score = _score_from(form.get("score"), send.scale, default=link_score)
-        autosave = form.get("autosave") == "1"
-        comment = None if autosave else _comment_from(form.get("comment"))
-        result = store.record_rating(send.send_id, score, comment, now())
-        if autosave:
+        chosen = _score_from(score, send.scale, default=link_score)
+        saving_alone = autosave == "1"
+        text = None if saving_alone else _comment_from(comment)
+        result = store.record_rating(send.send_id, chosen, text, now())
+        if saving_alone:
             return JSONResponse({"result": result}, headers=NO_STORE)
         saved = store.get_send(send.send_id) or send
         return pages.thanks(saved, moment=now())
@@ -230,15 +236,14 @@ def _scores(scale: tuple[int, int]) -> list[int]:
     return list(range(scale[0], scale[1] + 1))
 
 
-def _score_from(value: object, scale: tuple[int, int], *, default: int) -> int:
+def _score_from(value: str | None, scale: tuple[int, int], *, default: int) -> int:
     """The posted score if it is a number on the scale, else the link's own score."""
     try:
-        score = int(str(value))
+        score = int(value or "")
     except ValueError:
         return default
     return score if scale[0] <= score <= scale[1] else default
 
 
-def _comment_from(value: object) -> str:
-    text = value.strip() if isinstance(value, str) else ""
-    return text[:COMMENT_MAX]
+def _comment_from(value: str | None) -> str:
+    return (value or "").strip()[:COMMENT_MAX]

@@ -171,3 +171,22 @@ def test_a_rating_token_is_no_unsubscribe_token(rating_site: RatingSite) -> None
 
     assert answer.status_code == 400
     assert rating_site.store.opted_out == {}
+
+
+def test_a_bare_post_records_the_links_score(rating_site: RatingSite) -> None:
+    send_id = rating_site.add_send()
+    httpx.post(rating_site.signer.rating_url(send_id, 3))
+
+    assert rating_site.store.responses[send_id].score == 3
+
+
+def test_a_comment_is_shown_back_escaped_and_kept_to_its_limit(rating_site: RatingSite) -> None:
+    send_id = rating_site.add_send()
+    url = rating_site.signer.rating_url(send_id, 1)
+
+    page = httpx.post(url, data={"score": "1", "comment": "<script>alert(1)</script>"})
+    httpx.post(url, data={"score": "1", "comment": "x" * 5000})
+
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page.text
+    assert "<script>alert" not in page.text
+    assert rating_site.store.responses[send_id].comment == "x" * 2000
