@@ -33,8 +33,11 @@ from bot.clock import Clock, SystemClock
 from bot.config import EmailChannelConfig
 
 TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "templates"
-# Long unbreakable header values (List-Unsubscribe URLs) must not be folded into RFC 2047
-# encoded words, which mail software would not read as a URL; 998 is RFC 5322's hard limit.
+# Parts are encoded with lines of at most 76 characters (RFC 2045's limit for quoted-printable),
+# but headers are written under RFC 5322's hard limit of 998: a long unbreakable
+# List-Unsubscribe URL folded at 78 would become an RFC 2047 encoded word, which mail software
+# does not read as a URL.
+COMPOSE_POLICY = policy.SMTP.clone(max_line_length=76)
 WIRE_POLICY = policy.SMTP.clone(max_line_length=998)
 # Greylisting relays answer 451 and expect the same message again after a few minutes.
 TRANSIENT_REPLY_DELAY = timedelta(minutes=5)
@@ -113,7 +116,7 @@ class SmtpEmailChannel:
 
     def compose(self, message: OutboundMessage) -> EmailMessage:
         """The email as it goes on the wire: headers, plain text part, HTML part."""
-        email = EmailMessage(policy=WIRE_POLICY)
+        email = EmailMessage(policy=COMPOSE_POLICY)
         email["Subject"] = message.subject or ""
         email["From"] = self._config.from_
         email["To"] = message.to

@@ -113,8 +113,10 @@ def test_a_long_unsubscribe_url_stays_one_readable_header(smtp_server: FakeSmtpS
     url = "https://surveys.example.com/unsubscribe/" + "A" * 150
     SmtpEmailChannel(email_config(smtp_server.port)).send(survey_message(unsubscribe_url=url))
 
-    raw_headers = smtp_server.messages[0].raw.split(b"\r\n\r\n")[0]
+    raw_headers, raw_body = smtp_server.messages[0].raw.split(b"\r\n\r\n", 1)
     assert f"List-Unsubscribe: <{url}>".encode() in raw_headers
+    # ...while the quoted-printable parts keep to RFC 2045's 76 characters a line.
+    assert max(len(line) for line in raw_body.split(b"\r\n")) <= 76
 
 
 def test_the_email_has_a_plain_part_and_an_html_part_with_a_link_per_score(
