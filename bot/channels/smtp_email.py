@@ -81,8 +81,8 @@ class SmtpEmailChannel:
 
     `ssl_context` verifies the relay's certificate for STARTTLS (default: the system's trust
     store). The counter behind the growing `retry_after` is shared by all sends on this channel,
-    because an unreachable relay is unreachable for every message; any delivered message
-    resets it.
+    because an unreachable relay is unreachable for every message; the next session the relay
+    accepts (connected, STARTTLS and AUTH done) resets it.
     """
 
     name = "email"
