@@ -1,0 +1,102 @@
+"""What every `RatingStore` must do (bot.web.ratings). Runs against the in-memory store; a
+database store joins by adding a harness to `HARNESSES`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import pytest
+
+from bot.clock import FakeClock
+from bot.web.ratings import RatingStore
+from tests.fakes.rating_store import MemoryRatingStore, StoredSend
+
+
+@dataclass
+class Harness:
+    store: RatingStore
+    add_send: Callable[[str, str, datetime | None], None]  # send_id, address, open_until
+    opted_out: Callable[[], set[str]]
+    counted: Callable[[str], bool]
+
+
+def memory_harness() -> Harness:
+    store = MemoryRatingStore()
+    return Harness(
+        store=store,
+        add_send=lambda send_id, to, until: store.add_send(StoredSend(send_id, to, "csat", until)),
+        opted_out=lambda: set(store.opted_out),
+        counted=lambda send_id: store.responses[send_id].counted,
+    )
+
+
+HARNESSES = {"memory": memory_harness}
+NOW = FakeClock().now()
+
+
+@pytest.fixture(params=sorted(HARNESSES))
+def harness(request: pytest.FixtureRequest) -> Harness:
+    made = HARNESSES[request.param]()
+    made.add_send("snd_open", "ada@example.com", NOW + timedelta(days=3))
+    made.add_send("snd_closed", "bo@example.com", NOW - timedelta(seconds=1))
+    return made
+
+
+def answer(harness: Harness, send_id: str) -> tuple[int | None, str | None]:
+    view = harness.store.get_send(send_id)
+    assert view is not None
+    return view.score, view.comment
+
+
+def test_an_unknown_send_is_none(harness: Harness) -> None:
+    assert harness.store.get_send("snd_nope") is None
+
+
+def test_a_send_shows_its_scale_and_when_it_closes(harness: Harness) -> None:
+    view = harness.store.get_send("snd_open")
+    assert view is not None
+    assert (view.metric, view.scale, view.open_until) == ("csat", (1, 5), NOW + timedelta(days=3))
+    assert (view.score, view.comment) == (None, None)
+
+
+def test_the_first_rating_is_recorded_and_counted_while_open(harness: Harness) -> None:
+    assert harness.store.record_rating("snd_open", 4, "Nice", NOW) == "recorded"
+    assert answer(harness, "snd_open") == (4, "Nice")
+    assert harness.counted("snd_open")
+
+
+def test_a_first_rating_after_closing_is_kept_but_not_counted(harness: Harness) -> None:
+    assert harness.store.record_rating("snd_closed", 2, None, NOW) == "recorded"
+    assert answer(harness, "snd_closed") == (2, None)
+    assert not harness.counted("snd_closed")
+
+
+def test_a_later_rating_updates_while_open_keeping_the_comment_unless_given(
+    harness: Harness,
+) -> None:
+    store = harness.store
+    store.record_rating("snd_open", 2, "Slow", NOW)
+
+    assert store.record_rating("snd_open", 3, None, NOW) == "updated"
+    assert answer(harness, "snd_open") == (3, "Slow")
+    assert store.record_rating("snd_open", 4, "Better", NOW) == "updated"
+    assert answer(harness, "snd_open") == (4, "Better")
+    assert store.record_rating("snd_open", 4, "", NOW) == "updated"
+    assert answer(harness, "snd_open") == (4, None)
+
+
+def test_after_closing_an_answer_no_longer_changes(harness: Harness) -> None:
+    harness.store.record_rating("snd_open", 2, "Slow", NOW)
+
+    later = NOW + timedelta(days=3)
+    assert harness.store.record_rating("snd_open", 5, "Changed", later) == "closed"
+    assert answer(harness, "snd_open") == (2, "Slow")
+
+
+def test_opting_out_a_send_opts_out_its_address(harness: Harness) -> None:
+    assert harness.store.opt_out_send_address("snd_open", NOW)
+    assert harness.store.opt_out_send_address("snd_open", NOW)  # twice is fine
+    assert harness.opted_out() == {"ada@example.com"}
+    assert not harness.store.opt_out_send_address("snd_nope", NOW)
