@@ -17,8 +17,10 @@ from bot.channels.base import Channel
 from bot.channels.log import LogChannel
 from bot.clock import Clock, SystemClock
 from bot.config import Config
-from bot.dispatch import Dispatcher, Links
+from bot.dispatch import Dispatcher
 from bot.ingest import Ingestor
+from bot.links import LinkSigner
+from bot.responses import Responses
 from bot.scheduler import BotScheduler
 from storage import queries
 from storage.db import Database
@@ -40,7 +42,8 @@ class Services:
     channels: Mapping[str, Channel]
     ingestor: Ingestor
     dispatcher: Dispatcher
-    links: Links | None = None
+    responses: Responses
+    links: LinkSigner
     scheduler: BotScheduler | None = None
     extras: dict[str, Any] = field(default_factory=dict)
 
@@ -66,31 +69,30 @@ def build_services(
     clock = clock or SystemClock()
     secret = config.server.secret_key or _stored_secret(db)
     address_keys = AddressKeys(secret)
-    channels = channels if channels is not None else build_channels(config)
-    links = _build_links(config, secret)
+    channels = channels if channels is not None else build_channels(config, clock)
+    links = LinkSigner(secret, config.server.public_url, clock=clock)
     dispatcher = Dispatcher(db, config, channels, clock, address_keys, links=links, worker=worker)
     ingestor = Ingestor(db, config, clock, address_keys)
-    return Services(config, db, clock, secret, address_keys, channels, ingestor, dispatcher, links)
+    responses = Responses(db, config, address_keys)
+    return Services(config, db, clock, secret, address_keys, channels, ingestor, dispatcher, responses, links)
 
 
-def build_channels(config: Config) -> dict[str, Channel]:
+def build_channels(config: Config, clock: Clock) -> dict[str, Channel]:
+    """Each channel by its provider; `log` writes what it would send to a JSON-lines file."""
     sms, email = config.channels.sms, config.channels.email
     built: dict[str, Channel] = {}
     built["sms"] = LogChannel("sms", sms.path) if sms.provider == "log" else _twilio(config)
-    built["email"] = LogChannel("email", email.path) if email.provider == "log" else _smtp(config)
+    if email.provider == "log":
+        built["email"] = LogChannel("email", email.path)
+    else:
+        from bot.channels.smtp_email import SmtpEmailChannel
+
+        built["email"] = SmtpEmailChannel(email, clock=clock)
     return built
 
 
 def _twilio(config: Config) -> Channel:
     raise RuntimeError("the twilio provider is not available in this build")  # wired with SMS
-
-
-def _smtp(config: Config) -> Channel:
-    raise RuntimeError("the smtp provider is not available in this build")  # wired with email
-
-
-def _build_links(config: Config, secret: str) -> Links | None:
-    return None  # signed rating links arrive with the email capability
 
 
 def _stored_secret(db: Database) -> str:

@@ -180,7 +180,7 @@ class Dispatcher:
             subject=rendered.subject,
             html=rendered.html,
             links=links if send.channel == "email" else {},
-            unsubscribe_url=unsubscribe,
+            unsubscribe_url=unsubscribe if send.channel == "email" else None,
         )
 
     def _send(self, message: OutboundMessage) -> SendOutcome:

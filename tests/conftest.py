@@ -51,7 +51,12 @@ def pg_schema_url() -> Iterator[str]:
 
 @pytest.fixture(params=BACKENDS)
 def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
+    return empty_database_url(request.param, request, tmp_path)
+
+
+def empty_database_url(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A URL to an empty database of `backend`: a new SQLite file, or the emptied test schema."""
+    if backend == "sqlite":
         return f"sqlite:///{tmp_path / 'surveybot.db'}"
     global _postgres_tests_run
     _postgres_tests_run += 1
@@ -64,11 +69,16 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     return url
 
 
-@pytest.fixture
-def database(db_url: str) -> Iterator[Database]:
-    db = Database(db_url)
+def open_test_database(url: str) -> Database:
+    db = Database(url)
     if db.is_sqlite:
         create_schema(db)
+    return db
+
+
+@pytest.fixture
+def database(db_url: str) -> Iterator[Database]:
+    db = open_test_database(db_url)
     yield db
     db.dispose()
 

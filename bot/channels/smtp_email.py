@@ -155,9 +155,7 @@ class SmtpEmailChannel:
                 client.close()  # a QUIT now would only wait out another timeout
             if data_began:
                 return SendOutcome(status="unknown", reason=f"connection lost during DATA: {exc}")
-            return self._unreachable_outcome(
-                f"cannot reach {self._host}:{self._config.port}: {exc}"
-            )
+            return self._unreachable_outcome(f"cannot reach {self._host}:{self._config.port}: {exc}")
         finally:
             if client is not None:
                 _quit(client)

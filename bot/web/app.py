@@ -6,6 +6,7 @@ from fastapi import FastAPI
 
 from bot.app import Services
 from bot.web.events import events_router
+from bot.web.ratings import page_templates, rating_routes
 
 
 def create_web_app(services: Services) -> FastAPI:
@@ -23,4 +24,8 @@ def create_web_app(services: Services) -> FastAPI:
         return {"status": "ok"}
 
     app.include_router(events_router(services))
+    app.include_router(
+        rating_routes(services.links, services.responses, page_templates(), clock=services.clock),
+        tags=["ratings"],
+    )
     return app

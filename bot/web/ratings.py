@@ -69,9 +69,7 @@ class RatingStore(Protocol):
         """The send and its current response; None if there is no such send (or it was erased)."""
         ...
 
-    def record_rating(
-        self, send_id: str, score: int, comment: str | None, now: datetime
-    ) -> RatingResult:
+    def record_rating(self, send_id: str, score: int, comment: str | None, now: datetime) -> RatingResult:
         """Store the send's one response.
 
         No response yet: store it, counted only if `now` is before the survey's expiry

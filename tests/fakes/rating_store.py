@@ -62,9 +62,7 @@ class MemoryRatingStore:
             question=send.question,
         )
 
-    def record_rating(
-        self, send_id: str, score: int, comment: str | None, now: datetime
-    ) -> RatingResult:
+    def record_rating(self, send_id: str, score: int, comment: str | None, now: datetime) -> RatingResult:
         with self._lock:
             send = self.sends[send_id]
             is_open = send.open_until is None or now < send.open_until

@@ -50,9 +50,7 @@ def test_rate_pick_comment_and_send(rating_site: RatingSite, phone: Page) -> Non
     assert (response.score, response.comment) == (2, "The reply took three days.")
 
 
-def test_the_answer_can_be_changed_from_the_thanks_page(
-    rating_site: RatingSite, phone: Page
-) -> None:
+def test_the_answer_can_be_changed_from_the_thanks_page(rating_site: RatingSite, phone: Page) -> None:
     send_id = rating_site.add_send(metric="nps")
     phone.goto(rating_site.signer.rating_url(send_id, 6))
     phone.get_by_role("button", name="Send my answer").click()
@@ -106,9 +104,7 @@ def test_with_javascript_the_page_saves_the_score_once_it_has_been_seen(
     context.close()
 
 
-def test_a_page_that_is_never_shown_saves_nothing(
-    rating_site: RatingSite, browser: Browser
-) -> None:
+def test_a_page_that_is_never_shown_saves_nothing(rating_site: RatingSite, browser: Browser) -> None:
     send_id = rating_site.add_send()
     context = browser.new_context(viewport=PHONE)
     page = context.new_page()

@@ -1,17 +1,24 @@
-"""What every `RatingStore` must do (bot.web.ratings). Runs against the in-memory store; a
-database store joins by adding a harness to `HARNESSES`."""
+"""What every `RatingStore` must do (bot.web.ratings): the in-memory one the page tests use,
+and the real one over SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
 from bot.clock import FakeClock
+from bot.responses import Responses
 from bot.web.ratings import RatingStore
+from storage import queries, responses
+from storage.bulk import bulk_insert
+from tests.conftest import BACKENDS, empty_database_url, make_config, open_test_database
 from tests.fakes.rating_store import MemoryRatingStore, StoredSend
+from triggers.addresses import AddressKeys
 
 
 @dataclass
@@ -32,13 +39,46 @@ def memory_harness() -> Harness:
     )
 
 
-HARNESSES = {"memory": memory_harness}
+def database_harness(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> Harness:
+    """The real store: `bot.responses.Responses` over SQLite or PostgreSQL."""
+    db = open_test_database(empty_database_url(backend, request, tmp_path))
+    request.addfinalizer(db.dispose)
+    config = make_config(db.url, tmp_path)
+    keys = AddressKeys("test-secret")
+    store = Responses(db, config, keys)
+
+    def add_send(send_id: str, to: str, until: datetime | None) -> None:
+        with db.write() as conn:
+            bulk_insert(conn, queries.sends_t, [{
+                "id": send_id, "event_pk": f"evt_{send_id}", "trigger": "csat_after_ticket",
+                "survey": "support_csat", "metric": "csat", "contact_id": "c1", "channel": "email",
+                "to_address": to, "status": "sent", "attempts": 1, "due_at": NOW, "created_at": NOW,
+                "updated_at": NOW, "sent_at": NOW, "expires_at": until,
+            }])  # fmt: skip
+
+    def opted_out() -> set[str]:
+        with db.read() as conn:
+            stored = {row[0] for row in conn.execute(select(queries.opt_outs_t.c.address_key))}
+        return {a for a in ("ada@example.com", "bo@example.com") if keys.key("email", a) in stored}
+
+    def counted(send_id: str) -> bool:
+        with db.read() as conn:
+            table = responses.responses_t
+            return bool(conn.execute(select(table.c.counted).where(table.c.send_id == send_id)).scalar_one())
+
+    return Harness(store=store, add_send=add_send, opted_out=opted_out, counted=counted)
+
+
+HARNESSES = ["memory", *BACKENDS]
 NOW = FakeClock().now()
 
 
-@pytest.fixture(params=sorted(HARNESSES))
-def harness(request: pytest.FixtureRequest) -> Harness:
-    made = HARNESSES[request.param]()
+@pytest.fixture(params=HARNESSES)
+def harness(request: pytest.FixtureRequest, tmp_path: Path) -> Harness:
+    if request.param == "memory":
+        made = memory_harness()
+    else:
+        made = database_harness(request.param, request, tmp_path)
     made.add_send("snd_open", "ada@example.com", NOW + timedelta(days=3))
     made.add_send("snd_closed", "bo@example.com", NOW - timedelta(seconds=1))
     return made

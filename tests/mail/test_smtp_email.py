@@ -151,9 +151,7 @@ def test_the_surveys_own_html_is_used_when_given(smtp_server: FakeSmtpServer) ->
 
 
 def test_a_refused_connection_is_retried_later_and_later(closed_port: int) -> None:
-    channel = SmtpEmailChannel(
-        email_config(closed_port), backoff=Backoff(first=timedelta(seconds=30))
-    )
+    channel = SmtpEmailChannel(email_config(closed_port), backoff=Backoff(first=timedelta(seconds=30)))
     outcomes = [channel.send(survey_message()) for _ in range(3)]
 
     assert [o.status for o in outcomes] == ["retry", "retry", "retry"]

@@ -1,0 +1,74 @@
+"""Named queries for responses: one per send, kept even when late, counted only while open."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+
+from sqlalchemy import Connection, select, update
+
+from storage.bulk import bulk_insert
+from storage.models import Response, Send
+
+responses_t = Response.__table__  # type: ignore[attr-defined]
+sends_t = Send.__table__  # type: ignore[attr-defined]
+RecordResult = Literal["recorded", "updated", "closed"]
+
+
+@dataclass(frozen=True)
+class SendAnswer:
+    send_id: str
+    survey: str
+    metric: str
+    channel: str
+    contact_id: str
+    to_address: str | None
+    status: str
+    expires_at: datetime | None
+    score: int | None
+    comment: str | None
+
+    def is_open(self, now: datetime) -> bool:
+        return self.expires_at is None or now < self.expires_at
+
+
+def load_send_answer(conn: Connection, send_id: str) -> SendAnswer | None:
+    s, r = sends_t.c, responses_t.c
+    row = conn.execute(
+        select(s.id.label("send_id"), s.survey, s.metric, s.channel, s.contact_id, s.to_address,
+               s.status, s.expires_at, r.score, r.comment)
+        .outerjoin(responses_t, r.send_id == s.id)
+        .where(s.id == send_id)
+    ).first()  # fmt: skip
+    return SendAnswer(**row._mapping) if row else None
+
+
+def record_response(
+    conn: Connection, answer: SendAnswer, *, score: int, comment: str | None, now: datetime
+) -> RecordResult:
+    """The send's one response: the first is always kept (counted only while the survey is
+    open); a later one replaces it while open; after expiry nothing changes. A None comment
+    leaves the stored comment alone."""
+    is_open = answer.is_open(now)
+    if answer.score is None:
+        bulk_insert(conn, responses_t, [{
+            "send_id": answer.send_id, "contact_id": answer.contact_id, "survey": answer.survey,
+            "metric": answer.metric, "channel": answer.channel, "score": score, "comment": comment,
+            "counted": is_open, "received_at": now, "updated_at": now,
+        }])  # fmt: skip
+        return "recorded"
+    if not is_open:
+        return "closed"
+    values: dict[str, object] = {"score": score, "updated_at": now}
+    if comment is not None:
+        values["comment"] = comment or None
+    conn.execute(update(responses_t).where(responses_t.c.send_id == answer.send_id).values(**values))
+    return "updated"
+
+
+def set_comment(conn: Connection, send_id: str, comment: str, now: datetime) -> bool:
+    result = conn.execute(
+        update(responses_t).where(responses_t.c.send_id == send_id).values(comment=comment, updated_at=now)
+    )
+    return result.rowcount == 1
