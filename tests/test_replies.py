@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.replies import ParsedReply, parse_reply
@@ -108,6 +108,7 @@ SCALES = st.sampled_from([CSAT, CES, NPS]) | st.tuples(
 ).map(lambda pair: (min(pair), max(pair)))
 
 
+@settings(max_examples=1000)
 @given(text=st.text(), scale=SCALES)
 def test_any_text_parses_and_scores_stay_on_the_scale(text: str, scale: tuple[int, int]) -> None:
     reply = parse_reply(text, scale)
@@ -124,6 +125,7 @@ SCORE_LIKE = st.sampled_from(
 )
 
 
+@settings(max_examples=1000)
 @given(
     parts=st.lists(SCORE_LIKE | st.text(max_size=5), max_size=6),
     scale=SCALES,

@@ -241,3 +241,17 @@ def test_signed_webhook_passes_twilios_own_validation() -> None:
     validator = RequestValidator(AUTH_TOKEN)
     assert validator.validate(url, params, headers["X-Twilio-Signature"])
     assert not validator.validate(url, {**params, "Body": "1"}, headers["X-Twilio-Signature"])
+
+
+def test_api_base_url_wins_over_a_region_and_edge_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch,
+    fake_twilio: FakeTwilio,  # noqa: F811
+    make_channel: ChannelFactory,
+) -> None:
+    monkeypatch.setenv("TWILIO_REGION", "ie1")
+    monkeypatch.setenv("TWILIO_EDGE", "dublin")
+
+    outcome = make_channel(api_base_url=fake_twilio.base_url + "/").send(message())
+
+    assert outcome.status == "sent"
+    assert len(fake_twilio.messages) == 1

@@ -3,7 +3,8 @@
 The only module that sends through the twilio library. It uses the library's own REST client
 (`twilio.rest.Client`) over a `TwilioHttpClient` subclass (the library's documented extension
 point) that changes two things: requests never retry by themselves, and when
-`api_base_url` is set, requests for api.twilio.com go to that Twilio-compatible endpoint.
+`api_base_url` is set, requests for *.twilio.com (whatever region or edge) go to that
+Twilio-compatible endpoint.
 
 How an attempt ends (see `bot.channels.base` for what each status promises):
   - 201 -> `sent`, `provider_id` = the message SID (`SM…`);
@@ -20,6 +21,7 @@ from __future__ import annotations
 import threading
 import time
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -34,7 +36,6 @@ from bot.channels.base import OutboundMessage, SendOutcome
 from bot.channels.pacing import Backoff, MonotonicClock, PacingLimiter, Sleep
 from bot.config import SmsChannelConfig
 
-TWILIO_API = "https://api.twilio.com"
 UNSUBSCRIBED = 21610
 DEFAULT_TIMEOUT_SECONDS = 10.0
 # Not one retry anywhere: a POST retried after its answer was lost could send a survey twice.
@@ -53,9 +54,14 @@ class _OneShotHttpClient(TwilioHttpClient):
         self.base_url = base_url.rstrip("/") if base_url else None
 
     def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> Response:
-        if self.base_url and url.startswith(TWILIO_API):
-            url = self.base_url + url[len(TWILIO_API) :]
-        return super().request(method, url, *args, **kwargs)
+        return super().request(method, self.rebase(url), *args, **kwargs)
+
+    def rebase(self, url: str) -> str:
+        """Send a Twilio URL to `base_url` instead (any region or edge the client chose)."""
+        parts = urlsplit(url)
+        if not self.base_url or not parts.hostname or not parts.hostname.endswith("twilio.com"):
+            return url
+        return self.base_url + urlunsplit(("", "", parts.path, parts.query, parts.fragment))
 
     def close(self) -> None:
         if self.session is not None:
