@@ -55,14 +55,39 @@ def test_late_wake_ups_do_not_push_later_slots_back() -> None:
     assert limiter.acquire() == pytest.approx(0.05)  # slot 0.2, not 0.25
 
 
-def test_an_idle_sender_earns_no_burst() -> None:
+def test_an_idle_sender_earns_no_more_than_the_catch_up_burst() -> None:
     time = VirtualTime()
-    limiter = PacingLimiter(2, time.clock, time.sleep)
+    limiter = PacingLimiter(100, time.clock, time.sleep, catch_up=0.05)
+    limiter.acquire()
+    time.now += 60
+
+    waits = [limiter.acquire() for _ in range(7)]
+
+    assert waits[:6] == [0.0] * 6  # the slot now, and the five within the 0.05 s catch-up
+    assert waits[6] == pytest.approx(0.01)
+
+
+def test_a_short_stall_is_made_up() -> None:
+    time = VirtualTime()
+    limiter = PacingLimiter(100, time.clock, time.sleep, catch_up=0.05)
+    for _ in range(10):
+        limiter.acquire()
+    time.now += 0.04  # the process stalled for four slots
+
+    waits = [limiter.acquire() for _ in range(91)]
+
+    assert waits[:4] == [0.0] * 4
+    assert time.now == pytest.approx(1.0)  # 101 sends in one second, as if nothing happened
+
+
+def test_a_slow_rate_after_idle_waits_a_full_interval_less_the_catch_up() -> None:
+    time = VirtualTime()
+    limiter = PacingLimiter(2, time.clock, time.sleep, catch_up=0.05)
     limiter.acquire()
     time.now += 60
 
     assert limiter.acquire() == 0.0
-    assert limiter.acquire() == pytest.approx(0.5)
+    assert limiter.acquire() == pytest.approx(0.45)
 
 
 def test_threads_sharing_a_limiter_never_share_a_slot() -> None:

@@ -2,9 +2,11 @@
 
 `PacingLimiter` hands out send slots exactly `1 / rate` apart, whichever thread asks; a
 caller that gets a future slot sleeps until it. Slots are reserved on a fixed grid, so a
-late wake-up (sleep overshoot, a slow request) never pushes the later slots back, and an idle
-sender earns no burst: the first send after a pause goes at once, the next one a full
-interval later. Over any stretch of back-to-back sends the rate is the setting.
+late wake-up (sleep overshoot, a slow request) never pushes the later slots back. A grid that
+fell behind (the process stalled, a request was slow) may catch up by at most `catch_up`
+seconds (default 0.05 s) by sending the missed slots at once; that bound is also the largest
+burst an idle sender gets, so no one-second window holds more than 5% over the rate plus one
+message. Over any stretch of back-to-back sends the rate is the setting.
 
 `Backoff` is the growing wait after a transient refusal (429, connection refused): each
 consecutive refusal doubles it up to a cap; any answer from the provider resets it.
@@ -25,17 +27,22 @@ Sleep = Callable[[float], None]
 
 
 class PacingLimiter:
-    """At most `rate_per_second` acquisitions a second, spaced evenly; thread-safe."""
+    """`rate_per_second` acquisitions a second, spaced evenly; thread-safe.
+
+    `catch_up` is how far behind the clock the grid may be before missed slots are dropped.
+    """
 
     def __init__(
         self,
         rate_per_second: float,
         clock: MonotonicClock = time.monotonic,
         sleep: Sleep = time.sleep,
+        catch_up: float = 0.05,
     ) -> None:
         if rate_per_second <= 0:
             raise ValueError(f"rate_per_second must be positive, not {rate_per_second}")
         self.interval = 1.0 / rate_per_second
+        self.catch_up = catch_up
         self._clock = clock
         self._sleep = sleep
         self._next_slot: float | None = None
@@ -52,9 +59,10 @@ class PacingLimiter:
         """Take the next slot without waiting; returns the seconds until it comes."""
         with self._lock:
             now = self._clock()
-            slot = now if self._next_slot is None else max(now, self._next_slot)
+            earliest = now - self.catch_up
+            slot = now if self._next_slot is None else max(earliest, self._next_slot)
             self._next_slot = slot + self.interval
-            return slot - now
+            return max(0.0, slot - now)
 
 
 class Backoff:
