@@ -42,7 +42,8 @@ class ReplyAction:
 
     `record` says what the reply is: `score` (with `score`, maybe `comment`), `comment` (the
     follow-up's answer, in `comment`), `opt_out`/`opt_in` (the sender's number, every survey),
-    `unmatched` (no open send), `late` (after expiry: kept, not counted), `extra` (kept on the
+    `unmatched` (no open send), `late` (after expiry: kept, not counted; with `score` and
+    `comment` when it carried a score, else the whole text in `comment`), `extra` (kept on the
     send, not a rating) or `none` (nothing to store).
     """
 
@@ -75,9 +76,7 @@ def decide_reply(
             comment=reply.text,
         )
     if expired:
-        return ReplyAction(
-            record="late", next_state=state, answer=sms_texts.survey_closed(), comment=reply.text
-        )
+        return _late(reply, state)
     if state == "awaiting_comment":
         return ReplyAction(
             record="comment", next_state="done", answer=sms_texts.thanks(), comment=reply.text
@@ -108,3 +107,18 @@ def _awaiting_score(
         )
     # Only one re-prompt: a customer who still sends no score is not pestered again.
     return ReplyAction(record="extra", next_state="done", answer=None, comment=reply.text)
+
+
+def _late(reply: ParsedReply, state: ReplyState) -> ReplyAction:
+    """After expiry a score is still kept (a response with counted=False), never counted."""
+    if reply.kind == "score":
+        return ReplyAction(
+            record="late",
+            next_state=state,
+            answer=sms_texts.survey_closed(),
+            score=reply.score,
+            comment=reply.comment,
+        )
+    return ReplyAction(
+        record="late", next_state=state, answer=sms_texts.survey_closed(), comment=reply.text
+    )

@@ -117,10 +117,12 @@ def test_a_reply_with_no_open_survey_is_stored_and_answered() -> None:
 
 
 def test_a_reply_after_expiry_is_kept_not_counted() -> None:
-    action = step("5 great", expired=True)
+    scored = step("5 great", expired=True)
+    words = step("is this still open?", expired=True)
 
-    assert (action.record, action.score, action.comment) == ("late", None, "5 great")
-    assert action.answer == sms_texts.survey_closed()
+    assert (scored.record, scored.score, scored.comment) == ("late", 5, "great")
+    assert (words.record, words.score, words.comment) == ("late", None, "is this still open?")
+    assert scored.answer == words.answer == sms_texts.survey_closed()
 
 
 def test_opt_out_wins_even_without_an_open_survey() -> None:
