@@ -45,9 +45,9 @@ _NO_RETRIES = Retry(total=0, read=False, redirect=0, status=0)
 class _OneShotHttpClient(TwilioHttpClient):
     """twilio's HTTP client, never retrying, optionally aimed at another base URL."""
 
-    def __init__(self, timeout: float, base_url: str | None, pool_size: int = 32) -> None:
+    def __init__(self, timeout: float, base_url: str | None) -> None:
         super().__init__(timeout=timeout)
-        adapter = HTTPAdapter(max_retries=_NO_RETRIES, pool_maxsize=pool_size)
+        adapter = HTTPAdapter(max_retries=_NO_RETRIES)
         assert self.session is not None  # pool_connections defaults to True
         self.session.mount("https://", adapter)
         self.session.mount("http://", adapter)
