@@ -1,0 +1,152 @@
+"""Reading an SMS reply: a score (with or without words), a keyword, or just text.
+
+`parse_reply(text, scale)` is pure and total: any string gives a `ParsedReply`, never an
+exception, and a `score` is always on `scale` (inclusive). What it understands:
+
+- keywords, only when they are the whole message (case, spacing and punctuation around them
+  forgiven): STOP, STOPALL, UNSUBSCRIBE, CANCEL, END, QUIT, REVOKE, OPTOUT -> `opt_out`;
+  START, YES, UNSTOP -> `opt_in`; HELP, INFO -> `help`. These are the keywords carriers and
+  Twilio act on, so "stop please" is not one (Twilio would not opt that number out either);
+- a score at the start of the message: digits (`5`, `10`, full-width or other decimal digits),
+  an English number word (`five`, `Ten`), or keycap emoji (`5️⃣`, `🔟`, `1️⃣0️⃣`), optionally
+  followed by `/5`, `out of 5` or `stars`; whatever follows (after separators such as `-`,
+  `:` or `,`) is the comment: `4 - quick but a bit rude` -> 4, "quick but a bit rude";
+- anything else, and a score off the scale (`6` on a 1-5 survey, `4.5`), is `text`: the
+  caller re-prompts or stores it.
+
+A score must lead the message: a number inside a sentence ("ticket 12 took 3 days") is too
+ambiguous to count as a rating.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from typing import Literal
+
+ReplyKind = Literal["score", "opt_out", "opt_in", "help", "text"]
+
+OPT_OUT_KEYWORDS = frozenset(
+    {"stop", "stopall", "unsubscribe", "cancel", "end", "quit", "revoke", "optout"}
+)
+OPT_IN_KEYWORDS = frozenset({"start", "yes", "unstop"})
+HELP_KEYWORDS = frozenset({"help", "info"})
+
+NUMBER_WORDS = {
+    "zero": 0,
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+}
+
+_KEYCAP = re.compile(r"([0-9])\ufe0f?\u20e3")
+_KEYCAP_TEN = "\U0001f51f"
+# A score token: up to three digits not glued to another digit, a decimal point or a letter
+# (so "4.5", "5th" and "123456" are not scores), or a number word standing alone.
+_SCORE = re.compile(
+    r"(?P<digits>\d{1,3})(?![\d\w]|[.,]\d)|(?P<word>" + "|".join(NUMBER_WORDS) + r")\b",
+    re.IGNORECASE,
+)
+# "/5", "out of 5", "stars" right after the score belong to it, not to the comment.
+_SCORE_SUFFIX = re.compile(
+    r"\s*(?:(?:/|out\s+of)\s*(?:\d{1,3}|" + "|".join(NUMBER_WORDS) + r")\b)?\s*(?:stars?\b)?",
+    re.IGNORECASE,
+)
+_MAX_PREFIX = 64  # a score with its "/5" or "out of five stars" is far shorter than this
+_SEPARATORS = " \t\r\n-\u2013\u2014:;,.!)|/=>*~"  # - and the en and em dashes
+
+
+@dataclass(frozen=True)
+class ParsedReply:
+    """What a reply says. `text` is the whole message with surrounding whitespace removed."""
+
+    kind: ReplyKind
+    score: int | None = None
+    comment: str | None = None
+    text: str = ""
+
+
+def parse_reply(text: str, scale: tuple[int, int]) -> ParsedReply:
+    """Classify one inbound SMS body for a survey whose scores run from scale[0] to scale[1]."""
+    stripped = text.strip()
+    keyword_kind = _keyword_kind(stripped)
+    if keyword_kind is not None:
+        return ParsedReply(kind=keyword_kind, text=stripped)
+    return _parse_score(stripped, scale)
+
+
+def _keyword_kind(text: str) -> ReplyKind | None:
+    word = _trim_punctuation(unicodedata.normalize("NFKC", text)).casefold()
+    if word in OPT_OUT_KEYWORDS:
+        return "opt_out"
+    if word in OPT_IN_KEYWORDS:
+        return "opt_in"
+    if word in HELP_KEYWORDS:
+        return "help"
+    return None
+
+
+def _trim_punctuation(text: str) -> str:
+    """Drop whitespace, punctuation and control characters from both ends."""
+    start, end = 0, len(text)
+    while start < end and _is_padding(text[start]):
+        start += 1
+    while end > start and _is_padding(text[end - 1]):
+        end -= 1
+    return text[start:end]
+
+
+def _is_padding(char: str) -> bool:
+    return unicodedata.category(char)[0] in "PZC"
+
+
+def _parse_score(text: str, scale: tuple[int, int]) -> ParsedReply:
+    normalized = _normalize(text)
+    match = _SCORE.match(normalized)
+    if match is None:
+        return ParsedReply(kind="text", text=text)
+    score = _score_value(match)
+    low, high = scale
+    if score is None or not low <= score <= high:
+        return ParsedReply(kind="text", text=text)
+    consumed = match.end()
+    suffix = _SCORE_SUFFIX.match(normalized, consumed)
+    if suffix is not None:
+        consumed = suffix.end()
+    comment = _original_rest(text, normalized[:consumed]).lstrip(_SEPARATORS).strip()
+    return ParsedReply(kind="score", score=score, comment=comment or None, text=text)
+
+
+def _normalize(text: str) -> str:
+    return _expand_keycaps(unicodedata.normalize("NFKC", text)).lstrip()
+
+
+def _expand_keycaps(text: str) -> str:
+    return _KEYCAP.sub(r"\1", text.replace(_KEYCAP_TEN, "10"))
+
+
+def _original_rest(text: str, normalized_prefix: str) -> str:
+    """The part of `text` after the score, as the customer wrote it (not NFKC-folded)."""
+    # The longest match, so a keycap's invisible tail (U+FE0F U+20E3) goes with its digit.
+    for end in range(min(len(text), _MAX_PREFIX), 0, -1):
+        if _normalize(text[:end]) == normalized_prefix:
+            return text[end:]
+    return ""
+
+
+def _score_value(match: re.Match[str]) -> int | None:
+    digits = match.group("digits")
+    if digits is not None:
+        try:
+            return int(digits)
+        except ValueError:  # \d also matches digits int() might refuse; never crash on them
+            return None
+    return NUMBER_WORDS.get(match.group("word").casefold())
