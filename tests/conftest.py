@@ -155,8 +155,9 @@ def make_services(
 ) -> Iterator[ServicesFactory]:
     built: list[Services] = []
 
-    def factory(channels: dict[str, Any] | None = None, **overrides: Any) -> Services:
+    def factory(use_channels: dict[str, Any] | None = None, **overrides: Any) -> Services:
         config = make_config(db_url, tmp_path, **overrides)
+        channels = use_channels
         if channels is None:
             channels = {
                 "sms": LogChannel("sms", tmp_path / "outbox/sms.jsonl"),

@@ -125,7 +125,7 @@ def test_a_crash_mid_send_leaves_it_unknown_never_resent(
     make_services: ServicesFactory, clock: FakeClock, tmp_path: Path
 ) -> None:
     crashing = make_services(
-        channels={"sms": CrashingChannel(), "email": LogChannel("email", tmp_path / "e.jsonl")}
+        use_channels={"sms": CrashingChannel(), "email": LogChannel("email", tmp_path / "e.jsonl")}
     )
     crashing.ingestor.ingest([event("e1")])
     with contextlib.suppress(SystemExit):
@@ -175,7 +175,9 @@ def test_retry_outcomes_are_retried_later_and_failures_recorded(
         SendOutcome("retry", retry_after=timedelta(seconds=30), reason="429"),
         SendOutcome("sent", provider_id="SM1"),
     )
-    services = make_services(channels={"sms": channel, "email": LogChannel("email", tmp_path / "e.jsonl")})
+    services = make_services(
+        use_channels={"sms": channel, "email": LogChannel("email", tmp_path / "e.jsonl")}
+    )
     services.ingestor.ingest([event("e1")])
     assert services.dispatcher.run_once() == 1
     assert sends(services.db)[0].status == "scheduled"
@@ -190,7 +192,9 @@ def test_a_provider_opt_out_answer_opts_the_address_out(
     make_services: ServicesFactory, tmp_path: Path
 ) -> None:
     channel = ScriptedChannel(SendOutcome("failed", reason="21610 unsubscribed", opt_out=True))
-    services = make_services(channels={"sms": channel, "email": LogChannel("email", tmp_path / "e.jsonl")})
+    services = make_services(
+        use_channels={"sms": channel, "email": LogChannel("email", tmp_path / "e.jsonl")}
+    )
     services.ingestor.ingest([event("e1")])
     services.dispatcher.run_once()
     assert sends(services.db)[0].status == "failed"
