@@ -51,8 +51,9 @@ class Responses:
         if answer is None or answer.survey not in self.config.surveys:
             return None
         survey = self.config.surveys[answer.survey]
-        return SendView(answer.send_id, answer.metric, survey.scale, answer.expires_at,
-                        answer.score, answer.comment)  # fmt: skip
+        return SendView(
+            answer.send_id, answer.metric, survey.scale, answer.expires_at, answer.score, answer.comment
+        )
 
     def record_rating(self, send_id: str, score: int, comment: str | None, now: datetime) -> RatingResult:
         with self.db.write() as conn:
@@ -61,8 +62,18 @@ class Responses:
                 return "closed"
             result = answers.record_response(conn, answer, score=score, comment=comment, now=now)
         if result != "closed":
-            self._tell(ScoreRecorded(send_id, answer.survey, answer.contact_id, answer.channel, score,
-                                     comment, answer.is_open(now), now))  # fmt: skip
+            self._tell(
+                ScoreRecorded(
+                    send_id,
+                    answer.survey,
+                    answer.contact_id,
+                    answer.channel,
+                    score,
+                    comment,
+                    answer.is_open(now),
+                    now,
+                )
+            )
         return result
 
     def opt_out_send_address(self, send_id: str, now: datetime) -> bool:

@@ -36,11 +36,21 @@ class SendAnswer:
 def load_send_answer(conn: Connection, send_id: str) -> SendAnswer | None:
     s, r = sends_t.c, responses_t.c
     row = conn.execute(
-        select(s.id.label("send_id"), s.survey, s.metric, s.channel, s.contact_id, s.to_address,
-               s.status, s.expires_at, r.score, r.comment)
+        select(
+            s.id.label("send_id"),
+            s.survey,
+            s.metric,
+            s.channel,
+            s.contact_id,
+            s.to_address,
+            s.status,
+            s.expires_at,
+            r.score,
+            r.comment,
+        )
         .outerjoin(responses_t, r.send_id == s.id)
         .where(s.id == send_id)
-    ).first()  # fmt: skip
+    ).first()
     return SendAnswer(**row._mapping) if row else None
 
 
@@ -52,11 +62,24 @@ def record_response(
     leaves the stored comment alone."""
     is_open = answer.is_open(now)
     if answer.score is None:
-        bulk_insert(conn, responses_t, [{
-            "send_id": answer.send_id, "contact_id": answer.contact_id, "survey": answer.survey,
-            "metric": answer.metric, "channel": answer.channel, "score": score, "comment": comment,
-            "counted": is_open, "received_at": now, "updated_at": now,
-        }])  # fmt: skip
+        bulk_insert(
+            conn,
+            responses_t,
+            [
+                {
+                    "send_id": answer.send_id,
+                    "contact_id": answer.contact_id,
+                    "survey": answer.survey,
+                    "metric": answer.metric,
+                    "channel": answer.channel,
+                    "score": score,
+                    "comment": comment,
+                    "counted": is_open,
+                    "received_at": now,
+                    "updated_at": now,
+                }
+            ],
+        )
         return "recorded"
     if not is_open:
         return "closed"

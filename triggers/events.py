@@ -120,13 +120,33 @@ def normalize_phone(text: str | None) -> str | None:
 
 @lru_cache(maxsize=65536)
 def _e164(text: str) -> str | None:
-    try:
-        number = phonenumbers.parse(text, None)
-    except phonenumbers.NumberParseException:
-        return None
+    number = _canonical(text)
+    if number is None:
+        try:
+            number = phonenumbers.parse(text, None)
+        except phonenumbers.NumberParseException:
+            return None
     if not phonenumbers.is_valid_number(number):
         return None
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+_CANONICAL = re.compile(r"\+([1-9]\d{6,14})")
+
+
+def _canonical(text: str) -> phonenumbers.PhoneNumber | None:
+    """Most senders already write E.164; building the number directly skips the costly parse."""
+    if not _CANONICAL.fullmatch(text):
+        return None
+    digits = text[1:]
+    for size in (1, 2, 3):
+        code = int(digits[:size])
+        if code in phonenumbers.COUNTRY_CODE_TO_REGION_CODE:
+            national = digits[size:]
+            if national.startswith("0"):
+                return None  # leading zeros (Italy, …) need the full parser's care
+            return phonenumbers.PhoneNumber(country_code=code, national_number=int(national))
+    return None
 
 
 @lru_cache(maxsize=1024)

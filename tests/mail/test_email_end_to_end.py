@@ -23,8 +23,13 @@ from tests.helpers import event, sends
 
 
 def mail_services(make_services: ServicesFactory, smtp: FakeSmtpServer, public_url: str):  # type: ignore[no-untyped-def]
-    email = {"provider": "smtp", "host": "127.0.0.1", "port": smtp.port, "starttls": False,
-             "from": "Acme Support <support@acme.example>"}  # fmt: skip
+    email = {
+        "provider": "smtp",
+        "host": "127.0.0.1",
+        "port": smtp.port,
+        "starttls": False,
+        "from": "Acme Support <support@acme.example>",
+    }
     services = make_services(
         server={"public_url": public_url}, channels={"email": email, "sms": {"provider": "log"}}
     )
@@ -36,9 +41,12 @@ def mail_services(make_services: ServicesFactory, smtp: FakeSmtpServer, public_u
 @pytest.mark.browser
 @pytest.mark.parametrize("javascript", [True, False], ids=["js", "no-js"])
 def test_a_survey_email_is_rated_and_stored(
-    make_services: ServicesFactory, smtp_server: FakeSmtpServer, browser: Browser, clock: FakeClock,
+    make_services: ServicesFactory,
+    smtp_server: FakeSmtpServer,
+    browser: Browser,
+    clock: FakeClock,
     javascript: bool,
-) -> None:  # fmt: skip
+) -> None:
     sock = bind_local_socket()
     services = mail_services(make_services, smtp_server, url_of(sock))
     services.ingestor.ingest([event("e1", type_="order.delivered", details={"name": "Ada"})])

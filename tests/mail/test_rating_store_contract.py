@@ -49,12 +49,29 @@ def database_harness(backend: str, request: pytest.FixtureRequest, tmp_path: Pat
 
     def add_send(send_id: str, to: str, until: datetime | None) -> None:
         with db.write() as conn:
-            bulk_insert(conn, queries.sends_t, [{
-                "id": send_id, "event_pk": f"evt_{send_id}", "trigger": "csat_after_ticket",
-                "survey": "support_csat", "metric": "csat", "contact_id": "c1", "channel": "email",
-                "to_address": to, "status": "sent", "attempts": 1, "due_at": NOW, "created_at": NOW,
-                "updated_at": NOW, "sent_at": NOW, "expires_at": until,
-            }])  # fmt: skip
+            bulk_insert(
+                conn,
+                queries.sends_t,
+                [
+                    {
+                        "id": send_id,
+                        "event_pk": f"evt_{send_id}",
+                        "trigger": "csat_after_ticket",
+                        "survey": "support_csat",
+                        "metric": "csat",
+                        "contact_id": "c1",
+                        "channel": "email",
+                        "to_address": to,
+                        "status": "sent",
+                        "attempts": 1,
+                        "due_at": NOW,
+                        "created_at": NOW,
+                        "updated_at": NOW,
+                        "sent_at": NOW,
+                        "expires_at": until,
+                    }
+                ],
+            )
 
     def opted_out() -> set[str]:
         with db.read() as conn:
