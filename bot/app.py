@@ -17,7 +17,7 @@ from bot.channels.base import Channel
 from bot.channels.log import LogChannel
 from bot.clock import Clock, SystemClock
 from bot.config import Config
-from bot.dispatch import Dispatcher
+from bot.dispatch import Dispatcher, DispatchSettings
 from bot.ingest import Ingestor
 from bot.links import LinkSigner
 from bot.responses import Responses
@@ -63,6 +63,7 @@ def build_services(
     clock: Clock | None = None,
     channels: Mapping[str, Channel] | None = None,
     worker: str | None = None,
+    settings: DispatchSettings | None = None,
 ) -> Services:
     """Wire the bot. The database must already have its schema (see `storage.migrate`)."""
     db = db or Database(config.storage.url)
@@ -71,7 +72,16 @@ def build_services(
     address_keys = AddressKeys(secret)
     channels = channels if channels is not None else build_channels(config, clock)
     links = LinkSigner(secret, config.server.public_url, clock=clock)
-    dispatcher = Dispatcher(db, config, channels, clock, address_keys, links=links, worker=worker)
+    dispatcher = Dispatcher(
+        db,
+        config,
+        channels,
+        clock,
+        address_keys,
+        links=links,
+        worker=worker,
+        settings=settings or DispatchSettings(),
+    )
     ingestor = Ingestor(db, config, clock, address_keys)
     responses = Responses(db, config, address_keys)
     return Services(config, db, clock, secret, address_keys, channels, ingestor, dispatcher, responses, links)

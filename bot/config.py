@@ -20,6 +20,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    PlainSerializer,
     ValidationError,
     field_validator,
     model_validator,
@@ -61,8 +62,12 @@ def _timezone(value: Any) -> str:
     return str(value)
 
 
-Duration = Annotated[timedelta, BeforeValidator(_duration)]
-TimeOfDay = Annotated[time, BeforeValidator(_time_of_day)]
+Duration = Annotated[
+    timedelta, BeforeValidator(_duration), PlainSerializer(format_duration, when_used="json")
+]
+TimeOfDay = Annotated[
+    time, BeforeValidator(_time_of_day), PlainSerializer(lambda t: t.strftime("%H:%M"), when_used="json")
+]
 TimeZoneName = Annotated[str, BeforeValidator(_timezone)]
 ChannelName = Literal["sms", "email"]
 
