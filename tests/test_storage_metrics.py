@@ -14,6 +14,7 @@ from sqlalchemy import Engine
 from storage.metrics import (
     comment_themes,
     daily_series,
+    digest_metrics,
     holds_by_reason,
     low_score_comments,
     send_counts,
@@ -208,3 +209,30 @@ def test_daily_series_follows_the_given_day_boundaries(seeded: tuple[Engine, Dat
         got[(row.day, "top")] += row.top
         got[(row.day, "bottom")] += row.bottom
     assert +got == +expected
+
+
+def test_several_breakdowns_in_one_statement_agree_with_one_each(
+    seeded: tuple[Engine, Dataset],
+) -> None:
+    db, _ = seeded
+    paths = [None, "properties.team", "properties.agent", "channel"]
+    window = {"surveys": ALL, "start": START, "end": END, "low_thresholds": LOW}
+    with db.connect() as conn:
+        together = digest_metrics(conn, **window, group_bys=paths, previous_start=PREVIOUS)  # type: ignore[arg-type]
+        alone = [
+            row
+            for path in paths
+            for row in survey_metrics(conn, **window, group_by=path, previous_start=PREVIOUS)  # type: ignore[arg-type]
+        ]
+    assert sorted(together, key=repr) == sorted(alone, key=repr)
+
+
+def test_a_response_whose_event_was_purged_still_counts(engine: Engine) -> None:  # noqa: F811
+    data = make_dataset(200)
+    data.events = data.events[::2]  # retention removed every other event
+    insert_rows(engine, data)
+    with engine.connect() as conn:
+        rows = survey_metrics(
+            conn, surveys=ALL, start=START, end=END, group_by="properties.team", low_thresholds=LOW
+        )
+    assert sum(r.n for r in rows) == len(counted(data, START, END))
