@@ -16,7 +16,6 @@ Conventions shared by all queries:
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -27,34 +26,30 @@ from sqlalchemy import (
     Connection,
     FromClause,
     Select,
-    Text,
     and_,
     case,
     func,
     literal_column,
-    null,
     or_,
     select,
     true,
     union_all,
 )
-from sqlalchemy.sql.expression import cast
 
-from storage.models import SEND_LEFT, SQLModel
-
-RESPONSES = SQLModel.metadata.tables["responses"]
-SENDS = SQLModel.metadata.tables["sends"]
-EVENTS = SQLModel.metadata.tables["events"]
-CONTACTS = SQLModel.metadata.tables["contacts"]
-DECISIONS = SQLModel.metadata.tables["decisions"]
+from storage.group_paths import (
+    DECISIONS,
+    RESPONSES,
+    SENDS,
+    group_key,
+    joined_source,
+)
+from storage.models import SEND_LEFT
 
 _COUNTS = ("n", "score_sum", "top", "middle", "bottom", "low")
 # SPEC §2: the score from which a response counts as satisfied / easy / promoter.
 FAVOURABLE_FROM = {"csat": 4, "ces": 5, "nps": 9}
 NPS_PASSIVE = (7, 8)
 DEFAULT_LOW = {"csat": 2, "ces": 3, "nps": 6}
-_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
-_CONTACT_COLUMNS = ("locale", "timezone")
 
 
 @dataclass(frozen=True)
@@ -127,24 +122,6 @@ class DayRow:
     bottom: int
 
 
-def json_text(
-    column: ColumnElement[object], keys: Sequence[str], dialect: str
-) -> ColumnElement[str]:
-    """The JSON value at `keys` inside `column`, as text, in the dialect's own syntax.
-
-    Keys are checked against a strict pattern and inlined, so the same SQL text can appear in
-    SELECT and GROUP BY (PostgreSQL binds server-side and would see two different parameters).
-    """
-    for key in keys:
-        if not _KEY.match(key):
-            raise ValueError(f"{key!r} is not a property name (letters, digits, _ and - only)")
-    if dialect == "postgresql":
-        path: ColumnElement[Any] = literal_column("'{" + ",".join(keys) + "}'")
-        return column.op("#>>", return_type=Text())(path)
-    path = literal_column("'$." + ".".join(f'"{key}"' for key in keys) + "'")
-    return cast(func.json_extract(column, path), Text())
-
-
 def survey_metrics(
     conn: Connection,
     *,
@@ -185,7 +162,7 @@ def digest_metrics(
     statement that reads the window once, joins only what the paths need, then aggregates
     each breakdown; rows carry their `group_by` path."""
     dialect = conn.dialect.name
-    keys = [_group_key(path, dialect) for path in group_bys]
+    keys = [group_key(path, dialect) for path in group_bys]
     period = case((RESPONSES.c.received_at >= start, "current"), else_="previous")
     base = (
         select(
@@ -196,7 +173,7 @@ def digest_metrics(
             _low_threshold(surveys, low_thresholds).label("low_at"),
             *[key.label(f"k{i}") for i, (key, _) in enumerate(keys)],
         )
-        .select_from(_joined({need for _, needs in keys for need in needs}))
+        .select_from(joined_source({need for _, needs in keys for need in needs}))
         .where(_counted_in(surveys, previous_start or start, end))
     )
     # Several breakdowns read the window once (materialised), then aggregate it each way.
@@ -424,39 +401,3 @@ def _mentions(keywords: Sequence[str]) -> ColumnElement[bool]:
 
 def _escape_like(keyword: str) -> str:
     return keyword.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
-def _group_key(path: str | None, dialect: str) -> tuple[ColumnElement[Any], tuple[str, ...]]:
-    """The SQL expression for a group_by path, and the tables it needs joined."""
-    if path is None:
-        return null(), ()
-    if path in ("channel", "survey"):
-        return RESPONSES.c[path], ()
-    if path == "trigger":
-        return SENDS.c.trigger, ("sends",)
-    if path == "type":
-        return EVENTS.c.type, ("sends", "events")
-    root, _, rest = path.partition(".")
-    if root == "properties" and rest:
-        return json_text(EVENTS.c.properties, rest.split("."), dialect), ("sends", "events")
-    if root == "contact" and rest in _CONTACT_COLUMNS:
-        return CONTACTS.c[rest], ("contacts",)
-    raise ValueError(
-        f"{path!r} cannot be grouped by: use properties.<name>, channel, survey, trigger, type, "
-        "contact.locale or contact.timezone"
-    )
-
-
-def _joined(needs: set[str]) -> FromClause:
-    """Responses with only the tables asked for. Every response has its send (sends are never
-    purged), so that join is inner, which lets PostgreSQL hash the few window rows rather than
-    all sends; events and contacts are outer-joined: a response whose event was purged by
-    retention still counts (in the group None)."""
-    source: FromClause = RESPONSES
-    if "sends" in needs:
-        source = source.join(SENDS, SENDS.c.id == RESPONSES.c.send_id)
-    if "events" in needs:
-        source = source.outerjoin(EVENTS, EVENTS.c.pk == SENDS.c.event_pk)
-    if "contacts" in needs:
-        source = source.outerjoin(CONTACTS, CONTACTS.c.id == RESPONSES.c.contact_id)
-    return source
