@@ -1,0 +1,252 @@
+"""Time a digest's numbers over a million responses: storage/metrics.py beside one hand-written SQL.
+
+    python -m bench.digest_compute [--backend sqlite|postgresql|both] [--responses 1000000]
+                                   [--span-days 28] [--window-days 7] [--repeat 5]
+
+Loads `--responses` responses (each with its send and event; a fifth more sends go unanswered)
+spread evenly over `--span-days` before NOW, then times, on warm caches, best of `--repeat`:
+  - library: `survey_metrics` for the digest's three surveys, overall and grouped by
+    properties.team, properties.agent and channel, each with the previous window;
+  - hand: one hand-written SQL statement returning the very same counts;
+and checks that both give identical numbers. Prints both times and their ratio.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import sqlite3
+import tempfile
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import Connection, Engine, create_engine, text
+from sqlmodel import SQLModel
+
+import storage.models  # noqa: F401 - registers the tables
+from storage.metrics import digest_metrics
+
+NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
+SURVEYS = {"support_csat": ("csat", 1, 5), "onboarding_ces": ("ces", 1, 7),
+           "relationship_nps": ("nps", 0, 10)}  # fmt: skip
+GROUPS = ("properties.team", "properties.agent", "channel")
+PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+INDEXES = (
+    "CREATE INDEX ix_responses_metrics ON responses "
+    "(survey, received_at, counted, score, metric, channel, send_id)",
+    "CREATE INDEX ix_sends_survey_sent ON sends (survey, sent_at, status)",
+)
+
+
+def generate(
+    count: int, span: timedelta, seed: int = 1
+) -> Iterator[tuple[tuple, tuple, tuple | None]]:
+    """(event, send, response-or-None) tuples; about 1 in 6 sends has no response."""
+    rng = random.Random(seed)
+    teams = ["billing", "shipping", "tech", "sales", "returns", "vip"]
+    agents = [f"agent{i:02d}" for i in range(60)]
+    names = list(SURVEYS)
+    total = count + count // 5
+    step = span.total_seconds() / total
+    for i in range(total):
+        survey = names[i % 3]
+        metric, low, high = SURVEYS[survey]
+        at = NOW - span + timedelta(seconds=i * step)
+        props = json.dumps({"team": rng.choice(teams), "agent": rng.choice(agents)})
+        channel = "sms" if i % 2 else "email"
+        event = (f"e{i}", "ticket.solved", f"c{i % 100000}", at, at, props, "api")
+        send = (f"s{i}", f"e{i}", f"t_{survey}", survey, metric, f"c{i % 100000}", channel,
+                "delivered", at, at, at, at)  # fmt: skip
+        response = None
+        if i % 6 != 5:
+            got = at + timedelta(minutes=5)
+            comment = rng.choice(["slow", "refund please", None, "great", None])
+            response = (f"s{i}", f"c{i % 100000}", survey, metric, channel,
+                        rng.randint(low, high), comment, True, got, got)  # fmt: skip
+        yield event, send, response
+
+
+EVENT_COLS = "pk, type, contact_id, occurred_at, received_at, properties, source"
+SEND_COLS = ("id, event_pk, trigger, survey, metric, contact_id, channel, status, due_at, "
+             "created_at, updated_at, sent_at")  # fmt: skip
+RESPONSE_COLS = ("send_id, contact_id, survey, metric, channel, score, comment, counted, "
+                 "received_at, updated_at")  # fmt: skip
+
+
+def load_sqlite(path: Path, count: int, span: timedelta) -> Engine:
+    engine = create_engine(f"sqlite:///{path}")
+    SQLModel.metadata.create_all(engine)
+    db = sqlite3.connect(path)
+    db.execute("PRAGMA journal_mode=OFF")
+    db.execute("PRAGMA synchronous=OFF")
+
+    def stamp(value: object) -> object:
+        # SQLAlchemy's SQLite DateTime format, so range comparisons on text stay exact.
+        if isinstance(value, datetime):
+            return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+        return value
+
+    rows: dict[str, list[tuple]] = {"events": [], "sends": [], "responses": []}
+    for event, send, response in generate(count, span):
+        rows["events"].append(tuple(map(stamp, event)))
+        rows["sends"].append(tuple(map(stamp, send)))
+        if response:
+            rows["responses"].append(tuple(map(stamp, response)))
+    for table, cols in (("events", EVENT_COLS), ("sends", SEND_COLS), ("responses", RESPONSE_COLS)):
+        marks = ", ".join("?" * len(cols.split(",")))
+        db.executemany(f"INSERT INTO {table} ({cols}) VALUES ({marks})", rows[table])
+    db.commit()
+    for statement in INDEXES:
+        db.execute(statement)
+    db.execute("ANALYZE")
+    db.close()
+    return engine
+
+
+def load_postgres(schema: str, count: int, span: timedelta) -> Engine:
+    engine = create_engine(PG_URL, connect_args={"options": f"-csearch_path={schema}"})
+    with engine.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    SQLModel.metadata.create_all(engine)
+    raw = engine.raw_connection()
+    cursor = raw.cursor()
+    streams = {"events": EVENT_COLS, "sends": SEND_COLS, "responses": RESPONSE_COLS}
+    copies = {name: cursor.connection.cursor() for name in streams}
+    buffered: dict[str, list[tuple]] = {name: [] for name in streams}
+    for event, send, response in generate(count, span):
+        buffered["events"].append(event)
+        buffered["sends"].append(send)
+        if response:
+            buffered["responses"].append(response)
+    for name, cols in streams.items():
+        with copies[name].copy(f"COPY {name} ({cols}) FROM STDIN") as copy:
+            for row in buffered[name]:
+                copy.write_row(row)
+    for statement in INDEXES:
+        cursor.execute(statement)
+    cursor.execute("ANALYZE")
+    raw.commit()
+    raw.close()
+    return engine
+
+
+def library_numbers(conn: Connection, start: datetime, end: datetime, previous: datetime) -> list:
+    rows = digest_metrics(
+        conn, surveys=list(SURVEYS), start=start, end=end, group_bys=[None, *GROUPS],
+        previous_start=previous,
+    )  # fmt: skip
+    return sorted(
+        ((r.group_by, r.survey, r.group, r.period, r.n, r.score_sum, r.top, r.middle, r.bottom,
+          r.low) for r in rows),
+        key=repr,
+    )  # fmt: skip
+
+
+def hand_sql(dialect: str) -> str:
+    """One statement: all four breakdowns for both windows."""
+    if dialect == "postgresql":
+        team, agent = "e.properties ->> 'team'", "e.properties ->> 'agent'"
+    else:
+        team, agent = "e.properties ->> '$.team'", "e.properties ->> '$.agent'"
+    counts = """count(*), sum(score),
+      sum(CASE WHEN (metric='csat' AND score>=4) OR (metric='ces' AND score>=5)
+                 OR (metric='nps' AND score>=9) THEN 1 ELSE 0 END),
+      sum(CASE WHEN metric='nps' AND score BETWEEN 7 AND 8 THEN 1 ELSE 0 END),
+      sum(CASE WHEN metric='nps' AND score<7 THEN 1 ELSE 0 END),
+      sum(CASE WHEN score <= CASE metric WHEN 'csat' THEN 2 WHEN 'ces' THEN 3 ELSE 6 END
+          THEN 1 ELSE 0 END)"""
+    where = """r.survey IN ('support_csat','onboarding_ces','relationship_nps')
+      AND r.received_at >= :previous AND r.received_at < :end AND r.counted"""
+    period = "CASE WHEN r.received_at >= :start THEN 'current' ELSE 'previous' END"
+    plain = f"SELECT r.survey, r.metric, r.score, r.channel, {period} AS period FROM responses r"
+    joined = (f"SELECT r.survey, r.metric, r.score, {team} AS team, {agent} AS agent, "
+              f"{period} AS period FROM responses r JOIN sends s ON s.id = r.send_id "
+              f"JOIN events e ON e.pk = s.event_pk")  # fmt: skip
+    parts = [
+        f"SELECT NULL AS g, survey, NULL AS v, period, {counts} FROM p GROUP BY survey, period",
+        f"SELECT 'channel', survey, channel, period, {counts} FROM p "
+        "GROUP BY survey, channel, period",
+        f"SELECT 'properties.team', survey, team, period, {counts} FROM j "
+        "GROUP BY survey, team, period",
+        f"SELECT 'properties.agent', survey, agent, period, {counts} FROM j "
+        "GROUP BY survey, agent, period",
+    ]
+    return (
+        f"WITH p AS MATERIALIZED ({plain} WHERE {where}), "
+        f"j AS MATERIALIZED ({joined} WHERE {where}) " + " UNION ALL ".join(parts)
+    )
+
+
+def hand_numbers(conn: Connection, start: datetime, end: datetime, previous: datetime) -> list:
+    def param(value: datetime) -> object:
+        if conn.dialect.name == "sqlite":
+            return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+        return value
+
+    result = conn.execute(
+        text(hand_sql(conn.dialect.name)),
+        {"start": param(start), "end": param(end), "previous": param(previous)},
+    )
+    return sorted((tuple(int(v) if isinstance(v, int) else v for v in row) for row in result),
+                  key=repr)  # fmt: skip
+
+
+def best_of(repeat: int, run: Callable[[], list]) -> tuple[float, list]:
+    times, result = [], []
+    for _ in range(repeat):
+        began = time.perf_counter()
+        result = run()
+        times.append(time.perf_counter() - began)
+    return min(times), result
+
+
+def measure(name: str, engine: Engine, window: timedelta, repeat: int) -> None:
+    end = NOW
+    start, previous = end - window, end - 2 * window
+    with engine.connect() as conn:
+        lib_time, lib = best_of(repeat, lambda: library_numbers(conn, start, end, previous))
+        hand_time, hand = best_of(repeat, lambda: hand_numbers(conn, start, end, previous))
+    assert lib == hand, "the library and the hand-written SQL disagree"
+    in_windows = sum(row[4] for row in lib if row[0] is None)
+    print(
+        f"{name}: {in_windows:,} responses in the two windows; "
+        f"library {lib_time * 1000:.0f} ms, hand-written {hand_time * 1000:.0f} ms, "
+        f"ratio {lib_time / hand_time:.2f}x"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--backend", choices=["sqlite", "postgresql", "both"], default="both")
+    parser.add_argument("--responses", type=int, default=1_000_000)
+    parser.add_argument("--span-days", type=float, default=28)
+    parser.add_argument("--window-days", type=float, default=7)
+    parser.add_argument("--repeat", type=int, default=5)
+    args = parser.parse_args()
+    span, window = timedelta(days=args.span_days), timedelta(days=args.window_days)
+    if args.backend in ("sqlite", "both"):
+        with tempfile.TemporaryDirectory() as tmp:
+            began = time.perf_counter()
+            engine = load_sqlite(Path(tmp) / "bench.db", args.responses, span)
+            print(f"sqlite: loaded in {time.perf_counter() - began:.1f} s")
+            measure("sqlite", engine, window, args.repeat)
+            engine.dispose()
+    if args.backend in ("postgresql", "both"):
+        schema = f"bench_{uuid.uuid4().hex[:8]}"
+        began = time.perf_counter()
+        engine = load_postgres(schema, args.responses, span)
+        print(f"postgresql: loaded in {time.perf_counter() - began:.1f} s")
+        try:
+            measure("postgresql", engine, window, args.repeat)
+        finally:
+            with engine.begin() as conn:
+                conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+            engine.dispose()
+
+
+if __name__ == "__main__":
+    main()

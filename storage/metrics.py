@@ -1,0 +1,403 @@
+"""Metric aggregates, computed in SQL on SQLite and PostgreSQL: no response row reaches Python.
+
+Every function takes an open `Connection` and keyword-only arguments, and returns small frozen
+rows of counts; `bot.stats` turns counts into percentages, intervals and change tests.
+
+Conventions shared by all queries:
+- A window is half-open, `start <= received_at < end`, on the response's `received_at`.
+- Only responses with `counted = true` count (late replies after expiry are kept, not counted).
+- `low_thresholds` maps a survey name to its "low score" threshold (score <= threshold is low);
+  a survey missing from it uses the SPEC §2 default for its metric.
+- `group_by` is `properties.<key>[.<key>...]` (the event's properties), `channel`, `survey`,
+  `trigger`, `type` (the event type) or `contact.locale` / `contact.timezone`. Property values
+  are compared as text (`5` and `"5"` fall in one group; booleans read 1/0 on SQLite and
+  true/false on PostgreSQL). Responses without the property form the group None.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    FromClause,
+    Select,
+    and_,
+    case,
+    func,
+    literal_column,
+    or_,
+    select,
+    true,
+    union_all,
+)
+
+from storage.group_paths import (
+    DECISIONS,
+    RESPONSES,
+    SENDS,
+    group_key,
+    joined_source,
+)
+from storage.models import SEND_LEFT
+
+_COUNTS = ("n", "score_sum", "top", "middle", "bottom", "low")
+# SPEC §2: the score from which a response counts as satisfied / easy / promoter.
+FAVOURABLE_FROM = {"csat": 4, "ces": 5, "nps": 9}
+NPS_PASSIVE = (7, 8)
+DEFAULT_LOW = {"csat": 2, "ces": 3, "nps": 6}
+
+
+@dataclass(frozen=True)
+class MetricRow:
+    """Counts for one survey (and group, and period) over a window.
+
+    `top` is satisfied (CSAT 4-5), easy (CES 5-7) or promoters (NPS 9-10); `middle` and `bottom`
+    are NPS passives (7-8) and detractors (0-6), zero for other metrics; `low` is low scores.
+    `period` is "current", or "previous" for rows of the comparison window; `group_by` is the
+    path the row breaks down by (None: the survey overall) and `group` the value.
+    """
+
+    survey: str
+    metric: str
+    group_by: str | None
+    group: str | None
+    period: str
+    n: int
+    score_sum: int
+    top: int
+    middle: int
+    bottom: int
+    low: int
+
+
+@dataclass(frozen=True)
+class SendRow:
+    """Sends of a survey that left the system in the window, and how many of them were answered."""
+
+    survey: str
+    left: int
+    responded: int
+
+
+@dataclass(frozen=True)
+class HoldRow:
+    survey: str
+    reason: str
+    count: int
+
+
+@dataclass(frozen=True)
+class CommentRow:
+    survey: str
+    score: int
+    comment: str
+    channel: str
+    received_at: datetime
+
+
+@dataclass(frozen=True)
+class ThemeCounts:
+    """A survey's low scores in the window: how many, how many with a comment, and per theme
+    how many comments name any of its keywords."""
+
+    survey: str
+    low_total: int
+    low_commented: int
+    themes: dict[str, int]
+
+
+@dataclass(frozen=True)
+class DayRow:
+    survey: str
+    metric: str
+    day: datetime
+    n: int
+    top: int
+    middle: int
+    bottom: int
+
+
+def survey_metrics(
+    conn: Connection,
+    *,
+    surveys: Sequence[str],
+    start: datetime,
+    end: datetime,
+    group_by: str | None = None,
+    low_thresholds: Mapping[str, int] | None = None,
+    previous_start: datetime | None = None,
+) -> list[MetricRow]:
+    """Counts per survey (and per `group_by` value) for `[start, end)`, in one query.
+
+    With `previous_start`, the same query also returns rows for `[previous_start, start)`
+    marked `period="previous"`, so the change against the previous window costs no second scan.
+    """
+    return digest_metrics(
+        conn,
+        surveys=surveys,
+        start=start,
+        end=end,
+        group_bys=[group_by],
+        low_thresholds=low_thresholds,
+        previous_start=previous_start,
+    )
+
+
+def digest_metrics(
+    conn: Connection,
+    *,
+    surveys: Sequence[str],
+    start: datetime,
+    end: datetime,
+    group_bys: Sequence[str | None] = (None,),
+    low_thresholds: Mapping[str, int] | None = None,
+    previous_start: datetime | None = None,
+) -> list[MetricRow]:
+    """`survey_metrics` for several breakdowns at once (None is the survey overall): one
+    statement that reads the window once, joins only what the paths need, then aggregates
+    each breakdown; rows carry their `group_by` path."""
+    dialect = conn.dialect.name
+    keys = [group_key(path, dialect) for path in group_bys]
+    period = case((RESPONSES.c.received_at >= start, "current"), else_="previous")
+    base = (
+        select(
+            RESPONSES.c.survey,
+            RESPONSES.c.metric,
+            RESPONSES.c.score,
+            period.label("period"),
+            _low_threshold(surveys, low_thresholds).label("low_at"),
+            *[key.label(f"k{i}") for i, (key, _) in enumerate(keys)],
+        )
+        .select_from(joined_source({need for _, needs in keys for need in needs}))
+        .where(_counted_in(surveys, previous_start or start, end))
+    )
+    # Several breakdowns read the window once (materialised), then aggregate it each way.
+    many = len(keys) > 1
+    inner = base.cte("window_rows").prefix_with("MATERIALIZED") if many else base.subquery()
+    parts = [
+        _count_scores(
+            inner,
+            [inner.c[f"k{i}"].label("group"), inner.c.period],
+            tags=[literal_column(str(i)).label("part")],
+        )
+        for i in range(len(keys))
+    ]
+    query = parts[0] if len(parts) == 1 else union_all(*parts)
+    return [
+        MetricRow(
+            survey=row.survey,
+            metric=row.metric,
+            group_by=group_bys[row.part],
+            group=None if row.group is None else str(row.group),
+            period=row.period,
+            **{name: int(row._mapping[name]) for name in _COUNTS},
+        )
+        for row in conn.execute(query)
+    ]
+
+
+def daily_series(
+    conn: Connection,
+    *,
+    surveys: Sequence[str],
+    days: Sequence[datetime],
+    end: datetime,
+) -> list[DayRow]:
+    """Counts per survey and day, days given by their (aware) start instants, the last ending at
+    `end`; days are cut by the caller so they can follow the digest's time zone and DST."""
+    if not days:
+        return []
+    bucket = case(
+        *[(RESPONSES.c.received_at < bound, i) for i, bound in enumerate(days[1:])],
+        else_=len(days) - 1,
+    )
+    inner = (
+        select(
+            RESPONSES.c.survey,
+            RESPONSES.c.metric,
+            RESPONSES.c.score,
+            bucket.label("day"),
+            literal_column("0").label("low_at"),
+        )
+        .where(_counted_in(surveys, days[0], end))
+        .subquery()
+    )
+    query = _count_scores(inner, [inner.c.day])
+    return [
+        DayRow(row.survey, row.metric, days[row.day], row.n, row.top, row.middle, row.bottom)
+        for row in conn.execute(query)
+    ]
+
+
+def send_counts(
+    conn: Connection, *, surveys: Sequence[str], start: datetime, end: datetime
+) -> list[SendRow]:
+    """Sends that left (sent, delivered, undelivered) with `sent_at` in the window, per survey,
+    and how many of those got a counted response (whenever it came): the response rate's parts."""
+    answered = and_(RESPONSES.c.send_id == SENDS.c.id, RESPONSES.c.counted == true())
+    query = (
+        select(
+            SENDS.c.survey,
+            func.count().label("left"),
+            func.count(RESPONSES.c.id).label("responded"),
+        )
+        .select_from(SENDS.outerjoin(RESPONSES, answered))
+        .where(
+            SENDS.c.survey.in_(surveys),
+            SENDS.c.status.in_(SEND_LEFT),
+            SENDS.c.sent_at >= start,
+            SENDS.c.sent_at < end,
+        )
+        .group_by(SENDS.c.survey)
+    )
+    return [SendRow(**row._mapping) for row in conn.execute(query)]
+
+
+def holds_by_reason(
+    conn: Connection, *, surveys: Sequence[str], start: datetime, end: datetime
+) -> list[HoldRow]:
+    """Decisions `suppressed` in the window, per survey and reason, most frequent first."""
+    reason = func.coalesce(DECISIONS.c.reason, "unknown")
+    count = func.count().label("count")
+    query = (
+        select(DECISIONS.c.survey, reason.label("reason"), count)
+        .where(
+            DECISIONS.c.outcome == "suppressed",
+            DECISIONS.c.survey.in_(surveys),
+            DECISIONS.c.decided_at >= start,
+            DECISIONS.c.decided_at < end,
+        )
+        .group_by(DECISIONS.c.survey, reason)
+        .order_by(count.desc(), reason)
+    )
+    return [HoldRow(**row._mapping) for row in conn.execute(query)]
+
+
+def low_score_comments(
+    conn: Connection,
+    *,
+    surveys: Sequence[str],
+    start: datetime,
+    end: datetime,
+    low_thresholds: Mapping[str, int] | None = None,
+    limit: int = 5,
+) -> list[CommentRow]:
+    """The latest non-empty comments left with a low score, newest first, at most `limit`."""
+    r = RESPONSES.c
+    query = (
+        select(r.survey, r.score, r.comment, r.channel, r.received_at)
+        .where(_counted_in(surveys, start, end), _is_low(surveys, low_thresholds), _has_comment())
+        .order_by(r.received_at.desc(), r.id.desc())
+        .limit(limit)
+    )
+    return [CommentRow(**row._mapping) for row in conn.execute(query)]
+
+
+def comment_themes(
+    conn: Connection,
+    *,
+    surveys: Sequence[str],
+    start: datetime,
+    end: datetime,
+    themes: Mapping[str, Sequence[str]],
+    low_thresholds: Mapping[str, int] | None = None,
+) -> list[ThemeCounts]:
+    """Per survey with low scores: their count, those with a comment, and per theme the comments
+    holding any of its keywords (case-insensitive substring). One query."""
+    names = list(themes)
+    matches = [
+        _count_if(_mentions(themes[name])).label(f"theme_{i}") for i, name in enumerate(names)
+    ]
+    query = (
+        select(
+            RESPONSES.c.survey,
+            func.count().label("low_total"),
+            _count_if(_has_comment()).label("low_commented"),
+            *matches,
+        )
+        .where(_counted_in(surveys, start, end), _is_low(surveys, low_thresholds))
+        .group_by(RESPONSES.c.survey)
+    )
+    return [
+        ThemeCounts(
+            row.survey,
+            row.low_total,
+            int(row.low_commented),
+            {name: int(row._mapping[f"theme_{i}"]) for i, name in enumerate(names)},
+        )
+        for row in conn.execute(query)
+    ]
+
+
+# --- building blocks -------------------------------------------------------------------------
+
+
+def _count_scores(
+    inner: FromClause, keys: list[ColumnElement[Any]], tags: Sequence[ColumnElement[Any]] = ()
+) -> Select[Any]:
+    """Aggregate an inner select of (survey, metric, score, low_at, keys...) into count columns;
+    `tags` are constant columns to carry along."""
+    c = inner.c
+    nps = c.metric == "nps"
+    favourable = or_(*[and_(c.metric == m, c.score >= s) for m, s in FAVOURABLE_FROM.items()])
+    # The metric follows from the survey: carried by min() rather than grouped by, as each
+    # extra text key in GROUP BY costs a collation-aware comparison per row.
+    return select(
+        *tags,
+        c.survey,
+        func.min(c.metric).label("metric"),
+        *keys,
+        func.count().label("n"),
+        func.coalesce(func.sum(c.score), 0).label("score_sum"),
+        _count_if(favourable).label("top"),
+        _count_if(and_(nps, c.score.between(*NPS_PASSIVE))).label("middle"),
+        _count_if(and_(nps, c.score < NPS_PASSIVE[0])).label("bottom"),
+        _count_if(c.score <= c.low_at).label("low"),
+    ).group_by(c.survey, *keys)
+
+
+def _count_if(condition: ColumnElement[bool]) -> ColumnElement[int]:
+    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+
+def _counted_in(surveys: Sequence[str], start: datetime, end: datetime) -> ColumnElement[bool]:
+    r = RESPONSES.c
+    return and_(
+        r.survey.in_(surveys), r.received_at >= start, r.received_at < end, r.counted == true()
+    )
+
+
+def _low_threshold(
+    surveys: Sequence[str], low_thresholds: Mapping[str, int] | None
+) -> ColumnElement[int]:
+    """Each response's low-score threshold: its survey's, else its metric's default."""
+    given = {s: t for s, t in (low_thresholds or {}).items() if s in surveys}
+    by_metric = case(*[(RESPONSES.c.metric == m, t) for m, t in DEFAULT_LOW.items()], else_=-1)
+    if not given:
+        return by_metric
+    return case(*[(RESPONSES.c.survey == s, t) for s, t in given.items()], else_=by_metric)
+
+
+def _is_low(
+    surveys: Sequence[str], low_thresholds: Mapping[str, int] | None
+) -> ColumnElement[bool]:
+    return RESPONSES.c.score <= _low_threshold(surveys, low_thresholds)
+
+
+def _has_comment() -> ColumnElement[bool]:
+    return and_(RESPONSES.c.comment.is_not(None), RESPONSES.c.comment != "")
+
+
+def _mentions(keywords: Sequence[str]) -> ColumnElement[bool]:
+    """Comment holds any keyword, case-insensitively; `%` and `_` in keywords match themselves."""
+    comment = RESPONSES.c.comment
+    return or_(*[comment.ilike(f"%{_escape_like(k)}%", escape="\\") for k in keywords])
+
+
+def _escape_like(keyword: str) -> str:
+    return keyword.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
