@@ -42,9 +42,7 @@ INDEXES = (
 )
 
 
-def generate(
-    count: int, span: timedelta, seed: int = 1
-) -> Iterator[tuple[tuple, tuple, tuple | None]]:
+def generate(count: int, span: timedelta, seed: int = 1) -> Iterator[tuple[tuple, tuple, tuple | None]]:
     """(event, send, response-or-None) tuples; about 1 in 6 sends has no response."""
     rng = random.Random(seed)
     teams = ["billing", "shipping", "tech", "sales", "returns", "vip"]
@@ -168,12 +166,9 @@ def hand_sql(dialect: str) -> str:
               f"JOIN events e ON e.pk = s.event_pk")  # fmt: skip
     parts = [
         f"SELECT NULL AS g, survey, NULL AS v, period, {counts} FROM p GROUP BY survey, period",
-        f"SELECT 'channel', survey, channel, period, {counts} FROM p "
-        "GROUP BY survey, channel, period",
-        f"SELECT 'properties.team', survey, team, period, {counts} FROM j "
-        "GROUP BY survey, team, period",
-        f"SELECT 'properties.agent', survey, agent, period, {counts} FROM j "
-        "GROUP BY survey, agent, period",
+        f"SELECT 'channel', survey, channel, period, {counts} FROM p GROUP BY survey, channel, period",
+        f"SELECT 'properties.team', survey, team, period, {counts} FROM j GROUP BY survey, team, period",
+        f"SELECT 'properties.agent', survey, agent, period, {counts} FROM j GROUP BY survey, agent, period",
     ]
     return (
         f"WITH p AS MATERIALIZED ({plain} WHERE {where}), "

@@ -23,9 +23,7 @@ _KEY = re.compile(r"^[A-Za-z0-9_-]+$")
 _CONTACT_COLUMNS = ("locale", "timezone")
 
 
-def json_text(
-    column: ColumnElement[object], keys: Sequence[str], dialect: str
-) -> ColumnElement[str]:
+def json_text(column: ColumnElement[object], keys: Sequence[str], dialect: str) -> ColumnElement[str]:
     """The JSON value at `keys` inside `column`, as text, in the dialect's own syntax.
 
     Keys are checked against a strict pattern and inlined, so the same SQL text can appear in

@@ -234,9 +234,7 @@ def daily_series(
     ]
 
 
-def send_counts(
-    conn: Connection, *, surveys: Sequence[str], start: datetime, end: datetime
-) -> list[SendRow]:
+def send_counts(conn: Connection, *, surveys: Sequence[str], start: datetime, end: datetime) -> list[SendRow]:
     """Sends that left (sent, delivered, undelivered) with `sent_at` in the window, per survey,
     and how many of those got a counted response (whenever it came): the response rate's parts."""
     answered = and_(RESPONSES.c.send_id == SENDS.c.id, RESPONSES.c.counted == true())
@@ -310,9 +308,7 @@ def comment_themes(
     """Per survey with low scores: their count, those with a comment, and per theme the comments
     holding any of its keywords (case-insensitive substring). One query."""
     names = list(themes)
-    matches = [
-        _count_if(_mentions(themes[name])).label(f"theme_{i}") for i, name in enumerate(names)
-    ]
+    matches = [_count_if(_mentions(themes[name])).label(f"theme_{i}") for i, name in enumerate(names)]
     query = (
         select(
             RESPONSES.c.survey,
@@ -367,14 +363,10 @@ def _count_if(condition: ColumnElement[bool]) -> ColumnElement[int]:
 
 def _counted_in(surveys: Sequence[str], start: datetime, end: datetime) -> ColumnElement[bool]:
     r = RESPONSES.c
-    return and_(
-        r.survey.in_(surveys), r.received_at >= start, r.received_at < end, r.counted == true()
-    )
+    return and_(r.survey.in_(surveys), r.received_at >= start, r.received_at < end, r.counted == true())
 
 
-def _low_threshold(
-    surveys: Sequence[str], low_thresholds: Mapping[str, int] | None
-) -> ColumnElement[int]:
+def _low_threshold(surveys: Sequence[str], low_thresholds: Mapping[str, int] | None) -> ColumnElement[int]:
     """Each response's low-score threshold: its survey's, else its metric's default."""
     given = {s: t for s, t in (low_thresholds or {}).items() if s in surveys}
     by_metric = case(*[(RESPONSES.c.metric == m, t) for m, t in DEFAULT_LOW.items()], else_=-1)
@@ -383,9 +375,7 @@ def _low_threshold(
     return case(*[(RESPONSES.c.survey == s, t) for s, t in given.items()], else_=by_metric)
 
 
-def _is_low(
-    surveys: Sequence[str], low_thresholds: Mapping[str, int] | None
-) -> ColumnElement[bool]:
+def _is_low(surveys: Sequence[str], low_thresholds: Mapping[str, int] | None) -> ColumnElement[bool]:
     return RESPONSES.c.score <= _low_threshold(surveys, low_thresholds)
 
 

@@ -112,6 +112,7 @@ class Send(SQLModel, table=True):
         Index("ix_sends_due", "status", "due_at"),
         Index("ix_sends_contact_due", "contact_id", "due_at"),
         Index("ix_sends_address", "to_address", "status"),
+        Index("ix_sends_survey_sent", "survey", "sent_at", "status"),
     )
 
     id: str = Field(primary_key=True)
@@ -143,6 +144,17 @@ class Response(SQLModel, table=True):
     __table_args__ = (
         Index("ix_responses_survey_time", "survey", "received_at"),
         Index("ix_responses_contact", "contact_id"),
+        # Covers the digest aggregates: one index range scan per window, no table reads on SQLite.
+        Index(
+            "ix_responses_metrics",
+            "survey",
+            "received_at",
+            "counted",
+            "score",
+            "metric",
+            "channel",
+            "send_id",
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)

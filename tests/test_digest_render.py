@@ -26,9 +26,7 @@ END = datetime(2026, 11, 23, tzinfo=UTC)
 def section(name: str = "support_csat", groups: int = 3, comments: int = 2) -> SurveySection:
     estimate = share_estimate(80, 100)
     assert estimate is not None
-    group_lines = [
-        GroupLine(f"agent{i}", e) for i in range(groups) if (e := share_estimate(i % 10, 10))
-    ]
+    group_lines = [GroupLine(f"agent{i}", e) for i in range(groups) if (e := share_estimate(i % 10, 10))]
     return SurveySection(
         survey=name,
         metric="csat",
@@ -38,9 +36,7 @@ def section(name: str = "support_csat", groups: int = 3, comments: int = 2) -> S
         responded=100,
         holds=[("contact_cooldown", 40), ("opted_out", 3)],
         breakdowns=[Breakdown("properties.agent", group_lines)],
-        comments=[
-            CommentLine(1, f"bad <b> & slow #{i} " + "x" * 300, "sms", END) for i in range(comments)
-        ],
+        comments=[CommentLine(1, f"bad <b> & slow #{i} " + "x" * 300, "sms", END) for i in range(comments)],
         comments_total=comments + 4,
         themes=[ThemeLine("billing", 7, 20)],
     )

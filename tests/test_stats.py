@@ -101,9 +101,7 @@ def test_share_change_is_the_pooled_two_proportion_z_test(
     change = share_change(*current, *previous)
     z = pooled_z(*current, *previous)
     assert change is not None
-    assert change.delta == pytest.approx(
-        100 * (current[0] / current[1] - previous[0] / previous[1])
-    )
+    assert change.delta == pytest.approx(100 * (current[0] / current[1] - previous[0] / previous[1]))
     assert change.z == pytest.approx(z)
     assert change.p_value == pytest.approx(2 * (1 - NORMAL.cdf(abs(z))))
     assert change.significant is significant

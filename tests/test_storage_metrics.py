@@ -94,9 +94,7 @@ def test_grouped_counts_match_the_rows(seeded: tuple[Engine, Dataset], path: str
     db, data = seeded
     key = (lambda r: r["channel"]) if path == "channel" else property_of(data, path.split(".")[1])
     with db.connect() as conn:
-        rows = survey_metrics(
-            conn, surveys=ALL, start=START, end=END, group_by=path, low_thresholds=LOW
-        )
+        rows = survey_metrics(conn, surveys=ALL, start=START, end=END, group_by=path, low_thresholds=LOW)
     assert actual_counts(rows) == nonzero(expected_counts(counted(data, START, END), key))
 
 
@@ -138,9 +136,7 @@ def test_response_rate_counts_sends_that_left(seeded: tuple[Engine, Dataset]) ->
             responded[s["survey"]] += s["id"] in answered
     with db.connect() as conn:
         rows = send_counts(conn, surveys=ALL, start=START, end=END)
-    assert {r.survey: (r.left, r.responded) for r in rows} == {
-        s: (left[s], responded[s]) for s in left
-    }
+    assert {r.survey: (r.left, r.responded) for r in rows} == {s: (left[s], responded[s]) for s in left}
 
 
 def test_holds_by_reason_come_from_suppressed_decisions(seeded: tuple[Engine, Dataset]) -> None:
@@ -158,9 +154,7 @@ def test_holds_by_reason_come_from_suppressed_decisions(seeded: tuple[Engine, Da
 
 def test_latest_low_score_comments_newest_first(seeded: tuple[Engine, Dataset]) -> None:
     db, data = seeded
-    low = [
-        r for r in counted(data, START, END) if r["score"] <= LOW_AT[r["survey"]] and r["comment"]
-    ]
+    low = [r for r in counted(data, START, END) if r["score"] <= LOW_AT[r["survey"]] and r["comment"]]
     latest = sorted(low, key=lambda r: r["received_at"], reverse=True)[:5]
     with db.connect() as conn:
         rows = low_score_comments(conn, surveys=ALL, start=START, end=END, low_thresholds=LOW)
@@ -173,9 +167,7 @@ def test_comment_themes_count_keywords_among_low_scores(seeded: tuple[Engine, Da
     db, data = seeded
     low = [r for r in counted(data, START, END) if r["score"] <= LOW_AT[r["survey"]]]
     with db.connect() as conn:
-        rows = comment_themes(
-            conn, surveys=ALL, start=START, end=END, themes=THEMES, low_thresholds=LOW
-        )
+        rows = comment_themes(conn, surveys=ALL, start=START, end=END, themes=THEMES, low_thresholds=LOW)
     got = {r.survey: r for r in rows}
     assert set(got) == {r["survey"] for r in low}
     for survey, row in got.items():

@@ -178,9 +178,7 @@ def _headline(report: DigestReport, s: SurveySection, mrkdwn: bool) -> list[str]
             lines.append(("⚠️ " if mrkdwn else "! ") + texts.small_sample(report.min_sample))
     if s.change is not None:
         lines.append(
-            texts.change(
-                s.metric, s.change.delta, s.change.significant, texts.window_name(report.window)
-            )
+            texts.change(s.metric, s.change.delta, s.change.significant, texts.window_name(report.window))
         )
     elif e is not None:
         lines.append(texts.no_previous(texts.window_name(report.window)))
@@ -241,9 +239,7 @@ def render_digest_text(report: DigestReport, list_lines: int = MAX_LIST_LINES) -
             lines = [_comment_text(c) for c in s.comments]
             out += _text_list(texts.comments_heading(s.comments_total), lines, list_lines, hidden)
         if s.themes:
-            out += _text_list(
-                texts.themes_heading(), [_theme_text(t) for t in s.themes], list_lines
-            )
+            out += _text_list(texts.themes_heading(), [_theme_text(t) for t in s.themes], list_lines)
     if report.alerts:
         out += ["", _alerts_text(report.alerts)]
     return "\n".join(out) + "\n"

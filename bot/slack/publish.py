@@ -20,9 +20,7 @@ class SlackWebApi(Protocol):
         self, *, channel: str, text: str | None = ..., blocks: Any = ..., **kwargs: Any
     ) -> Any: ...
 
-    def files_upload_v2(
-        self, *, filename: str | None = ..., file: Any = ..., **kwargs: Any
-    ) -> Any: ...
+    def files_upload_v2(self, *, filename: str | None = ..., file: Any = ..., **kwargs: Any) -> Any: ...
 
 
 def post_digest(

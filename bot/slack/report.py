@@ -93,9 +93,7 @@ def build_digest_report(
         sections.append(
             replace(
                 section,
-                comments=[
-                    CommentLine(c.score, c.comment, c.channel, c.received_at) for c in comments
-                ],
+                comments=[CommentLine(c.score, c.comment, c.channel, c.received_at) for c in comments],
             )
         )
     zone = ZoneInfo(digest.timezone)

@@ -77,9 +77,7 @@ def response_rate(rate: float | None, responded: int, left: int) -> str:
 def holds(parts: list[tuple[str, int]]) -> str:
     if not parts:
         return "held back: none"
-    return "held back: " + ", ".join(
-        f"{reason.replace('_', ' ')} {count}" for reason, count in parts
-    )
+    return "held back: " + ", ".join(f"{reason.replace('_', ' ')} {count}" for reason, count in parts)
 
 
 def breakdown_heading(path: str) -> str:

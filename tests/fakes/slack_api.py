@@ -115,9 +115,7 @@ class FakeSlack:
         return {"ok": True, "message_ts": self._ts()}
 
     def _conversations_list(self, params: dict[str, Any]) -> dict:
-        channels = [
-            {"id": cid, "name": name, "is_member": True} for name, cid in self.channels.items()
-        ]
+        channels = [{"id": cid, "name": name, "is_member": True} for name, cid in self.channels.items()]
         return {"ok": True, "channels": channels, "response_metadata": {"next_cursor": ""}}
 
     def _conversations_join(self, params: dict[str, Any]) -> dict:
