@@ -9,9 +9,8 @@ from __future__ import annotations
 import logging
 import secrets
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
 
 from bot.channels.base import Channel
 from bot.channels.log import LogChannel
@@ -45,9 +44,11 @@ class Services:
     responses: Responses
     links: LinkSigner
     scheduler: BotScheduler | None = None
-    extras: dict[str, Any] = field(default_factory=dict)
+    closers: list[Callable[[], None]] = field(default_factory=list)
 
     def close(self) -> None:
+        for closer in self.closers:
+            closer()
         if self.scheduler:
             self.scheduler.shutdown(wait=True)
         self.dispatcher.release()

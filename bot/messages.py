@@ -11,6 +11,7 @@ API_KEY_REJECTED = (
     "with a key listed in server.api_keys"
 )
 EVENTS_NOT_A_LIST = '"events" must be a JSON array of event objects'
+STORAGE_UNAVAILABLE = "the database is unreachable just now; nothing was stored: send the events again"
 BODY_NOT_AN_EVENT = 'the body must be one event object, or {"events": [...]}'
 
 

@@ -8,6 +8,7 @@ row or advisory locks taken explicitly by the queries that need them.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -30,13 +31,21 @@ class Database:
         self.engine = _create_engine(url, pool_size=pool_size)
         self.dialect = self.engine.dialect.name
         self.is_sqlite = self.dialect == "sqlite"
+        self._sqlite_writer = threading.Lock()
 
     @contextmanager
     def write(self) -> Iterator[Connection]:
-        """A transaction that may write; on SQLite it holds the write lock from its start."""
-        with self.engine.connect() as conn:
-            if self.is_sqlite:
-                conn = conn.execution_options(sqlite_begin="IMMEDIATE")
+        """A transaction that may write; on SQLite it holds the write lock from its start.
+
+        SQLite admits one writer; threads of one process queue on a lock here rather than in
+        SQLite's busy handler, which sleeps and backs off and so turns contention into latency.
+        """
+        if not self.is_sqlite:
+            with self.engine.connect() as conn, conn.begin():
+                yield conn
+            return
+        with self._sqlite_writer, self.engine.connect() as conn:
+            conn = conn.execution_options(sqlite_begin="IMMEDIATE")
             with conn.begin():
                 yield conn
 

@@ -94,3 +94,20 @@ def test_a_full_batch_of_1000_is_taken(client: TestClient, services: Services) -
     assert response.status_code == 202
     assert {r["status"] for r in response.json()["results"]} == {"accepted"}
     assert len(sends(services.db)) == 1000
+
+
+def test_events_sent_while_the_database_is_down_get_503_and_can_be_resent(services: Services) -> None:
+    from bot.ingest import Ingestor
+    from storage.db import Database
+
+    working = services.ingestor
+    services.ingestor = Ingestor(
+        Database("postgresql+psycopg://postgres@127.0.0.1:9/none?connect_timeout=2"),
+        services.config, services.clock, services.address_keys,
+    )  # fmt: skip
+    with TestClient(create_web_app(services)) as down:
+        response = post(down, event("e1"))
+    assert response.status_code == 503 and "nothing was stored" in response.json()["error"]
+    services.ingestor = working
+    with TestClient(create_web_app(services)) as up:
+        assert post(up, event("e1")).json()["results"][0]["status"] == "accepted"

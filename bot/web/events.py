@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import hmac
+import logging
 from typing import Any
 
 import orjson
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
-from starlette.concurrency import run_in_threadpool
+from sqlalchemy.exc import SQLAlchemyError
 
 from bot import messages
 from bot.app import Services
+from bot.batcher import IngestQueue
 from bot.ingest import MAX_BATCH
+
+log = logging.getLogger(__name__)
 
 
 def json_response(body: object, status: int) -> Response:
@@ -29,6 +33,8 @@ def events_router(services: Services) -> APIRouter:
     router = APIRouter(tags=["events"])
     keys = [key.encode() for key in services.config.server.api_keys]
     limit = services.config.server.max_body_bytes
+    ingest_queue = IngestQueue(services.ingestor)
+    services.closers.append(ingest_queue.close)
 
     @router.post(
         "/v1/events",
@@ -46,7 +52,11 @@ def events_router(services: Services) -> APIRouter:
             raws = _events_of(await _read_body(request, limit))
         except RequestRejected as exc:
             return json_response({"error": exc.error}, exc.status)
-        results = await run_in_threadpool(services.ingestor.ingest, raws)
+        try:
+            results = await ingest_queue.submit(raws)
+        except SQLAlchemyError:
+            log.exception("events not stored: the database is unreachable")
+            return json_response({"error": messages.STORAGE_UNAVAILABLE}, 503)
         status = 422 if len(raws) == 1 and results[0].status == "invalid" and not _is_batch(raws) else 202
         return json_response({"results": [r.to_json() for r in results]}, status)
 
