@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable, Coroutine
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
 from sqlalchemy import select
 
 from storage.db import Database
 from storage.models import Decision, Send
+
+T = TypeVar("T")
 
 
 def outbox(tmp_path: Path, channel: str) -> list[dict[str, Any]]:
@@ -52,3 +57,10 @@ def sends(db: Database) -> list[Any]:
 def decisions(db: Database) -> list[Any]:
     with db.read() as conn:
         return list(conn.execute(select(Decision.__table__).order_by(Decision.__table__.c.id)))  # type: ignore[attr-defined]
+
+
+def run_async(make: Callable[[], Coroutine[Any, Any, T]]) -> T:
+    """Run a coroutine to the end on a thread of its own (the browser tests keep a loop running
+    on the main thread, where `asyncio.run` would refuse)."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(lambda: asyncio.run(make())).result()

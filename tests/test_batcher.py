@@ -10,7 +10,7 @@ from bot.app import Services
 from bot.batcher import IngestQueue
 from bot.ingest import Ingestor
 from storage.db import Database
-from tests.helpers import decisions, event, sends
+from tests.helpers import decisions, event, run_async, sends
 
 
 def test_concurrent_requests_each_get_their_own_results(services: Services) -> None:
@@ -22,7 +22,7 @@ def test_concurrent_requests_each_get_their_own_results(services: Services) -> N
         answers = await asyncio.gather(*(ingest.submit(r) for r in requests))
         return [[f"{res.id}:{res.status}" for res in answer] for answer in answers]
 
-    answers = asyncio.run(many())
+    answers = run_async(many)
     ingest.close()
     assert answers[:50] == [[f"e{i}:accepted"] for i in range(50)]
     assert answers[50] == ["e3:duplicate", "batch-1:accepted"]
@@ -45,7 +45,7 @@ def test_a_group_never_exceeds_the_batch_limit(services: Services) -> None:
             *(ingest.submit([event(f"e{i}-{j}", contact=f"c{i}") for j in range(4)]) for i in range(9))
         )
 
-    asyncio.run(many())
+    run_async(many)
     ingest.close()
     assert sum(seen) == 36 and max(seen) <= 10
 
@@ -60,6 +60,6 @@ def test_a_failing_batch_fails_each_of_its_requests(services: Services) -> None:
             ingest.submit([event("e1")]), ingest.submit([event("e2")]), return_exceptions=True
         )
 
-    outcomes = asyncio.run(two())
+    outcomes = run_async(two)
     ingest.close()
     assert all(isinstance(outcome, OperationalError) for outcome in outcomes)
