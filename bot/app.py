@@ -21,6 +21,7 @@ from bot.ingest import Ingestor
 from bot.links import LinkSigner
 from bot.responses import Responses
 from bot.scheduler import BotScheduler
+from bot.telemetry import Telemetry
 from storage import queries
 from storage.db import Database
 from triggers.addresses import AddressKeys
@@ -43,6 +44,7 @@ class Services:
     dispatcher: Dispatcher
     responses: Responses
     links: LinkSigner
+    telemetry: Telemetry
     scheduler: BotScheduler | None = None
     closers: list[Callable[[], None]] = field(default_factory=list)
 
@@ -85,7 +87,12 @@ def build_services(
     )
     ingestor = Ingestor(db, config, clock, address_keys)
     responses = Responses(db, config, address_keys)
-    return Services(config, db, clock, secret, address_keys, channels, ingestor, dispatcher, responses, links)
+    telemetry = Telemetry()
+    ingestor.telemetry = dispatcher.telemetry = telemetry
+    responses.listeners.append(lambda r: telemetry.responses.labels(r.channel, r.survey).inc())
+    return Services(
+        config, db, clock, secret, address_keys, channels, ingestor, dispatcher, responses, links, telemetry
+    )
 
 
 def build_channels(config: Config, clock: Clock) -> dict[str, Channel]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
@@ -20,6 +21,7 @@ from bot.channels.base import Channel, OutboundMessage, SendOutcome
 from bot.clock import Clock
 from bot.config import Config
 from bot.rendering import render_survey_message
+from bot.telemetry import Telemetry
 from storage import queries, sends
 from storage.db import Database
 from storage.sends import ClaimedSend
@@ -68,6 +70,7 @@ class Dispatcher:
         self.worker = worker or worker_name()
         self.settings = settings
         self.stopping = False
+        self.telemetry: Telemetry | None = None
 
     def run_once(self) -> int:
         """Claim what is due and send it; returns how many sends were handled."""
@@ -185,11 +188,15 @@ class Dispatcher:
 
     def _send(self, message: OutboundMessage) -> SendOutcome:
         channel = self.channels[message.channel]
+        started = time.perf_counter()
         try:
             return channel.send(message)
         except Exception as exc:  # a channel bug must not lose track of a send that may have left
             log.exception("channel %s raised for send %s", message.channel, message.send_id)
             return SendOutcome(status="unknown", reason=f"channel error: {exc.__class__.__name__}")
+        finally:
+            if self.telemetry:
+                self.telemetry.provider_seconds.labels(message.channel).observe(time.perf_counter() - started)
 
     def _record(self, send: ClaimedSend, outcome: SendOutcome) -> None:
         now = self.clock.now()
@@ -232,7 +239,9 @@ class Dispatcher:
             if outcome.opt_out:
                 key = self.address_keys.key(send.channel, send.to_address)
                 queries.add_opt_out(conn, key=key, channel=send.channel, source="provider", now=now)
-        log.info("send %s %s via %s", send.id, outcome.status, send.channel)
+        log.info("send %s %s via %s", send.id, outcome.status, send.channel, extra={"send_id": send.id})
+        if self.telemetry:
+            self.telemetry.sends.labels(send.channel, outcome.status).inc()
 
     def release(self) -> int:
         """Give back this worker's claimed sends it has not started (shutdown, end of a batch)."""

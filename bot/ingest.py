@@ -17,6 +17,7 @@ from sqlalchemy import Connection
 from bot.clock import Clock
 from bot.config import Config, TriggerConfig
 from bot.errors import InvalidEvent
+from bot.telemetry import Telemetry
 from storage import queries
 from storage.db import Database
 from storage.ids import new_id
@@ -94,6 +95,7 @@ class Ingestor:
         self.clock = clock
         self.address_keys = address_keys
         self.on_due = on_due
+        self.telemetry: Telemetry | None = None
         self._triggers = {t.name: t for t in config.triggers}
         self._by_type: dict[str, list[TriggerConfig]] = {}
         self._cancellers: dict[str, list[TriggerConfig]] = {}
@@ -120,6 +122,10 @@ class Ingestor:
             due_now = self._store(valid, results, source, now)
             if due_now and self.on_due:
                 self.on_due()
+        if self.telemetry:
+            self.telemetry.count_ingested(
+                (r.status for r in results), ((d.outcome, d.reason) for r in results for d in r.decisions)
+            )
         return results
 
     def _validate(self, raw: Any, now: datetime, seen: set[str]) -> tuple[EventResult, EventIn | None]:

@@ -2,11 +2,29 @@
 
 from __future__ import annotations
 
+import orjson
 from fastapi import FastAPI
+from fastapi.responses import Response
+from prometheus_client import CONTENT_TYPE_LATEST
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
 
 from bot.app import Services
 from bot.web.events import events_router
 from bot.web.ratings import page_templates, rating_routes
+
+
+def database_answers(services: Services) -> bool:
+    try:
+        with services.db.read() as conn:
+            conn.execute(text("SELECT 1"))
+    except SQLAlchemyError:
+        return False
+    return True
+
+
+def scheduler_runs(services: Services) -> bool:
+    return services.scheduler is not None and services.scheduler.running
 
 
 def create_web_app(services: Services) -> FastAPI:
@@ -22,6 +40,20 @@ def create_web_app(services: Services) -> FastAPI:
     @app.get("/healthz", tags=["health"], summary="Liveness: the process answers")
     def healthz() -> dict[str, str]:
         return {"status": "ok"}
+
+    @app.get("/readyz", tags=["health"], summary="Readiness: the database answers and the scheduler runs")
+    def readyz() -> Response:
+        checks = {"database": database_answers(services), "scheduler": scheduler_runs(services)}
+        ready = all(checks.values())
+        body = {
+            "status": "ready" if ready else "not ready",
+            **{k: "ok" if v else "down" for k, v in checks.items()},
+        }
+        return Response(orjson.dumps(body), status_code=200 if ready else 503, media_type="application/json")
+
+    @app.get("/metrics", tags=["health"], summary="Prometheus metrics of this process")
+    def metrics() -> Response:
+        return Response(services.telemetry.render(), media_type=CONTENT_TYPE_LATEST)
 
     app.include_router(events_router(services))
     app.include_router(
