@@ -22,6 +22,7 @@ from bot.ingest import Ingestor
 from bot.links import LinkSigner
 from bot.responses import Responses
 from bot.scheduler import BotScheduler
+from bot.sms_inbox import SmsInbox
 from storage import queries
 from storage.db import Database
 from triggers.addresses import AddressKeys
@@ -44,6 +45,7 @@ class Services:
     dispatcher: Dispatcher
     responses: Responses
     links: LinkSigner
+    sms_inbox: SmsInbox
     scheduler: BotScheduler | None = None
     extras: dict[str, Any] = field(default_factory=dict)
 
@@ -74,7 +76,9 @@ def build_services(
     dispatcher = Dispatcher(db, config, channels, clock, address_keys, links=links, worker=worker)
     ingestor = Ingestor(db, config, clock, address_keys)
     responses = Responses(db, config, address_keys)
-    return Services(config, db, clock, secret, address_keys, channels, ingestor, dispatcher, responses, links)
+    sms_inbox = SmsInbox(db, config, clock, address_keys, responses)
+    return Services(config, db, clock, secret, address_keys, channels, ingestor, dispatcher, responses, links,
+                    sms_inbox)  # fmt: skip
 
 
 def build_channels(config: Config, clock: Clock) -> dict[str, Channel]:
@@ -92,7 +96,11 @@ def build_channels(config: Config, clock: Clock) -> dict[str, Channel]:
 
 
 def _twilio(config: Config) -> Channel:
-    raise RuntimeError("the twilio provider is not available in this build")  # wired with SMS
+    from bot.channels.twilio_sms import TwilioSmsChannel
+    from bot.web.twilio import STATUS_PATH
+
+    callback = config.server.public_url + STATUS_PATH
+    return TwilioSmsChannel(config.channels.sms, status_callback_url=callback)
 
 
 def _stored_secret(db: Database) -> str:
