@@ -21,6 +21,7 @@ from bot.ingest import Ingestor
 from bot.links import LinkSigner
 from bot.responses import Responses
 from bot.scheduler import BotScheduler
+from bot.sms_inbox import SmsInbox
 from bot.telemetry import Telemetry
 from storage import queries
 from storage.db import Database
@@ -44,6 +45,7 @@ class Services:
     dispatcher: Dispatcher
     responses: Responses
     links: LinkSigner
+    sms_inbox: SmsInbox
     telemetry: Telemetry
     scheduler: BotScheduler | None = None
     closers: list[Callable[[], None]] = field(default_factory=list)
@@ -87,12 +89,14 @@ def build_services(
     )
     ingestor = Ingestor(db, config, clock, address_keys)
     responses = Responses(db, config, address_keys)
+    sms_inbox = SmsInbox(db, config, clock, address_keys, responses)
     telemetry = Telemetry()
     ingestor.telemetry = dispatcher.telemetry = telemetry
     responses.listeners.append(lambda r: telemetry.responses.labels(r.channel, r.survey).inc())
     return Services(
-        config, db, clock, secret, address_keys, channels, ingestor, dispatcher, responses, links, telemetry
-    )
+        config, db, clock, secret, address_keys, channels, ingestor, dispatcher, responses, links, sms_inbox,
+        telemetry,
+    )  # fmt: skip
 
 
 def build_channels(config: Config, clock: Clock) -> dict[str, Channel]:
@@ -110,7 +114,11 @@ def build_channels(config: Config, clock: Clock) -> dict[str, Channel]:
 
 
 def _twilio(config: Config) -> Channel:
-    raise RuntimeError("the twilio provider is not available in this build")  # wired with SMS
+    from bot.channels.twilio_sms import TwilioSmsChannel
+    from bot.web.twilio import STATUS_PATH
+
+    callback = config.server.public_url + STATUS_PATH
+    return TwilioSmsChannel(config.channels.sms, status_callback_url=callback)
 
 
 def _stored_secret(db: Database) -> str:

@@ -52,9 +52,17 @@ def cli() -> None:
 @cli.command("check-config")
 @config_option
 def check_config(config_path: str) -> None:
-    """Validate the config; list every problem by its path (exit 2 when there are any)."""
+    """Validate the config; list every problem by its path (exit 2 when there are any).
+
+    Warns (exit 0) about SMS texts longer than one segment for an example contact."""
+    from bot.sms_preview import sms_length_warnings
+
     config = read_config(config_path)
     click.echo(messages.config_ok(len(config.surveys), len(config.triggers), len(config.digests)))
+    if warnings := sms_length_warnings(config):
+        click.echo(messages.config_warnings(len(warnings)), err=True)
+        for warning in warnings:
+            click.echo(f"  - {warning}", err=True)
 
 
 @cli.command()

@@ -39,5 +39,6 @@ def configure_logging(*, json_lines: bool, level: int = logging.INFO) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
-    for noisy in ("apscheduler", "alembic", "uvicorn.access", "httpx"):
+    # twilio.http_client logs ten lines of headers per message sent at INFO.
+    for noisy in ("apscheduler", "alembic", "uvicorn.access", "httpx", "twilio.http_client"):
         logging.getLogger(noisy).setLevel(logging.WARNING)

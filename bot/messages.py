@@ -49,3 +49,19 @@ SCHEMA_BEHIND = (
     "the database schema is not up to date: run `surveybot db upgrade` first "
     "(on SQLite `surveybot run` does it itself)"
 )
+
+
+def sms_longer_than_one_segment(path: str, segments: int, encoding: str, length: int) -> str:
+    per_segment = 160 if encoding == "GSM-7" else 70
+    return (
+        f"{path}: for an example contact this SMS is {length} characters, {segments} segments "
+        f"in {encoding} (one holds {per_segment}); each segment is billed as one message"
+    )
+
+
+def sms_does_not_render(path: str, detail: str) -> str:
+    return f"{path}: does not render for an example contact ({detail})"
+
+
+def config_warnings(count: int) -> str:
+    return f"{count} warning{'s' if count != 1 else ''}:"

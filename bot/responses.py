@@ -11,6 +11,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy import Connection
+
 from bot.config import Config
 from bot.web.ratings import RatingResult, SendView
 from storage import queries
@@ -57,24 +59,30 @@ class Responses:
 
     def record_rating(self, send_id: str, score: int, comment: str | None, now: datetime) -> RatingResult:
         with self.db.write() as conn:
-            answer = answers.load_send_answer(conn, send_id)
-            if answer is None:
-                return "closed"
-            result = answers.record_response(conn, answer, score=score, comment=comment, now=now)
-        if result != "closed":
-            self._tell(
-                ScoreRecorded(
-                    send_id,
-                    answer.survey,
-                    answer.contact_id,
-                    answer.channel,
-                    score,
-                    comment,
-                    answer.is_open(now),
-                    now,
-                )
-            )
+            result, recorded = self.record_within(conn, send_id, score, comment, now)
+        if recorded is not None:
+            self.announce(recorded)
         return result
+
+    def record_within(
+        self, conn: Connection, send_id: str, score: int, comment: str | None, now: datetime
+    ) -> tuple[RatingResult, ScoreRecorded | None]:
+        """`record_rating` inside the caller's transaction. Listeners are not told yet: the
+        caller passes the `ScoreRecorded` (None when nothing changed) to `announce` once its
+        transaction has committed, so no listener hears of a score that was rolled back."""
+        answer = answers.load_send_answer(conn, send_id)
+        if answer is None:
+            return "closed", None
+        result = answers.record_response(conn, answer, score=score, comment=comment, now=now)
+        if result == "closed":
+            return result, None
+        final_comment = answer.comment if comment is None else (comment or None)
+        return result, ScoreRecorded(send_id, answer.survey, answer.contact_id, answer.channel,
+                                     score, final_comment, answer.is_open(now), now)  # fmt: skip
+
+    def announce(self, recorded: ScoreRecorded) -> None:
+        """Tell every listener; one failing listener does not stop the others."""
+        self._tell(recorded)
 
     def opt_out_send_address(self, send_id: str, now: datetime) -> bool:
         with self.db.write() as conn:

@@ -170,6 +170,27 @@ class Response(SQLModel, table=True):
     updated_at: datetime = _time()
 
 
+class InboundMessage(SQLModel, table=True):
+    """Every SMS that came in, answered or not; `message_sid` makes a retried webhook count once.
+
+    `kind` says what it was taken as: score, comment, reprompt (no score: asked again), extra
+    (kept, not a rating), opt_out, opt_in, help, unmatched (no open survey for the number), late
+    (after expiry). `answer` is what we replied, so a retry gets the same answer.
+    """
+
+    __tablename__ = "inbound_messages"
+
+    id: int | None = Field(default=None, primary_key=True)
+    message_sid: str = Field(sa_column=Column(Text, unique=True, nullable=False))
+    from_address: str
+    to_address: str
+    body: str
+    kind: str
+    send_id: str | None = Field(default=None, index=True)
+    answer: str | None = None
+    received_at: datetime = _time()
+
+
 class OptOut(SQLModel, table=True):
     """An address that must never be surveyed; kept as a keyed hash so erasure cannot undo it."""
 

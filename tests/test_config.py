@@ -121,3 +121,34 @@ def test_every_command_has_help_text() -> None:
 
     for name, command in walk(cli):
         assert getattr(command, "help", None), f"`surveybot {name}` has no help text"
+
+
+LONG_SMS = """
+surveys:
+  short:
+    metric: csat
+    question: {sms: "Hi {{ contact.name }}, rate ticket {{ properties.ticket_id }} 1-5"}
+  emoji:
+    metric: csat
+    question:
+      sms: "Hi {{ contact.name }} 😊 how did {{ properties.agent }} do? Reply with a number from 1 to 5, ta!"
+    follow_up: "{{ link }} {{ link }}"
+"""
+
+
+def test_check_config_warns_about_sms_longer_than_one_segment(tmp_path: Path) -> None:
+    path = tmp_path / "config.yaml"
+    path.write_text(LONG_SMS)
+    result = CliRunner().invoke(cli, ["check-config", "--config", str(path)])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("config OK: 2 surveys")
+    lines = result.stderr.splitlines()
+    assert lines[0] == "2 warnings:"
+    assert lines[1].startswith("  - surveys.emoji.question.sms: for an example contact this SMS is ")
+    assert "2 segments in UCS-2 (one holds 70)" in lines[1]
+    assert lines[2].startswith("  - surveys.emoji.follow_up: ") and "in GSM-7 (one holds 160)" in lines[2]
+
+
+def test_the_shipped_config_has_no_sms_warnings() -> None:
+    result = CliRunner().invoke(cli, ["check-config", "--config", str(ROOT / "config.yaml")])
+    assert result.stderr == ""

@@ -12,6 +12,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from bot.app import Services
 from bot.web.events import events_router
 from bot.web.ratings import page_templates, rating_routes
+from bot.web.twilio import twilio_routes
 
 
 def database_answers(services: Services) -> bool:
@@ -60,4 +61,9 @@ def create_web_app(services: Services) -> FastAPI:
         rating_routes(services.links, services.responses, page_templates(), clock=services.clock),
         tags=["ratings"],
     )
+    config = services.config
+    twilio = twilio_routes(
+        services.sms_inbox, auth_token=config.channels.sms.auth_token, public_url=config.server.public_url
+    )
+    app.include_router(twilio)
     return app

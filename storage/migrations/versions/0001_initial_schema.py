@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-22 07:33:38.928383
+Create Date: 2026-11-22 07:40:54.337671
 """
 from alembic import op
 import sqlalchemy as sa
@@ -68,6 +68,22 @@ def upgrade() -> None:
     with op.batch_alter_table('events', schema=None) as batch_op:
         batch_op.create_index('ix_events_contact_time', ['contact_id', 'occurred_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_events_received_at'), ['received_at'], unique=False)
+
+    op.create_table('inbound_messages',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('message_sid', sa.Text(), nullable=False),
+    sa.Column('from_address', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+    sa.Column('to_address', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+    sa.Column('body', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+    sa.Column('kind', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+    sa.Column('send_id', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
+    sa.Column('answer', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
+    sa.Column('received_at', storage.models.UTCDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('message_sid')
+    )
+    with op.batch_alter_table('inbound_messages', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_inbound_messages_send_id'), ['send_id'], unique=False)
 
     op.create_table('opt_outs',
     sa.Column('address_key', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
@@ -153,6 +169,10 @@ def downgrade() -> None:
 
     op.drop_table('responses')
     op.drop_table('opt_outs')
+    with op.batch_alter_table('inbound_messages', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_inbound_messages_send_id'))
+
+    op.drop_table('inbound_messages')
     with op.batch_alter_table('events', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_events_received_at'))
         batch_op.drop_index('ix_events_contact_time')

@@ -1,0 +1,124 @@
+"""Twilio's webhooks: incoming SMS and delivery status callbacks.
+
+    POST /twilio/sms     a message came in: answered with TwiML in the same response
+    POST /twilio/status  a message we sent moved on (sent, delivered, undelivered, failed)
+
+Every request must carry a valid `X-Twilio-Signature`, computed by Twilio over the URL it
+requested and the form fields, with the account's auth token. The URL is rebuilt from
+`server.public_url` (what was pasted into the Twilio console), not from the request, so the
+check holds behind a proxy or tunnel that rewrites host, scheme or port. Anything unsigned or
+forged gets 403 and changes nothing. A database that cannot be reached answers 503, so
+Twilio may try again; the MessageSid makes a repeat count once.
+
+The router only translates HTTP; `bot.sms_inbox.SmsInbox` does the work. This module and
+`bot.channels.twilio_sms` are the only ones that import twilio.
+"""
+
+from __future__ import annotations
+
+import logging
+from urllib.parse import parse_qsl
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import ImmutableMultiDict
+from twilio.request_validator import RequestValidator
+from twilio.twiml.messaging_response import MessagingResponse
+
+from bot.sms_inbox import DeliveryReport, InboundSms, SmsInbox
+
+log = logging.getLogger(__name__)
+
+SMS_PATH = "/twilio/sms"
+STATUS_PATH = "/twilio/status"
+BODY_LIMIT = 64 * 1024  # Twilio's form for a 1,600-character message is a few KiB
+REPORTED_STATUSES = frozenset({"sent", "delivered", "undelivered", "failed"})
+DATABASE_DOWN = (OperationalError, InterfaceError, PoolTimeout)
+XML = "application/xml"
+
+
+class _Rejected(Exception):
+    def __init__(self, status: int, detail: str) -> None:
+        self.status = status
+        self.detail = detail
+
+
+def twilio_routes(inbox: SmsInbox, *, auth_token: str | None, public_url: str) -> APIRouter:
+    """The webhook routes; with no `auth_token` configured every request is refused (403)."""
+    validator = RequestValidator(auth_token) if auth_token else None
+    router = APIRouter(tags=["twilio"])
+
+    @router.post(SMS_PATH, summary="Twilio: a message comes in", response_class=Response)
+    async def incoming_sms(request: Request) -> Response:
+        try:
+            form = await _signed_form(request, validator, public_url)
+            sms = InboundSms(_field(form, "MessageSid"), _field(form, "From"),
+                             form.get("To", ""), form.get("Body", ""))  # fmt: skip
+            answer = await run_in_threadpool(inbox.receive, sms)
+        except _Rejected as problem:
+            return Response(problem.detail, status_code=problem.status, media_type="text/plain")
+        except DATABASE_DOWN:
+            return _unavailable()
+        return Response(_twiml(answer), media_type=XML)
+
+    @router.post(STATUS_PATH, summary="Twilio: a message we sent changed status", status_code=204)
+    async def status_callback(request: Request) -> Response:
+        try:
+            form = await _signed_form(request, validator, public_url)
+            report = DeliveryReport(_field(form, "MessageSid"), _field(form, "MessageStatus"),
+                                    form.get("ErrorCode") or None)  # fmt: skip
+            if report.status in REPORTED_STATUSES:
+                await run_in_threadpool(inbox.record_report, report)
+        except _Rejected as problem:
+            return Response(problem.detail, status_code=problem.status, media_type="text/plain")
+        except DATABASE_DOWN:
+            return _unavailable()
+        return Response(status_code=204)
+
+    return router
+
+
+async def _signed_form(
+    request: Request, validator: RequestValidator | None, public_url: str
+) -> ImmutableMultiDict[str, str]:
+    """The form fields, once the signature over `public_url` + path (+ query) checks out."""
+    body = await _read_body(request)
+    form = ImmutableMultiDict(parse_qsl(body.decode("utf-8", errors="replace"), keep_blank_values=True))
+    signature = request.headers.get("x-twilio-signature", "")
+    url = public_url + request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    if validator is None or not signature or not validator.validate(url, form, signature):
+        log.warning("refused a Twilio webhook to %s: missing or wrong signature", request.url.path)
+        raise _Rejected(403, "invalid Twilio signature")
+    return form
+
+
+async def _read_body(request: Request) -> bytes:
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > BODY_LIMIT:
+            raise _Rejected(413, "request body too large")
+    return bytes(body)
+
+
+def _field(form: ImmutableMultiDict[str, str], name: str) -> str:
+    value = form.get(name, "").strip()
+    if not value:
+        raise _Rejected(400, f"missing form field {name}")
+    return value
+
+
+def _twiml(answer: str | None) -> str:
+    response = MessagingResponse()
+    if answer:
+        response.message(answer)
+    return str(response.to_xml())
+
+
+def _unavailable() -> Response:
+    log.warning("the database is unreachable: answered a Twilio webhook with 503")
+    return Response("database unavailable, try again", status_code=503, media_type="text/plain",
+                    headers={"Retry-After": "5"})  # fmt: skip
