@@ -85,7 +85,7 @@ def build_services(
         address_keys,
         links=links,
         worker=worker,
-        settings=settings or DispatchSettings(),
+        settings=settings or DispatchSettings(config.dispatch.batch_size, config.dispatch.lease),
     )
     ingestor = Ingestor(db, config, clock, address_keys)
     responses = Responses(db, config, address_keys)

@@ -271,6 +271,13 @@ class RetentionConfig(Section):
     comments: Duration | None = timedelta(days=365)
 
 
+class DispatchConfig(Section):
+    """How sends are claimed and recovered; `lease` must be longer than any provider timeout."""
+
+    batch_size: int = Field(default=50, ge=1, le=1000)
+    lease: Duration = timedelta(minutes=5)
+
+
 class MetricsConfig(Section):
     min_sample: int = Field(default=30, ge=1)
 
@@ -288,6 +295,7 @@ class Config(Section):
     themes: dict[str, list[str]] = Field(default_factory=dict)
     retention: RetentionConfig = RetentionConfig()
     metrics: MetricsConfig = MetricsConfig()
+    dispatch: DispatchConfig = DispatchConfig()
 
     def survey_for(self, trigger: TriggerConfig) -> SurveyConfig:
         return self.surveys[trigger.survey]

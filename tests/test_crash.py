@@ -1,0 +1,199 @@
+"""Kill the bot at random moments while it sends, many times over: nothing is lost, nothing is
+sent twice. Real `surveybot run` processes, the real twilio client, a fake Twilio that counts
+every message it accepts, SIGKILL."""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import httpx
+import orjson
+import pytest
+from sqlalchemy import select
+
+from bot.app import build_services
+from bot.clock import SystemClock
+from bot.config import parse_config
+from storage.db import Database
+from storage.models import Decision, Event
+from tests.fakes.twilio_api import ACCOUNT_SID, AUTH_TOKEN, FakeTwilio
+from tests.helpers import sends
+
+SENDS = 1500
+KILLS = 12
+LEASE_SECONDS = 1
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def crash_config(db_url: str, fake: FakeTwilio, tmp_path: Path) -> Path:
+    raw: dict[str, Any] = {
+        "server": {
+            "api_keys": ["test-key"],
+            "secret_key": "s3cret",
+            "public_url": "https://surveys.example.com",
+        },
+        "storage": {"url": db_url},
+        "surveys": {"csat": {"metric": "csat", "question": {"sms": "Rate us 1-5, {{ contact.name }}"}}},
+        "triggers": [{"name": "t", "on": "ticket.solved", "survey": "csat", "channels": ["sms"]}],
+        "throttle": {
+            "quiet_hours": None,
+            "daily_cap": None,
+            "max_per_contact": None,
+            "contact_cooldown": "0s",
+            "survey_cooldown": "0s",
+        },
+        "channels": {
+            "sms": {
+                "provider": "twilio",
+                "account_sid": ACCOUNT_SID,
+                "auth_token": AUTH_TOKEN,
+                "from": "+15550001111",
+                "rate_per_second": 1000,
+                "api_base_url": fake.base_url,
+            },
+            "email": {"provider": "log", "path": str(tmp_path / "email.jsonl")},
+        },
+        "dispatch": {"batch_size": 20, "lease": f"{LEASE_SECONDS}s"},
+    }
+    path = tmp_path / "config.json"
+    path.write_bytes(orjson.dumps(raw))
+    return path
+
+
+def phone(i: int) -> str:
+    return f"+1415555{i:04d}"
+
+
+class Bot:
+    """One `surveybot run` process."""
+
+    def __init__(self, config: Path, cwd: Path) -> None:
+        self.port = free_port()
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "bot", "run", "--config", str(config), "--port", str(self.port)],
+            cwd=cwd,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def kill(self) -> None:
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(timeout=10)
+
+
+class Poster(threading.Thread):
+    """Posts single events to whichever bot is alive; remembers the ones answered `accepted`."""
+
+    def __init__(self, bots: list[Bot]) -> None:
+        super().__init__(daemon=True)
+        self.bots = bots
+        self.accepted: list[str] = []
+        self.stop = threading.Event()
+
+    def run(self) -> None:
+        with httpx.Client(timeout=5, headers={"Authorization": "Bearer test-key"}) as client:
+            n = 0
+            while not self.stop.is_set():
+                n += 1
+                bot = random.choice(self.bots)
+                body = {
+                    "id": f"live-{n}",
+                    "type": "ticket.solved",
+                    "contact": {"id": f"live-{n}", "phone": phone(SENDS + n % 4000)},
+                }
+                try:
+                    answer = client.post(f"{bot.url}/v1/events", json=body)
+                except httpx.HTTPError:
+                    time.sleep(0.01)
+                    continue
+                if answer.status_code == 202 and answer.json()["results"][0]["status"] == "accepted":
+                    self.accepted.append(body["id"])
+
+
+@pytest.mark.parametrize("processes", [2])
+def test_sigkill_at_random_moments_loses_nothing_and_sends_nothing_twice(
+    db_url: str, database: Database, tmp_path: Path, processes: int
+) -> None:
+    rng = random.Random(int(os.environ.get("SURVEYBOT_CRASH_SEED", "7")))
+    with FakeTwilio() as fake:
+        config_path = crash_config(db_url, fake, tmp_path)
+        config = parse_config(config_path.read_text())
+        services = build_services(config, db=Database(db_url), clock=SystemClock())
+        events = [
+            {
+                "id": f"e{i}",
+                "type": "ticket.solved",
+                "contact": {"id": f"c{i}", "phone": phone(i), "name": "Ada"},
+            }
+            for i in range(SENDS)
+        ]
+        assert {r.status for r in services.ingestor.ingest(events)} == {"accepted"}
+        bots = [Bot(config_path, tmp_path) for _ in range(processes)]
+        poster = Poster(bots)
+        poster.start()
+        kills = 0
+        try:
+            for _ in range(KILLS):
+                time.sleep(rng.uniform(0.3, 1.2))
+                victim = rng.randrange(processes)
+                bots[victim].kill()
+                kills += 1
+                bots[victim] = Bot(config_path, tmp_path)
+                poster.bots = bots
+            poster.stop.set()
+            poster.join()
+            for bot in bots:
+                bot.kill()
+            time.sleep(LEASE_SECONDS + 0.5)  # let the last in-flight sends age past the lease
+            finisher = Bot(config_path, tmp_path)
+            deadline = time.monotonic() + 120
+            while time.monotonic() < deadline:
+                if not any(s.status in ("scheduled", "claimed", "sending") for s in sends(database)):
+                    break
+                time.sleep(0.2)
+            finisher.process.send_signal(signal.SIGTERM)
+            assert finisher.process.wait(timeout=30) == 0
+        finally:
+            for bot in [*bots]:
+                if bot.process.poll() is None:
+                    bot.process.kill()
+        delivered = Counter(message["to"] for message in fake.messages)
+    statuses = Counter(s.status for s in sends(database))
+    assert set(statuses) <= {"sent", "unknown", "failed"}, statuses
+    assert [to for to, times in delivered.items() if times > 1] == [], "a message went out twice"
+    assert statuses["unknown"] <= kills, f"{statuses['unknown']} unknown after {kills} kills"
+    assert statuses["sent"] + statuses["unknown"] == len(sends(database))
+    with database.read() as conn:
+        with_decisions = set(
+            conn.execute(
+                select(Event.__table__.c.event_id).join(
+                    Decision.__table__, Decision.__table__.c.event_pk == Event.__table__.c.pk
+                )
+            ).scalars()
+        )
+    assert poster.accepted, "the poster should have got events through"
+    assert set(poster.accepted) <= with_decisions, "an accepted event lost its decisions"
+    assert len(delivered) >= statuses["sent"]
+    print(
+        f"kills={kills} sends={dict(statuses)} provider messages={sum(delivered.values())} "
+        f"accepted while crashing={len(poster.accepted)}"
+    )
