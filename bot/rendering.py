@@ -6,9 +6,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
-from jinja2 import ChainableUndefined, Template, TemplateError
+from jinja2 import (
+    ChainableUndefined,
+    Environment,
+    FileSystemLoader,
+    StrictUndefined,
+    Template,
+    TemplateError,
+    select_autoescape,
+)
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from bot.config import SurveyConfig
@@ -21,6 +30,23 @@ def _finalize(value: Any) -> Any:
 _ENV = ImmutableSandboxedEnvironment(
     undefined=ChainableUndefined, finalize=_finalize, autoescape=False, keep_trailing_newline=False
 )
+
+
+TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
+
+
+def layout_templates() -> Environment:
+    """The project's own layout files in bot/templates (pages, email): HTML autoescaped.
+
+    Not sandboxed: these files ship with surveybot; texts from the config go through the
+    sandbox above and arrive here as finished strings."""
+    return Environment(
+        loader=FileSystemLoader(TEMPLATE_DIR),
+        autoescape=select_autoescape(["html"]),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
 
 
 @lru_cache(maxsize=512)

@@ -23,7 +23,6 @@ from datetime import timedelta
 from email import policy
 from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
-from pathlib import Path
 
 import jinja2
 from markupsafe import Markup
@@ -31,8 +30,8 @@ from markupsafe import Markup
 from bot.channels.base import OutboundMessage, SendOutcome
 from bot.clock import Clock, SystemClock
 from bot.config import EmailChannelConfig
+from bot.rendering import layout_templates
 
-TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "templates"
 # Parts are encoded with lines of at most 76 characters (RFC 2045's limit for quoted-printable),
 # but headers are written under RFC 5322's hard limit of 998: a long unbreakable
 # List-Unsubscribe URL folded at 78 would become an RFC 2047 encoded word, which mail software
@@ -46,13 +45,7 @@ SESSION_STAGES = ("EHLO", "STARTTLS", "AUTH", "MAIL FROM")
 
 def email_templates() -> jinja2.Environment:
     """The layout templates of survey emails (HTML autoescaped, plain text not)."""
-    return jinja2.Environment(
-        loader=jinja2.FileSystemLoader(TEMPLATE_DIR),
-        autoescape=jinja2.select_autoescape(["html"]),
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
+    return layout_templates()
 
 
 @dataclass(frozen=True)

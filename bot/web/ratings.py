@@ -20,7 +20,6 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Annotated, Any, Literal, Protocol
 
 import jinja2
@@ -29,21 +28,15 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from bot.clock import Clock, SystemClock
 from bot.links import ExpiredLink, InvalidLink, LinkSigner
+from bot.rendering import layout_templates
 
-TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "templates"
 COMMENT_MAX = 2000
 RatingResult = Literal["recorded", "updated", "closed"]
 
 
 def page_templates() -> jinja2.Environment:
     """The page templates, autoescaped."""
-    return jinja2.Environment(
-        loader=jinja2.FileSystemLoader(TEMPLATE_DIR),
-        autoescape=jinja2.select_autoescape(["html"]),
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
+    return layout_templates()
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,63 @@
+"""The background jobs: a send due now wakes dispatch at once instead of waiting for its tick;
+cron lines count weekdays as cron does."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime
+
+from bot.app import DISPATCH_JOB, Services, start_background, stop_background
+from bot.scheduler import cron_problem, cron_trigger
+from tests.helpers import event
+
+
+def test_a_send_due_now_wakes_dispatch_without_waiting_for_the_tick(services: Services) -> None:
+    woken = threading.Event()
+    start_background(services, tick_seconds=3600)  # the tick alone would wait an hour
+    assert services.scheduler is not None
+    original = services.scheduler.poke
+
+    def poke(job_id: str) -> None:
+        if job_id == DISPATCH_JOB:
+            woken.set()
+        original(job_id)
+
+    services.scheduler.poke = poke  # type: ignore[method-assign]
+    try:
+        services.ingestor.ingest([event("e1")])
+        assert woken.wait(timeout=30), "ingesting a send due now did not wake dispatch"
+    finally:
+        stop_background(services)
+
+
+def test_a_send_due_later_does_not_wake_dispatch(make_services: object) -> None:
+    services = make_services(  # type: ignore[operator]
+        triggers=[
+            {"name": "t", "on": "ticket.solved", "survey": "support_csat", "channels": ["sms"], "delay": "1h"}
+        ]
+    )
+    calls: list[str] = []
+    services.ingestor.on_due = lambda: calls.append("woken")
+    services.ingestor.ingest([event("e1")])
+    assert calls == []
+
+
+def test_cron_weekdays_count_from_sunday_like_cron() -> None:
+    monday_9 = cron_trigger("0 9 * * 1", "Europe/London")
+    sunday_eve = datetime(2026, 11, 22, 20, 0, tzinfo=UTC)  # a Sunday
+    assert monday_9.get_next_fire_time(None, sunday_eve) == datetime(
+        2026, 11, 23, 9, 0, tzinfo=UTC
+    ).astimezone(monday_9.timezone)
+    named = cron_trigger("0 9 * * mon", "America/New_York")
+    fire = named.get_next_fire_time(None, sunday_eve)
+    assert (fire.weekday(), fire.hour, str(fire.tzinfo)) == (0, 9, "America/New_York")
+    assert (
+        cron_trigger("0 9 * * 0", "UTC").get_next_fire_time(None, datetime(2026, 11, 21, tzinfo=UTC)).day
+        == 22
+    )
+
+
+def test_bad_cron_lines_are_explained() -> None:
+    assert cron_problem("0 9 * * mon") is None
+    assert "has 4 fields" in (cron_problem("0 9 * *") or "")
+    assert "is not a cron schedule" in (cron_problem("0 25 * * *") or "")
