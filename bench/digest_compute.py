@@ -35,11 +35,6 @@ SURVEYS = {"support_csat": ("csat", 1, 5), "onboarding_ces": ("ces", 1, 7),
            "relationship_nps": ("nps", 0, 10)}  # fmt: skip
 GROUPS = ("properties.team", "properties.agent", "channel")
 PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-INDEXES = (
-    "CREATE INDEX ix_responses_metrics ON responses "
-    "(survey, received_at, counted, score, metric, channel, send_id)",
-    "CREATE INDEX ix_sends_survey_sent ON sends (survey, sent_at, status)",
-)
 
 
 def generate(count: int, span: timedelta, seed: int = 1) -> Iterator[tuple[tuple, tuple, tuple | None]]:
@@ -98,8 +93,6 @@ def load_sqlite(path: Path, count: int, span: timedelta) -> Engine:
         marks = ", ".join("?" * len(cols.split(",")))
         db.executemany(f"INSERT INTO {table} ({cols}) VALUES ({marks})", rows[table])
     db.commit()
-    for statement in INDEXES:
-        db.execute(statement)
     db.execute("ANALYZE")
     db.close()
     return engine
@@ -124,8 +117,6 @@ def load_postgres(schema: str, count: int, span: timedelta) -> Engine:
         with copies[name].copy(f"COPY {name} ({cols}) FROM STDIN") as copy:
             for row in buffered[name]:
                 copy.write_row(row)
-    for statement in INDEXES:
-        cursor.execute(statement)
     cursor.execute("ANALYZE")
     raw.commit()
     raw.close()
