@@ -6,12 +6,13 @@ in the project builds an engine, a client or a scheduler at import time.
 
 from __future__ import annotations
 
+import functools
 import logging
 import secrets
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.channels.base import Channel
 from bot.channels.log import LogChannel
@@ -26,10 +27,15 @@ from storage import queries
 from storage.db import Database
 from triggers.addresses import AddressKeys
 
+if TYPE_CHECKING:
+    from bot.slack.app import SlackBot
+
 log = logging.getLogger(__name__)
 
 DISPATCH_JOB = "dispatch"
 RECOVER_JOB = "recover"
+DIGEST_CATCH_UP_JOB = "digest_catch_up"
+ALERT_SWEEP_JOB = "alert_sweep"
 
 
 @dataclass
@@ -46,10 +52,13 @@ class Services:
     links: LinkSigner
     scheduler: BotScheduler | None = None
     extras: dict[str, Any] = field(default_factory=dict)
+    slack: SlackBot | None = None
 
     def close(self) -> None:
         if self.scheduler:
             self.scheduler.shutdown(wait=True)
+        if self.slack:
+            self.slack.close()
         self.dispatcher.release()
         for channel in self.channels.values():
             channel.close()
@@ -84,7 +93,22 @@ def build_services(
     )
     ingestor = Ingestor(db, config, clock, address_keys)
     responses = Responses(db, config, address_keys)
-    return Services(config, db, clock, secret, address_keys, channels, ingestor, dispatcher, responses, links)
+    services = Services(
+        config, db, clock, secret, address_keys, channels, ingestor, dispatcher, responses, links
+    )
+    if config.slack.bot_token:
+        services.slack = _slack(services)
+    return services
+
+
+def _slack(services: Services) -> SlackBot:
+    """The Slack bot: digests, and alerts listening to every recorded score."""
+    from bot.slack.app import build_slack_bot  # slack-bolt loads only when Slack is configured
+
+    bot = build_slack_bot(services.config, services.db, services.clock, worker=services.dispatcher.worker)
+    if bot.alerts:
+        services.responses.listeners.append(bot.alerts.hear)
+    return bot
 
 
 def build_channels(config: Config, clock: Clock) -> dict[str, Channel]:
@@ -148,8 +172,21 @@ def start_background(services: Services, *, tick_seconds: float = 1.0) -> BotSch
     services.dispatcher.recover()
     scheduler.every(tick_seconds, DISPATCH_JOB, job)
     scheduler.every(60, RECOVER_JOB, services.dispatcher.recover)
+    if services.slack:
+        _schedule_slack(scheduler, services.slack)
     scheduler.start()
     return scheduler
+
+
+def _schedule_slack(scheduler: BotScheduler, slack: SlackBot) -> None:
+    """Each digest on its cron, in its time zone; catch-up at start and every 5 minutes (a
+    missed window, a claim left by a dead process); the alert sweep every minute."""
+    for digest in slack.digests.digests.values():
+        run = functools.partial(slack.digests.run_scheduled, digest.name)
+        scheduler.on_cron(digest.schedule, digest.timezone, f"digest:{digest.name}", run)
+    scheduler.every(300, DIGEST_CATCH_UP_JOB, slack.digests.catch_up)
+    if slack.alerts:
+        scheduler.every(60, ALERT_SWEEP_JOB, slack.alerts.sweep)
 
 
 def stop_background(services: Services) -> None:

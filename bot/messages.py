@@ -48,3 +48,22 @@ SCHEMA_BEHIND = (
     "the database schema is not up to date: run `surveybot db upgrade` first "
     "(on SQLite `surveybot run` does it itself)"
 )
+
+SOCKET_MODE = "Slack: connected over Socket Mode (slack.app_token)"
+NO_SLACK = "Slack is not configured: set slack.bot_token (and slack.signing_secret) in the config"
+
+
+def unknown_digest(name: str, known: list[str]) -> str:
+    return f"no digest named {name!r} in the config (known: {', '.join(known) or 'none'})"
+
+
+def digest_posted(name: str, channel: str, ts: str) -> str:
+    return f"digest {name} posted to {channel} (ts {ts})"
+
+
+def chart_saved(path: str) -> str:
+    return f"chart saved to {path}"
+
+
+def slack_refused(error: str) -> str:
+    return f"Slack refused the post: {error}"

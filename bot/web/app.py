@@ -28,4 +28,8 @@ def create_web_app(services: Services) -> FastAPI:
         rating_routes(services.links, services.responses, page_templates(), clock=services.clock),
         tags=["ratings"],
     )
+    if services.slack:
+        from bot.slack.app import slack_router
+
+        app.include_router(slack_router(services.slack))
     return app
