@@ -218,9 +218,15 @@ def _window(ctx: click.Context, param: click.Parameter, value: str) -> timedelta
     "--window", default="7d", show_default=True, callback=_window, help="How far back, e.g. 24h, 7d."
 )
 @click.option("--group-by", "group_by", multiple=True, help="Break down by a path, e.g. properties.team.")
+@click.option("--end", default=None, help="The window's end, ISO 8601 (default: now).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document instead of tables.")
 def stats(
-    config_path: str, surveys: tuple[str, ...], window: timedelta, group_by: tuple[str, ...], as_json: bool
+    config_path: str,
+    surveys: tuple[str, ...],
+    window: timedelta,
+    group_by: tuple[str, ...],
+    end: str | None,
+    as_json: bool,
 ) -> None:
     """The current numbers per survey: metric with its 95% interval, change, response rate, holds."""
     from bot.commands import stats_numbers
@@ -233,7 +239,9 @@ def stats(
     for path in group_by:
         if problem := path_problem(path, allow=("channel", "survey", "trigger")):
             raise click.BadParameter(problem, param_hint="--group-by")
-    report = stats_numbers(config, surveys=list(surveys), window=window, group_by=list(group_by))
+    report = stats_numbers(
+        config, surveys=list(surveys), window=window, group_by=list(group_by), end=_end(end)
+    )
     if as_json:
         click.echo(orjson.dumps(report_json(report), option=orjson.OPT_INDENT_2).decode())
         return

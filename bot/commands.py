@@ -7,7 +7,7 @@ import io
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import IO, Any
 
@@ -159,7 +159,7 @@ def _progress(total: int, enabled: bool, label: str) -> _Progress:
 
 
 def stats_numbers(
-    config: Config, *, surveys: list[str], window: timedelta, group_by: list[str]
+    config: Config, *, surveys: list[str], window: timedelta, group_by: list[str], end: datetime
 ) -> DigestReport:
     """The current numbers, as `/surveybot stats` and the digests compute them."""
     from bot.slack.report import stats_report
@@ -168,7 +168,7 @@ def stats_numbers(
     try:
         with db.read() as conn:
             return stats_report(
-                conn, config=config, end=datetime.now(UTC), window=window, surveys=surveys or None,
+                conn, config=config, end=end, window=window, surveys=surveys or None,
                 group_by=group_by, title=texts.stats_title(texts.window_name(window)),
             )  # fmt: skip
     finally:

@@ -93,6 +93,9 @@ class BotScheduler:
         except Exception:  # the job may be gone while shutting down
             log.debug("could not poke %s", job_id, exc_info=True)
 
+    def job_ids(self) -> list[str]:
+        return sorted(job.id for job in self._scheduler.get_jobs())
+
     def start(self) -> None:
         self._scheduler.start()
 

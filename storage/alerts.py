@@ -70,8 +70,9 @@ def claim_post(
         dialect.insert(alerts_t)
         .values(send_id=send_id, survey=survey, score=score, posting_by=worker, created_at=now)
         .on_conflict_do_nothing()
+        .returning(alerts_t.c.id)  # rowcount is not reliable for an INSERT that returns (PostgreSQL)
     )
-    if inserted.rowcount == 1:
+    if inserted.first() is not None:
         return True
     a = alerts_t.c
     taken = conn.execute(

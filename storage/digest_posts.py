@@ -34,8 +34,9 @@ def claim_window(
         dialect.insert(posts_t)
         .values(digest=digest, window_end=window_end, status="claimed", claimed_by=worker, claimed_at=now)
         .on_conflict_do_nothing()
+        .returning(posts_t.c.id)  # rowcount is not reliable for an INSERT that returns (PostgreSQL)
     )
-    if inserted.rowcount == 1:
+    if inserted.first() is not None:
         return True
     p = posts_t.c
     taken = conn.execute(
