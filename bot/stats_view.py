@@ -24,6 +24,7 @@ def report_json(report: DigestReport) -> dict[str, Any]:
             "start": report.start.isoformat(),
             "end": report.end.isoformat(),
             "length": format_duration(report.window),
+            "seconds": int(report.window.total_seconds()),
         },
         "min_sample": report.min_sample,
         "surveys": [_section_json(s) for s in report.sections],

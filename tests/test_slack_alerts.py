@@ -57,7 +57,9 @@ def test_a_low_score_is_posted_once_with_what_a_person_needs(
     assert row and row.channel == "C0ALERTS" and row.ts and row.posted_at == services.clock.now()
 
 
-def test_the_survey_threshold_decides_what_is_low(make_services: ServicesFactory, fake_slack: FakeSlack) -> None:
+def test_the_survey_threshold_decides_what_is_low(
+    make_services: ServicesFactory, fake_slack: FakeSlack
+) -> None:
     surveys = {"support_csat": {"low_score": 3}}
     services = make_services(**slack_overrides(fake_slack), surveys=_with(surveys))
     record_score(services, "e1", score=3)
@@ -134,7 +136,10 @@ def test_claimed_and_resolved_by_buttons_then_counted_in_the_digest(
     posted_at = clock.now()
     ids = [record_score(services, f"e{i}", score=1, contact=f"c{i}") for i in range(3)]
     alerts_of(services).wait_idle()
-    ts = {call.params["blocks"][-1]["elements"][0]["value"]: call for call in fake_slack.calls_to("chat.postMessage")}
+    ts = {
+        call.params["blocks"][-1]["elements"][0]["value"]: call
+        for call in fake_slack.calls_to("chat.postMessage")
+    }
     assert sorted(ts) == sorted(ids)
 
     with TestClient(create_web_app(services)) as client:
@@ -157,7 +162,11 @@ def test_claimed_and_resolved_by_buttons_then_counted_in_the_digest(
     assert all(b["type"] != "actions" for b in resolved)
     with services.db.read() as conn:
         rows = [stored.load_alert(conn, i) for i in ids]
-    assert [(r.claimed_by, r.resolved_by) for r in rows if r] == [("U0SAM", "U0SAM"), ("U0KIM", None), (None, None)]
+    assert [(r.claimed_by, r.resolved_by) for r in rows if r] == [
+        ("U0SAM", "U0SAM"),
+        ("U0KIM", None),
+        (None, None),
+    ]
 
     clock.set(posted_at.replace(hour=13, minute=0, second=5))
     assert services.slack and services.slack.digests.run_scheduled("daily")
@@ -165,7 +174,9 @@ def test_claimed_and_resolved_by_buttons_then_counted_in_the_digest(
     median = (waits[0] + waits[1]) / 2
     assert median == timedelta(minutes=20)
     report = fake_slack.calls_to("chat.postMessage")[-1]
-    assert "Alerts: 3 posted, 2 claimed, 1 resolved, median time to claim 20m" in all_text(report.params["blocks"])
+    assert "Alerts: 3 posted, 2 claimed, 1 resolved, median time to claim 20m" in all_text(
+        report.params["blocks"]
+    )
 
 
 def click(client: TestClient, services: Services, action: str, send_id: str, user: str, trigger: str) -> None:

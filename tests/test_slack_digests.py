@@ -115,7 +115,9 @@ def test_a_claim_left_by_a_dead_process_is_taken_over_after_the_lease(
     assert posted(services) == [MONDAY_0900_NEW_YORK]
 
 
-def run_window(config_json: str, worker: str, now: datetime, start: multiprocessing.synchronize.Barrier) -> None:
+def run_window(
+    config_json: str, worker: str, now: datetime, start: multiprocessing.synchronize.Barrier
+) -> None:
     """In a child process: the digest's cron job fires for the same window as the other's."""
     config = Config.model_validate_json(config_json)
     services = build_services(config, db=Database(config.storage.url), clock=FakeClock(now), worker=worker)

@@ -65,7 +65,8 @@ def test_stats_command_answers_with_the_numbers_of_the_rows(
     text = all_text(reply["blocks"])
     csat = [
         r for r in data.responses
-        if r["survey"] == "support_csat" and r["counted"] and NOW - timedelta(days=7) <= r["received_at"] < NOW
+        if r["survey"] == "support_csat" and r["counted"]
+        and NOW - timedelta(days=7) <= r["received_at"] < NOW
     ]  # fmt: skip
     good = sum(r["score"] >= 4 for r in csat)
     low, high = (100 * score_test_bound(good, len(csat), upper=u) for u in (False, True))
