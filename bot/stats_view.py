@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from rich.console import Console
-from rich.table import Table
+from rich.table import Column, Table
 
 from bot.slack import texts
 from bot.slack.digest import DigestReport, SurveySection
@@ -61,17 +61,21 @@ def print_stats_table(report: DigestReport, console: Console) -> None:
     """One row per survey, then one table per breakdown."""
     console.print(f"[bold]{report.heading}[/bold]")
     console.print(texts.window_line(report.start, report.end, report.timezone))
-    table = Table("survey", "metric", "value", "95% interval", "n", "change", "response rate", "held back")
+    table = Table(
+        Column("survey", no_wrap=True), "metric", "value", Column("95% interval", no_wrap=True), "n",
+        "change", "responded",
+    )  # fmt: skip
     for s in report.sections:
         table.add_row(
             s.survey,
             texts.METRIC_NAMES[s.metric],
             *_estimate_cells(s.metric, s.estimate),
             _change(s),
-            texts.response_rate(s.response_rate, s.responded, s.sends_left).removeprefix("response rate "),
-            ", ".join(f"{reason} {count}" for reason, count in s.holds) or "none",
+            _rate(s),
         )
     console.print(table)
+    for s in report.sections:
+        console.print(f"{s.survey}: {texts.holds(s.holds)}")
     for s in report.sections:
         for b in s.breakdowns:
             sub = Table(
@@ -93,6 +97,12 @@ def _estimate_cells(metric: str, e: Estimate | None) -> list[str]:
         f"{texts.metric_value(metric, e.low)} to {texts.metric_value(metric, e.high)}",
         f"{e.n}{flag}",
     ]
+
+
+def _rate(s: SurveySection) -> str:
+    if s.response_rate is None:
+        return "no sends"
+    return f"{s.response_rate:.1f}% ({s.responded}/{s.sends_left})"
 
 
 def _change(s: SurveySection) -> str:
