@@ -55,7 +55,7 @@ def generate(count: int, span: timedelta, seed: int = 1) -> Iterator[tuple[tuple
         channel = "sms" if i % 2 else "email"
         event = (f"e{i}", "ticket.solved", f"c{i % 100000}", at, at, props, "api")
         send = (f"s{i}", f"e{i}", f"t_{survey}", survey, metric, f"c{i % 100000}", channel,
-                "delivered", at, at, at, at)  # fmt: skip
+                "delivered", 1, at, at, at, at)  # fmt: skip
         response = None
         if i % 6 != 5:
             got = at + timedelta(minutes=5)
@@ -66,7 +66,7 @@ def generate(count: int, span: timedelta, seed: int = 1) -> Iterator[tuple[tuple
 
 
 EVENT_COLS = "pk, type, contact_id, occurred_at, received_at, properties, source"
-SEND_COLS = ("id, event_pk, trigger, survey, metric, contact_id, channel, status, due_at, "
+SEND_COLS = ("id, event_pk, trigger, survey, metric, contact_id, channel, status, attempts, due_at, "
              "created_at, updated_at, sent_at")  # fmt: skip
 RESPONSE_COLS = ("send_id, contact_id, survey, metric, channel, score, comment, counted, "
                  "received_at, updated_at")  # fmt: skip

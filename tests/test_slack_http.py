@@ -151,3 +151,15 @@ def seed_posted_alert(services: Services, slack: FakeSlack) -> tuple[str, str]:
 def alert_state(services: Services, send_id: str) -> Any:
     with services.db.read() as conn:
         return load_alert(conn, send_id)
+
+
+def test_a_bot_token_without_a_signing_secret_is_a_config_problem() -> None:
+    import pytest
+
+    from bot.config import parse_config
+    from bot.errors import ConfigError
+
+    with pytest.raises(ConfigError) as problem:
+        parse_config('{"slack": {"bot_token": "xoxb-1"}}')
+    assert problem.value.problems[0].startswith("slack.signing_secret: is required with slack.bot_token")
+    assert parse_config('{"slack": {"bot_token": "xoxb-1", "app_token": "xapp-1"}}').slack.app_token

@@ -28,7 +28,7 @@ def create_web_app(services: Services) -> FastAPI:
         rating_routes(services.links, services.responses, page_templates(), clock=services.clock),
         tags=["ratings"],
     )
-    if services.slack:
+    if services.slack and services.config.slack.signing_secret:  # never an unsigned endpoint
         from bot.slack.app import slack_router
 
         app.include_router(slack_router(services.slack))
