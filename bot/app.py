@@ -6,11 +6,13 @@ in the project builds an engine, a client or a scheduler at import time.
 
 from __future__ import annotations
 
+import functools
 import logging
 import secrets
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from bot.channels.base import Channel
 from bot.channels.log import LogChannel
@@ -27,10 +29,15 @@ from storage import queries
 from storage.db import Database
 from triggers.addresses import AddressKeys
 
+if TYPE_CHECKING:
+    from bot.slack.app import SlackBot
+
 log = logging.getLogger(__name__)
 
 DISPATCH_JOB = "dispatch"
 RECOVER_JOB = "recover"
+DIGEST_CATCH_UP_JOB = "digest_catch_up"
+ALERT_SWEEP_JOB = "alert_sweep"
 
 
 @dataclass
@@ -49,12 +56,15 @@ class Services:
     telemetry: Telemetry
     scheduler: BotScheduler | None = None
     closers: list[Callable[[], None]] = field(default_factory=list)
+    slack: SlackBot | None = None
 
     def close(self) -> None:
         for closer in self.closers:
             closer()
         if self.scheduler:
             self.scheduler.shutdown(wait=True)
+        if self.slack:
+            self.slack.close()
         self.dispatcher.release()
         for channel in self.channels.values():
             channel.close()
@@ -93,10 +103,23 @@ def build_services(
     telemetry = Telemetry()
     ingestor.telemetry = dispatcher.telemetry = telemetry
     responses.listeners.append(lambda r: telemetry.responses.labels(r.channel, r.survey).inc())
-    return Services(
+    services = Services(
         config, db, clock, secret, address_keys, channels, ingestor, dispatcher, responses, links, sms_inbox,
         telemetry,
     )  # fmt: skip
+    if config.slack.bot_token:
+        services.slack = _slack(services)
+    return services
+
+
+def _slack(services: Services) -> SlackBot:
+    """The Slack bot: digests, and alerts listening to every recorded score."""
+    from bot.slack.app import build_slack_bot  # slack-bolt loads only when Slack is configured
+
+    bot = build_slack_bot(services.config, services.db, services.clock, worker=services.dispatcher.worker)
+    if bot.alerts:
+        services.responses.listeners.append(bot.alerts.hear)
+    return bot
 
 
 def build_channels(config: Config, clock: Clock) -> dict[str, Channel]:
@@ -164,8 +187,21 @@ def start_background(services: Services, *, tick_seconds: float = 1.0) -> BotSch
     services.dispatcher.recover()
     scheduler.every(tick_seconds, DISPATCH_JOB, job)
     scheduler.every(60, RECOVER_JOB, services.dispatcher.recover)
+    if services.slack:
+        _schedule_slack(scheduler, services.slack)
     scheduler.start()
     return scheduler
+
+
+def _schedule_slack(scheduler: BotScheduler, slack: SlackBot) -> None:
+    """Each digest on its cron, in its time zone; catch-up at start and every 5 minutes (a
+    missed window, a claim left by a dead process); the alert sweep every minute."""
+    for digest in slack.digests.digests.values():
+        run = functools.partial(slack.digests.run_scheduled, digest.name)
+        scheduler.on_cron(digest.schedule, digest.timezone, f"digest:{digest.name}", run)
+    scheduler.every(300, DIGEST_CATCH_UP_JOB, slack.digests.catch_up)
+    if slack.alerts:
+        scheduler.every(60, ALERT_SWEEP_JOB, slack.alerts.sweep)
 
 
 def stop_background(services: Services) -> None:

@@ -7,6 +7,7 @@ import signal
 import sys
 from collections import Counter
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -15,7 +16,8 @@ import orjson
 
 from bot import messages
 from bot.config import Config, load_config
-from bot.errors import ConfigError
+from bot.errors import ConfigError, SurveybotError
+from triggers.paths import path_problem
 
 F = TypeVar("F", bound=Callable[..., Any])
 DEFAULT_CONFIG = "config.yaml"
@@ -203,6 +205,104 @@ def import_events(config_path: str, file: Path, fmt: str, quiet: bool) -> None:
         click.echo(f"  ... and {len(summary.errors) - 20} more invalid lines", err=True)
     if summary.decisions:
         click.echo("decisions: " + ", ".join(f"{n} {k}" for k, n in summary.decisions.most_common()))
+
+
+def _window(ctx: click.Context, param: click.Parameter, value: str) -> timedelta:
+    from triggers.durations import parse_duration
+
+    try:
+        window = parse_duration(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+    if window <= timedelta(0):
+        raise click.BadParameter("the window must be longer than 0")
+    return window
+
+
+@cli.command()
+@config_option
+@click.option("--survey", "surveys", multiple=True, help="Only this survey (repeatable; default: all).")
+@click.option(
+    "--window", default="7d", show_default=True, callback=_window, help="How far back, e.g. 24h, 7d."
+)
+@click.option("--group-by", "group_by", multiple=True, help="Break down by a path, e.g. properties.team.")
+@click.option("--end", default=None, help="The window's end, ISO 8601 (default: now).")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document instead of tables.")
+def stats(
+    config_path: str,
+    surveys: tuple[str, ...],
+    window: timedelta,
+    group_by: tuple[str, ...],
+    end: str | None,
+    as_json: bool,
+) -> None:
+    """The current numbers per survey: metric with its 95% interval, change, response rate, holds."""
+    from bot.commands import stats_numbers
+    from bot.stats_view import print_stats_table, report_json
+
+    config = read_config(config_path)
+    for name in surveys:
+        if name not in config.surveys:
+            raise click.BadParameter(f"{name!r} is not a survey in the config", param_hint="--survey")
+    for path in group_by:
+        if problem := path_problem(path, allow=("channel", "survey", "trigger")):
+            raise click.BadParameter(problem, param_hint="--group-by")
+    report = stats_numbers(
+        config, surveys=list(surveys), window=window, group_by=list(group_by), end=_end(end)
+    )
+    if as_json:
+        click.echo(orjson.dumps(report_json(report), option=orjson.OPT_INDENT_2).decode())
+        return
+    from rich.console import Console
+
+    print_stats_table(report, Console())
+
+
+@cli.command()
+@config_option
+@click.argument("name")
+@click.option("--print", "mode", flag_value="print", default=True, help="Show it here (the default).")
+@click.option("--post", "mode", flag_value="post", help="Post it to its Slack channel now, by hand.")
+@click.option("--end", default=None, help="The window's end, ISO 8601 (default: now).")
+@click.option(
+    "--chart-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="With --print: also write the trend charts (chart: true) as PNG files here.",
+)
+def digest(config_path: str, name: str, mode: str, end: str | None, chart_dir: Path | None) -> None:
+    """Render the digest NAME for the window ending now (or --end); --post posts it to Slack.
+
+    A manual --post is not recorded as the scheduled window's post: the scheduled one still goes out."""
+    from bot.commands import post_digest_now, render_digest
+    from bot.slack.digest import render_digest_text
+
+    config = read_config(config_path)
+    until = _end(end)
+    try:
+        if mode == "post":
+            channel, ts = post_digest_now(config, name, until)
+            click.echo(messages.digest_posted(name, channel, ts))
+            return
+        report, charts = render_digest(config, name, until)
+    except SurveybotError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(render_digest_text(report), nl=False)
+    for survey, png in charts if chart_dir else []:
+        assert chart_dir is not None
+        chart_dir.mkdir(parents=True, exist_ok=True)
+        target = chart_dir / f"{name}-{survey}.png"
+        target.write_bytes(png)
+        click.echo(messages.chart_saved(str(target)))
+
+
+def _end(value: str | None) -> datetime:
+    if value is None:
+        return datetime.now(UTC)
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not an ISO 8601 time", param_hint="--end") from None
+    return parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def setup_logging() -> None:

@@ -7,6 +7,7 @@ import io
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import IO, Any
 
@@ -14,9 +15,11 @@ import orjson
 
 from bot import messages
 from bot.app import Services, build_services
-from bot.config import Config
-from bot.errors import SurveybotError
+from bot.config import Config, DigestConfig
+from bot.errors import NotFound, SurveybotError
 from bot.ingest import EventResult, chunks
+from bot.slack import texts
+from bot.slack.digest import DigestReport
 from storage.db import Database
 from storage.migrate import current_revision, head_revision, upgrade
 
@@ -153,3 +156,56 @@ class _Progress:
 
 def _progress(total: int, enabled: bool, label: str) -> _Progress:
     return _Progress(total, enabled, label)
+
+
+def stats_numbers(
+    config: Config, *, surveys: list[str], window: timedelta, group_by: list[str], end: datetime
+) -> DigestReport:
+    """The current numbers, as `/surveybot stats` and the digests compute them."""
+    from bot.slack.report import stats_report
+
+    db = open_database(config)
+    try:
+        with db.read() as conn:
+            return stats_report(
+                conn, config=config, end=end, window=window, surveys=surveys or None,
+                group_by=group_by, title=texts.stats_title(texts.window_name(window)),
+            )  # fmt: skip
+    finally:
+        db.dispose()
+
+
+def digest_for(config: Config, name: str) -> DigestConfig:
+    for digest in config.digests:
+        if digest.name == name:
+            return digest
+    raise NotFound(messages.unknown_digest(name, [d.name for d in config.digests]))
+
+
+def render_digest(config: Config, name: str, end: datetime) -> tuple[DigestReport, list[tuple[str, bytes]]]:
+    """The digest `name` for the window ending at `end`, and its charts (when `chart: true`)."""
+    from bot.slack.digests import build_digest
+
+    digest = digest_for(config, name)
+    db = open_database(config)
+    try:
+        return build_digest(db, config, digest, end)
+    finally:
+        db.dispose()
+
+
+def post_digest_now(config: Config, name: str, end: datetime) -> tuple[str, str]:
+    """Post the digest now, by hand: outside the once-per-window record, so the scheduled
+    post of the same window still happens. Returns (channel id, message ts)."""
+    from bot.slack.client import SlackError
+
+    digest = digest_for(config, name)
+    services = open_services(config)
+    try:
+        if services.slack is None:
+            raise SurveybotError(messages.NO_SLACK)
+        return services.slack.digests.post_now(digest, end)
+    except SlackError as exc:
+        raise SurveybotError(messages.slack_refused(str(exc.response.get("error")))) from None
+    finally:
+        services.close()

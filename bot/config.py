@@ -430,6 +430,12 @@ def check_references(config: Config) -> list[str]:
         for key in digest.group_by:
             if problem := path_problem(key, allow=("channel", "survey", "trigger")):
                 problems.append(f"digests[{i}].group_by: {problem}")
+    slack = config.slack
+    if slack.bot_token and not slack.signing_secret and not slack.app_token:
+        problems.append(
+            "slack.signing_secret: is required with slack.bot_token over HTTP (the app's Signing Secret), "
+            "or set slack.app_token for Socket Mode"
+        )
     names = [d.name for d in config.digests]
     for name in {n for n in names if names.count(n) > 1}:
         problems.append(f"digests: the name {name!r} is used twice; names are unique")

@@ -143,15 +143,10 @@ class Dispatcher:
                     claimed_by=None,
                     claimed_at=None,
                 )
-            else:
-                sends.set_status(
-                    conn,
-                    send_id=send.id,
-                    status="suppressed",
-                    now=now,
-                    from_status=("claimed",),
-                    reason=reason,
-                )
+            elif sends.set_status(
+                conn, send_id=send.id, status="suppressed", now=now, from_status=("claimed",), reason=reason
+            ):
+                queries.record_send_time_hold(conn, send_id=send.id, reason=reason, now=now)
 
     def _message(self, send: ClaimedSend) -> OutboundMessage:
         survey = self.config.surveys[send.survey]

@@ -65,3 +65,23 @@ def sms_does_not_render(path: str, detail: str) -> str:
 
 def config_warnings(count: int) -> str:
     return f"{count} warning{'s' if count != 1 else ''}:"
+
+
+SOCKET_MODE = "Slack: connected over Socket Mode (slack.app_token)"
+NO_SLACK = "Slack is not configured: set slack.bot_token (and slack.signing_secret) in the config"
+
+
+def unknown_digest(name: str, known: list[str]) -> str:
+    return f"no digest named {name!r} in the config (known: {', '.join(known) or 'none'})"
+
+
+def digest_posted(name: str, channel: str, ts: str) -> str:
+    return f"digest {name} posted to {channel} (ts {ts})"
+
+
+def chart_saved(path: str) -> str:
+    return f"chart saved to {path}"
+
+
+def slack_refused(error: str) -> str:
+    return f"Slack refused the post: {error}"

@@ -5,12 +5,13 @@ from __future__ import annotations
 import logging
 import signal
 from types import FrameType
+from typing import Any
 
 import uvicorn
 from sqlalchemy.engine import make_url
 
 from bot import messages
-from bot.app import build_services, start_background, stop_background
+from bot.app import Services, build_services, start_background, stop_background
 from bot.commands import open_database
 from bot.config import Config
 from bot.web.app import create_web_app
@@ -25,6 +26,7 @@ def serve(config: Config, *, host: str, port: int) -> int:
         log.warning(messages.NO_API_KEYS)
     app = create_web_app(services)
     start_background(services)
+    socket = _connect_socket_mode(services)
     server = uvicorn.Server(
         uvicorn.Config(app, host=host, port=port, log_config=None, access_log=False, server_header=False)
     )
@@ -36,10 +38,25 @@ def serve(config: Config, *, host: str, port: int) -> int:
     try:
         server.run()
     finally:
+        if socket is not None:
+            socket.close()
         stop_background(services)
         services.close()
     log.info("surveybot stopped")
     return 0 if server.started else 1
+
+
+def _connect_socket_mode(services: Services) -> Any:
+    """With `slack.app_token`, Slack's requests come over a WebSocket instead of HTTP."""
+    token = services.config.slack.app_token
+    if services.slack is None or not token:
+        return None
+    from bot.slack.app import socket_mode_handler
+
+    handler = socket_mode_handler(services.slack, token)
+    handler.connect()
+    log.info(messages.SOCKET_MODE)
+    return handler
 
 
 def _already_handled(signum: int, frame: FrameType | None) -> None:

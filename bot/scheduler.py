@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -48,6 +48,19 @@ def _weekday_names(field: str) -> str:
     return ",".join(parts)
 
 
+def latest_fire_time(expr: str, timezone: str, *, after: datetime, now: datetime) -> datetime | None:
+    """The last time `expr` fired in `(after, now]`, in UTC; None when it did not fire then.
+
+    A digest's window ends at its scheduled fire time, whenever its job actually ran."""
+    trigger = cron_trigger(expr, timezone)
+    latest = None
+    fire = trigger.get_next_fire_time(None, after + timedelta(microseconds=1))
+    while fire is not None and fire <= now:
+        latest = fire
+        fire = trigger.get_next_fire_time(fire, fire + timedelta(microseconds=1))
+    return latest.astimezone(UTC) if latest else None
+
+
 def cron_problem(expr: str) -> str | None:
     """None when `expr` is a valid cron line, else what is wrong with it."""
     try:
@@ -79,6 +92,9 @@ class BotScheduler:
             self._scheduler.modify_job(job_id, next_run_time=datetime.now(UTC))
         except Exception:  # the job may be gone while shutting down
             log.debug("could not poke %s", job_id, exc_info=True)
+
+    def job_ids(self) -> list[str]:
+        return sorted(job.id for job in self._scheduler.get_jobs())
 
     def start(self) -> None:
         self._scheduler.start()

@@ -259,13 +259,16 @@ def send_counts(conn: Connection, *, surveys: Sequence[str], start: datetime, en
 def holds_by_reason(
     conn: Connection, *, surveys: Sequence[str], start: datetime, end: datetime
 ) -> list[HoldRow]:
-    """Decisions `suppressed` in the window, per survey and reason, most frequent first."""
-    reason = func.coalesce(DECISIONS.c.reason, "unknown")
+    """Decisions that held a survey back in the window, per survey and reason, most frequent
+    first: `suppressed` by their reason (at scheduling, or at send time: the dispatcher records
+    a decision too), and `cancelled` (a `cancel_on` event) under the reason "cancelled"."""
+    d = DECISIONS.c
+    reason = case((d.outcome == "cancelled", "cancelled"), else_=func.coalesce(d.reason, "unknown"))
     count = func.count().label("count")
     query = (
         select(DECISIONS.c.survey, reason.label("reason"), count)
         .where(
-            DECISIONS.c.outcome == "suppressed",
+            DECISIONS.c.outcome.in_(("suppressed", "cancelled")),
             DECISIONS.c.survey.in_(surveys),
             DECISIONS.c.decided_at >= start,
             DECISIONS.c.decided_at < end,
@@ -377,6 +380,11 @@ def _low_threshold(surveys: Sequence[str], low_thresholds: Mapping[str, int] | N
 
 def _is_low(surveys: Sequence[str], low_thresholds: Mapping[str, int] | None) -> ColumnElement[bool]:
     return RESPONSES.c.score <= _low_threshold(surveys, low_thresholds)
+
+
+def is_low_score(surveys: Sequence[str], low_thresholds: Mapping[str, int] | None) -> ColumnElement[bool]:
+    """The response's score is low for its survey (the public name of the condition above)."""
+    return _is_low(surveys, low_thresholds)
 
 
 def _has_comment() -> ColumnElement[bool]:

@@ -220,5 +220,51 @@ class Setting(SQLModel, table=True):
     value: str
 
 
+class DigestPost(SQLModel, table=True):
+    """One digest window (digest name, window end = its scheduled fire time), posted once.
+
+    A process claims the row before posting (`claimed`), then marks it `posted`; a claim whose
+    process died is taken over once `claimed_at` is older than the lease.
+    """
+
+    __tablename__ = "digest_posts"
+    __table_args__ = (UniqueConstraint("digest", "window_end", name="uq_digest_posts_window"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    digest: str
+    window_end: datetime = _time()
+    status: str = "claimed"
+    claimed_by: str
+    claimed_at: datetime = _time()
+    posted_at: datetime | None = _time(nullable=True)
+    channel: str | None = None
+    ts: str | None = None
+
+
+class Alert(SQLModel, table=True):
+    """A low score posted to the alerts channel, once per send, and its follow-up.
+
+    `posting_by`/`created_at` claim the post (taken over after a lease if never `posted_at`);
+    `claimed_*` is who took the follow-up ("I'll follow up"), `resolved_*` who closed it.
+    """
+
+    __tablename__ = "alerts"
+    __table_args__ = (Index("ix_alerts_posted", "posted_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    send_id: str = Field(sa_column=Column(Text, unique=True, nullable=False))
+    survey: str
+    score: int
+    posting_by: str
+    created_at: datetime = _time()
+    posted_at: datetime | None = _time(nullable=True)
+    channel: str | None = None
+    ts: str | None = None
+    claimed_by: str | None = None
+    claimed_at: datetime | None = _time(nullable=True)
+    resolved_by: str | None = None
+    resolved_at: datetime | None = _time(nullable=True)
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)

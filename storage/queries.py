@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, select, text, update
+from sqlalchemy import Connection, bindparam, insert, literal, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from storage.bulk import bulk_insert
@@ -26,6 +26,7 @@ from storage.models import (
     OptOut,
     Send,
     Setting,
+    UTCDateTime,
 )
 from triggers.events import ContactIn
 from triggers.policy import PastSend, PolicyState
@@ -257,3 +258,15 @@ def events_by_pk(conn: Connection, pks: Sequence[str]) -> dict[str, Any]:
     e = events_t.c
     rows = conn.execute(select(events_t).where(e.pk.in_(pks)))
     return {row.pk: row for row in rows}
+
+
+def record_send_time_hold(conn: Connection, *, send_id: str, reason: str, now: datetime) -> None:
+    """A decision for a send stopped at send time (opted out since it was scheduled), so the
+    holds in digests and `explain` show it beside the holds decided at scheduling."""
+    s, d = sends_t.c, decisions_t.c
+    source = select(
+        s.event_pk, s.contact_id, s.trigger, s.survey, literal("suppressed"), literal(reason), s.id,
+        literal(now, UTCDateTime()),
+    ).where(s.id == send_id)  # fmt: skip
+    columns = [d.event_pk, d.contact_id, d.trigger, d.survey, d.outcome, d.reason, d.send_id, d.decided_at]
+    conn.execute(insert(decisions_t).from_select(columns, source))

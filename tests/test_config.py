@@ -71,7 +71,7 @@ def test_references_and_templates_are_checked_once_the_shape_is_right() -> None:
 def test_env_variables_are_interpolated_and_unset_ones_named() -> None:
     text = (
         'server: {api_keys: ["${KEY}", "${OTHER:-}"], public_url: "${URL:-https://x.example}"}\n'
-        'slack: {bot_token: "${TOKEN}"}'
+        'slack: {bot_token: "${TOKEN}", signing_secret: s}'
     )
     config = parse_config(text.replace(', "${OTHER:-}"', ""), environ={"KEY": "k", "TOKEN": "t"})
     assert config.server.api_keys == ["k"] and config.server.public_url == "https://x.example"

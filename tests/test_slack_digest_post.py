@@ -9,13 +9,12 @@ from typing import Any
 import pytest
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
-from sqlalchemy import Engine
 
 from bot.config import Config
 from bot.slack.chart import render_trend_chart
 from bot.slack.publish import post_digest
 from bot.slack.report import build_digest_report, daily_points
-from tests.fakes.db import engine  # noqa: F401 - the parametrised fixture
+from storage.db import Database
 from tests.fakes.metric_rows import NOW, SURVEYS, insert_rows, make_dataset
 from tests.fakes.slack_api import FakeSlack
 from tests.test_stats import score_test_bound
@@ -43,7 +42,8 @@ def posted_text(call_params: dict[str, Any]) -> str:
     )
 
 
-def test_digest_posts_the_numbers_of_the_rows(engine: Engine) -> None:  # noqa: F811
+def test_digest_posts_the_numbers_of_the_rows(database: Database) -> None:
+    engine = database.engine
     data = make_dataset(600)
     insert_rows(engine, data)
     digest = CONFIG.digests[0]

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import Engine
 
+from storage.db import Database
 from storage.metrics import (
     comment_themes,
     daily_series,
@@ -20,7 +21,6 @@ from storage.metrics import (
     send_counts,
     survey_metrics,
 )
-from tests.fakes.db import engine  # noqa: F401 - the parametrised fixture
 from tests.fakes.metric_rows import NOW, SURVEYS, Dataset, insert_rows, make_dataset
 
 START, END = NOW - timedelta(days=7), NOW
@@ -32,7 +32,8 @@ THEMES = {"billing": ["invoice", "refund", "charge"], "percent": ["%"], "none": 
 
 
 @pytest.fixture
-def seeded(engine: Engine) -> tuple[Engine, Dataset]:  # noqa: F811
+def seeded(database: Database) -> tuple[Engine, Dataset]:
+    engine = database.engine
     data = make_dataset(600)
     insert_rows(engine, data)
     return engine, data
@@ -219,7 +220,8 @@ def test_several_breakdowns_in_one_statement_agree_with_one_each(
     assert sorted(together, key=repr) == sorted(alone, key=repr)
 
 
-def test_a_response_whose_event_was_purged_still_counts(engine: Engine) -> None:  # noqa: F811
+def test_a_response_whose_event_was_purged_still_counts(database: Database) -> None:
+    engine = database.engine
     data = make_dataset(200)
     data.events = data.events[::2]  # retention removed every other event
     insert_rows(engine, data)

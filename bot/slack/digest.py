@@ -93,6 +93,11 @@ class DigestReport:
     min_sample: int
     sections: list[SurveySection]
     alerts: AlertSummary | None = None
+    title: str | None = None  # default: "Survey digest: <name>"
+
+    @property
+    def heading(self) -> str:
+        return self.title or texts.digest_title(self.name)
 
 
 # --- Block Kit -------------------------------------------------------------------------------
@@ -101,7 +106,7 @@ class DigestReport:
 def render_digest_blocks(report: DigestReport) -> list[dict[str, Any]]:
     """Block Kit for the digest, within Slack's limits (see the module docstring)."""
     blocks: list[dict[str, Any]] = [
-        {"type": "header", "text": _plain(texts.digest_title(report.name)[:MAX_HEADER_CHARS])},
+        {"type": "header", "text": _plain(report.heading[:MAX_HEADER_CHARS])},
         _context(texts.window_line(report.start, report.end, report.timezone)),
     ]
     tail = [_section(_alerts_text(report.alerts))] if report.alerts else []
@@ -214,7 +219,7 @@ def render_fallback_text(report: DigestReport) -> str:
         e = s.estimate
         shown = texts.metric_value(s.metric, e.value) if e else texts.no_responses()
         parts.append(f"{texts.survey_heading(s.survey, s.metric)} {shown}")
-    return texts.fallback_text(report.name, parts)
+    return texts.fallback_text(report.heading, parts)
 
 
 # --- terminal --------------------------------------------------------------------------------
@@ -223,7 +228,7 @@ def render_fallback_text(report: DigestReport) -> str:
 def render_digest_text(report: DigestReport, list_lines: int = MAX_LIST_LINES) -> str:
     """The digest as plain text for `surveybot digest NAME --print`."""
     out = [
-        texts.digest_title(report.name),
+        report.heading,
         texts.window_line(report.start, report.end, report.timezone),
     ]
     for s in report.sections:

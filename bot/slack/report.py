@@ -109,6 +109,26 @@ def build_digest_report(
     )
 
 
+def stats_report(
+    conn: Connection,
+    *,
+    config: Config,
+    end: datetime,
+    window: timedelta,
+    surveys: Sequence[str] | None = None,
+    group_by: Sequence[str] = (),
+    title: str | None = None,
+) -> DigestReport:
+    """The numbers of `surveys` (default: all) for `[end - window, end)`, as a digest would show
+    them: what `/surveybot stats` and `surveybot stats` answer."""
+    adhoc = DigestConfig(
+        name="stats", channel="-", schedule="0 0 * * *", timezone="UTC", window=window,
+        surveys=list(surveys) if surveys else None, group_by=list(group_by),
+    )  # fmt: skip
+    report = build_digest_report(conn, config=config, digest=adhoc, end=end)
+    return replace(report, title=title)
+
+
 def _section(
     name: str, metric: str, fetched: _Window, group_by: Sequence[str], config: Config
 ) -> SurveySection:

@@ -151,6 +151,56 @@ def chart_comment(name: str) -> str:
     return f"Trend for {name}"
 
 
-def fallback_text(name: str, headline: list[str]) -> str:
+def fallback_text(heading: str, headline: list[str]) -> str:
     """The notification text Slack shows where blocks cannot be."""
-    return f"{digest_title(name)}: " + "; ".join(headline)
+    return f"{heading}: " + "; ".join(headline)
+
+
+# --- alerts ----------------------------------------------------------------------------------
+
+
+def alert_title(survey: str, metric: str, score: int, high: int) -> str:
+    return f"Low score: {score} of {high} on {survey} ({METRIC_NAMES[metric]})"
+
+
+def alert_comment(comment: str | None) -> str:
+    return f"\u201c{' '.join(comment.split())}\u201d" if comment and comment.strip() else "(no comment)"
+
+
+def alert_contact(name: str | None, contact_id: str, channel: str, event_type: str | None) -> str:
+    who = f"{name} ({contact_id})" if name else contact_id
+    after = f", after {event_type}" if event_type else ""
+    return f"Contact: {who}, answered by {channel}{after}"
+
+
+def alert_properties(properties: dict[str, object]) -> str:
+    if not properties:
+        return "No event properties"
+    return " · ".join(f"{key}: {value}" for key, value in sorted(properties.items()))
+
+
+def alert_claimed(user_mention: str, at: datetime) -> str:
+    return f"{user_mention} is following up (since {at:%d %b %H:%M} UTC)"
+
+
+def alert_resolved(user_mention: str, at: datetime) -> str:
+    return f"Resolved by {user_mention} on {at:%d %b %H:%M} UTC"
+
+
+CLAIM_BUTTON = "I'll follow up"
+RESOLVE_BUTTON = "Resolved"
+
+
+# --- /surveybot ------------------------------------------------------------------------------
+
+
+def stats_usage() -> str:
+    return "Usage: `/surveybot stats [survey] [7d]`: the current numbers of one survey or all, over a window"
+
+
+def unknown_survey(name: str, known: list[str]) -> str:
+    return f"No survey named `{name}`. Known: {', '.join(f'`{k}`' for k in known) or 'none'}"
+
+
+def stats_title(window: str) -> str:
+    return f"Survey numbers, last {window}"

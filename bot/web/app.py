@@ -66,4 +66,8 @@ def create_web_app(services: Services) -> FastAPI:
         services.sms_inbox, auth_token=config.channels.sms.auth_token, public_url=config.server.public_url
     )
     app.include_router(twilio)
+    if services.slack and services.config.slack.signing_secret:  # never an unsigned endpoint
+        from bot.slack.app import slack_router
+
+        app.include_router(slack_router(services.slack))
     return app

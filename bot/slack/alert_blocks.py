@@ -1,0 +1,67 @@
+"""How a low-score alert reads in Slack (Block Kit), in each state of its follow-up. Pure."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.config import METRIC_SCALES
+from bot.slack import texts
+from storage.alerts import AlertContext, AlertRow
+
+CLAIM_ACTION = "alert_claim"
+RESOLVE_ACTION = "alert_resolve"
+MAX_TEXT = 3000
+
+
+def render_alert_blocks(context: AlertContext, state: AlertRow | None = None) -> list[dict[str, Any]]:
+    """The alert: score, comment, contact, event properties; then who follows up, and the
+    buttons still useful (none once resolved). Button values carry the send id."""
+    high = METRIC_SCALES[context.metric][1]
+    title = texts.alert_title(context.survey, context.metric, context.score, high)
+    blocks: list[dict[str, Any]] = [
+        _section(f"*{texts.escape(title)}*\n{texts.escape(texts.alert_comment(context.comment))}"),
+        _context(
+            texts.escape(
+                texts.alert_contact(
+                    context.contact_name, context.contact_id, context.channel, context.event_type
+                )
+            ),
+            texts.escape(texts.alert_properties(context.properties)),
+        ),
+    ]
+    if state and state.claimed_by and state.claimed_at:
+        blocks.append(_context(texts.alert_claimed(f"<@{state.claimed_by}>", state.claimed_at)))
+    if state and state.resolved_by and state.resolved_at:
+        blocks.append(_context(texts.alert_resolved(f"<@{state.resolved_by}>", state.resolved_at)))
+        return blocks
+    buttons = (
+        [] if state and state.claimed_by else [_button(texts.CLAIM_BUTTON, CLAIM_ACTION, context, "primary")]
+    )
+    buttons.append(_button(texts.RESOLVE_BUTTON, RESOLVE_ACTION, context))
+    blocks.append({"type": "actions", "block_id": "alert_actions", "elements": buttons})
+    return blocks
+
+
+def alert_fallback(context: AlertContext) -> str:
+    high = METRIC_SCALES[context.metric][1]
+    title = texts.alert_title(context.survey, context.metric, context.score, high)
+    return f"{title}: {texts.alert_comment(context.comment)}"
+
+
+def _section(text: str) -> dict[str, Any]:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": text[:MAX_TEXT]}}
+
+
+def _context(*lines: str) -> dict[str, Any]:
+    """Lines already in mrkdwn (escaped where they hold outside text; mentions stay live)."""
+    return {"type": "context", "elements": [{"type": "mrkdwn", "text": line[:MAX_TEXT]} for line in lines]}
+
+
+def _button(label: str, action: str, context: AlertContext, style: str | None = None) -> dict[str, Any]:
+    button = {
+        "type": "button",
+        "text": {"type": "plain_text", "text": label},
+        "action_id": action,
+        "value": context.send_id,
+    }
+    return button | ({"style": style} if style else {})

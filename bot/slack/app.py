@@ -1,0 +1,146 @@
+"""The Slack side of the running bot, on slack-bolt (the only module that imports it).
+
+`build_slack_bot` wires a bolt `App` (its `WebClient` from `bot.slack.client`) with the slash
+command `/surveybot` and the alert buttons; bolt checks the signing secret of every request
+(a forged one gets 401 and changes nothing). Slack's retries (`X-Slack-Retry-Num`) of a
+delivery already handled here are acknowledged and dropped; the handlers are idempotent in the
+database anyway, so a retry reaching another process changes nothing either.
+
+HTTP: `slack_router` serves `POST /slack/events` (commands, interactivity, events) through a
+thin adapter: the body is read on the event loop, `App.dispatch` runs in the thread pool.
+Socket Mode (`slack.app_token` set): `socket_mode_handler` connects from `surveybot run`.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+from slack_bolt import Ack, App, BoltRequest, BoltResponse
+from slack_bolt.adapter.socket_mode import SocketModeHandler
+from slack_sdk import WebClient
+from starlette.concurrency import run_in_threadpool
+
+from bot.clock import Clock
+from bot.config import Config
+from bot.slack.alert_blocks import CLAIM_ACTION, RESOLVE_ACTION
+from bot.slack.alerts import AlertPoster
+from bot.slack.client import build_web_client
+from bot.slack.digests import DigestPoster
+from bot.slack.directory import ChannelDirectory
+from bot.slack.stats_command import stats_answer
+from storage.db import Database
+
+log = logging.getLogger(__name__)
+
+COMMAND = "/surveybot"
+SEEN_DELIVERIES = 10_000
+
+
+@dataclass
+class SlackBot:
+    """Everything Slack-facing the composition root hands out."""
+
+    client: WebClient
+    directory: ChannelDirectory
+    digests: DigestPoster
+    alerts: AlertPoster | None
+    bolt: App
+
+    def close(self) -> None:
+        if self.alerts:
+            self.alerts.close()
+
+
+def build_slack_bot(config: Config, db: Database, clock: Clock, *, worker: str) -> SlackBot:
+    """Needs `slack.bot_token`; alerts are on when `alerts.channel` is set."""
+    client = build_web_client(config.slack)
+    directory = ChannelDirectory(client)
+    digests = DigestPoster(db, config, clock, client, directory, worker=worker)
+    alerts = (
+        AlertPoster(db, config, clock, client, directory, worker=worker) if config.alerts.channel else None
+    )
+    bolt = App(
+        client=client,
+        signing_secret=config.slack.signing_secret or "",
+        process_before_response=True,  # answers are quick; a listener done before the reply is testable
+        token_verification_enabled=False,  # no auth.test call at start: the bot may start offline
+        request_verification_enabled=True,
+    )
+    bolt.use(RetryFilter().middleware)
+    _register(bolt, lambda text: stats_answer(db, config, clock, text), alerts)
+    return SlackBot(client, directory, digests, alerts, bolt)
+
+
+def _register(bolt: App, answer: Callable[[str], dict[str, Any]], alerts: AlertPoster | None) -> None:
+    @bolt.command(COMMAND)
+    def on_command(ack: Ack, command: dict[str, Any]) -> None:
+        ack(**answer(command.get("text") or ""))
+
+    @bolt.action(CLAIM_ACTION)
+    def on_claim(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
+        ack()
+        if alerts:
+            alerts.claim(action["value"], body["user"]["id"])
+
+    @bolt.action(RESOLVE_ACTION)
+    def on_resolve(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
+        ack()
+        if alerts:
+            alerts.resolve(action["value"], body["user"]["id"])
+
+
+class RetryFilter:
+    """Drops a retried delivery (`X-Slack-Retry-Num`) this process has already taken in."""
+
+    def __init__(self, size: int = SEEN_DELIVERIES) -> None:
+        self._seen: OrderedDict[str, None] = OrderedDict()
+        self._size = size
+        self._lock = threading.Lock()
+
+    def middleware(
+        self, req: BoltRequest, resp: BoltResponse, next: Callable[[], BoltResponse]
+    ) -> BoltResponse:
+        key = delivery_key(req.body)
+        retry = req.headers.get("x-slack-retry-num")
+        with self._lock:
+            seen = key is not None and key in self._seen
+            if key is not None:
+                self._seen[key] = None
+                self._seen.move_to_end(key)
+                while len(self._seen) > self._size:
+                    self._seen.popitem(last=False)
+        if seen and retry:
+            log.info("dropped Slack retry %s of a delivery already handled", retry[0])
+            return BoltResponse(status=200, body="")
+        return next()
+
+
+def delivery_key(body: dict[str, Any]) -> str | None:
+    """What identifies one delivery across its retries: the event id, else the trigger id."""
+    return body.get("event_id") or body.get("trigger_id") or None
+
+
+def slack_router(bot: SlackBot) -> APIRouter:
+    router = APIRouter()
+
+    @router.post("/slack/events", include_in_schema=False)
+    async def slack_events(request: Request) -> Response:
+        body = await request.body()
+        bolt_request = BoltRequest(
+            body=body.decode("utf-8"), query=request.url.query, headers=dict(request.headers)
+        )
+        answer: BoltResponse = await run_in_threadpool(bot.bolt.dispatch, bolt_request)
+        return Response(answer.body, answer.status, headers=answer.first_headers_without_set_cookie())
+
+    return router
+
+
+def socket_mode_handler(bot: SlackBot, app_token: str) -> SocketModeHandler:
+    """The Socket Mode connection: `connect()` to start without blocking, `close()` to stop."""
+    return SocketModeHandler(bot.bolt, app_token=app_token, web_client=bot.client)
