@@ -20,6 +20,7 @@ from bot.dispatch import Dispatcher, DispatchSettings
 from bot.ingest import Ingestor
 from bot.links import LinkSigner
 from bot.responses import Responses
+from bot.retention import RetentionPurge
 from bot.scheduler import BotScheduler
 from bot.sms_inbox import SmsInbox
 from bot.telemetry import Telemetry
@@ -31,6 +32,8 @@ log = logging.getLogger(__name__)
 
 DISPATCH_JOB = "dispatch"
 RECOVER_JOB = "recover"
+RETENTION_JOB = "retention"
+DAY_SECONDS = 24 * 3600
 
 
 @dataclass
@@ -156,7 +159,8 @@ class DispatchJob:
 
 
 def start_background(services: Services, *, tick_seconds: float = 1.0) -> BotScheduler:
-    """Start the jobs of `surveybot run`: dispatch every tick (and on demand), crash recovery."""
+    """Start the jobs of `surveybot run`: dispatch every tick (and on demand), crash recovery,
+    and the retention purge (at start, then daily)."""
     scheduler = BotScheduler()
     services.scheduler = scheduler
     job = DispatchJob(services)
@@ -164,6 +168,8 @@ def start_background(services: Services, *, tick_seconds: float = 1.0) -> BotSch
     services.dispatcher.recover()
     scheduler.every(tick_seconds, DISPATCH_JOB, job)
     scheduler.every(60, RECOVER_JOB, services.dispatcher.recover)
+    purge = RetentionPurge(services.db, services.config, services.clock)
+    scheduler.every(DAY_SECONDS, RETENTION_JOB, purge.run)
     scheduler.start()
     return scheduler
 

@@ -65,3 +65,29 @@ def sms_does_not_render(path: str, detail: str) -> str:
 
 def config_warnings(count: int) -> str:
     return f"{count} warning{'s' if count != 1 else ''}:"
+
+
+ERASED_KINDS = {
+    "contacts": "contact (email, phone, name)",
+    "send_addresses": "send addresses",
+    "event_properties": "events' properties",
+    "comments": "comments",
+    "sms_messages": "SMS messages",
+    "pending_sends_cancelled": "pending sends cancelled",
+}
+
+
+def forgotten(contact_ids: list[str], erased: dict[str, int]) -> str:
+    who = ", ".join(contact_ids) if contact_ids else "no contact (messages from the address only)"
+    lines = [f"erased the personal data of {who}:"]
+    lines += [f"  {count:>6}  {ERASED_KINDS.get(kind, kind)}" for kind, count in erased.items()]
+    if not any(erased.values()):
+        lines.append("  nothing was left to erase (already forgotten)")
+    return "\n".join(lines)
+
+
+def nothing_stored_for(what: str) -> str:
+    return f"nothing is stored for {what}: no contact, send or message has it"
+
+
+FORGET_NEEDS_WHOM = "give a CONTACT_ID, or --phone or --email to find the contact by address"
