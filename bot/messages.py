@@ -19,6 +19,10 @@ def body_too_large(limit: int) -> str:
     return f"the request body is larger than {limit} bytes (server.max_body_bytes); send smaller batches"
 
 
+def request_too_large(limit: int) -> str:
+    return f"the request body is larger than {limit} bytes"
+
+
 def batch_too_large(count: int, limit: int) -> str:
     return f"a batch holds at most {limit} events; this one has {count}: split it"
 
