@@ -22,6 +22,7 @@ from bot.dispatch import Dispatcher, DispatchSettings
 from bot.ingest import Ingestor
 from bot.links import LinkSigner
 from bot.responses import Responses
+from bot.retention import RetentionPurge
 from bot.scheduler import BotScheduler
 from bot.sms_inbox import SmsInbox
 from bot.telemetry import Telemetry
@@ -38,6 +39,8 @@ DISPATCH_JOB = "dispatch"
 RECOVER_JOB = "recover"
 DIGEST_CATCH_UP_JOB = "digest_catch_up"
 ALERT_SWEEP_JOB = "alert_sweep"
+RETENTION_JOB = "retention"
+DAY_SECONDS = 24 * 3600
 
 
 @dataclass
@@ -179,7 +182,8 @@ class DispatchJob:
 
 
 def start_background(services: Services, *, tick_seconds: float = 1.0) -> BotScheduler:
-    """Start the jobs of `surveybot run`: dispatch every tick (and on demand), crash recovery."""
+    """Start the jobs of `surveybot run`: dispatch every tick (and on demand), crash recovery,
+    and the retention purge (at start, then daily)."""
     scheduler = BotScheduler()
     services.scheduler = scheduler
     job = DispatchJob(services)
@@ -189,6 +193,8 @@ def start_background(services: Services, *, tick_seconds: float = 1.0) -> BotSch
     scheduler.every(60, RECOVER_JOB, services.dispatcher.recover)
     if services.slack:
         _schedule_slack(scheduler, services.slack)
+    purge = RetentionPurge(services.db, services.config, services.clock)
+    scheduler.every(DAY_SECONDS, RETENTION_JOB, purge.run)
     scheduler.start()
     return scheduler
 

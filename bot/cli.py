@@ -305,6 +305,37 @@ def _end(value: str | None) -> datetime:
     return parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
+@cli.command()
+@config_option
+@click.argument("contact_id", required=False)
+@click.option("--phone", help="Find the contact(s) by this phone number (E.164).")
+@click.option("--email", help="Find the contact(s) by this email address.")
+@click.option("--json", "as_json", is_flag=True, help="Print what was erased as JSON.")
+def forget(
+    config_path: str, contact_id: str | None, phone: str | None, email: str | None, as_json: bool
+) -> None:
+    """Erase a contact's personal data (addresses, name, comments, message texts); keep the
+    anonymous scores. Safe to run again. Exit 1 when nothing matches."""
+    from bot.commands import forget_contact
+    from bot.errors import InvalidEvent
+
+    if not (contact_id or phone or email):
+        raise click.UsageError(messages.FORGET_NEEDS_WHOM)
+    try:
+        report = forget_contact(read_config(config_path), contact_id=contact_id, phone=phone, email=email)
+    except InvalidEvent as exc:
+        option = "--" + exc.field.rpartition(".")[2]  # contact.phone -> --phone
+        raise click.BadParameter(str(exc).partition(": ")[2], param_hint=option) from None
+    if as_json:
+        click.echo(orjson.dumps(report.to_json(), option=orjson.OPT_INDENT_2).decode())
+    elif report.found:
+        click.echo(messages.forgotten(report.contact_ids, report.erased))
+    if not report.found:
+        asked = " / ".join(x for x in (contact_id, phone, email) if x)
+        click.echo(messages.nothing_stored_for(asked), err=True)
+        sys.exit(1)
+
+
 def setup_logging() -> None:
     from bot.logs import configure_logging
 

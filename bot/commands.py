@@ -16,6 +16,7 @@ import orjson
 from bot import messages
 from bot.app import Services, build_services
 from bot.config import Config, DigestConfig
+from bot.erasure import Eraser, ErasureReport
 from bot.errors import NotFound, SurveybotError
 from bot.ingest import EventResult, chunks
 from bot.slack import texts
@@ -42,6 +43,21 @@ def emit_event(config: Config, event: dict[str, Any]) -> EventResult:
     services = open_services(config)
     try:
         return services.ingestor.ingest([event], source="cli")[0]
+    finally:
+        services.db.dispose()
+
+
+def forget_contact(
+    config: Config, *, contact_id: str | None, phone: str | None, email: str | None
+) -> ErasureReport:
+    """Find the contact(s) and erase them; an address alone also erases messages from it."""
+    services = open_services(config)
+    try:
+        eraser = Eraser(services.db, config, services.clock, services.address_keys)
+        contact_ids, addresses = eraser.find(contact_id=contact_id, phone=phone, email=email)
+        if not contact_ids and not addresses:
+            return ErasureReport([])
+        return eraser.forget(contact_ids, addresses)
     finally:
         services.db.dispose()
 

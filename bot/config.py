@@ -267,8 +267,13 @@ class AlertsConfig(Section):
 
 
 class RetentionConfig(Section):
+    """How long each kind of data is kept before the daily purge; null keeps it for ever.
+
+    `comments` covers comments on responses; `inbound_messages` the SMS texts that came in."""
+
     events: Duration | None = timedelta(days=90)
     comments: Duration | None = timedelta(days=365)
+    inbound_messages: Duration | None = timedelta(days=365)
 
 
 class DispatchConfig(Section):

@@ -187,7 +187,8 @@ class Dispatcher:
         try:
             return channel.send(message)
         except Exception as exc:  # a channel bug must not lose track of a send that may have left
-            log.exception("channel %s raised for send %s", message.channel, message.send_id)
+            log.exception("channel %s raised for send %s", message.channel, message.send_id,
+                          extra={"send_id": message.send_id})  # fmt: skip
             return SendOutcome(status="unknown", reason=f"channel error: {exc.__class__.__name__}")
         finally:
             if self.telemetry:
@@ -234,7 +235,8 @@ class Dispatcher:
             if outcome.opt_out:
                 key = self.address_keys.key(send.channel, send.to_address)
                 queries.add_opt_out(conn, key=key, channel=send.channel, source="provider", now=now)
-        log.info("send %s %s via %s", send.id, outcome.status, send.channel, extra={"send_id": send.id})
+        context = {"send_id": send.id, "contact_id": send.contact["id"], "survey": send.survey}
+        log.info("send %s %s via %s", send.id, outcome.status, send.channel, extra=context)
         if self.telemetry:
             self.telemetry.sends.labels(send.channel, outcome.status).inc()
 

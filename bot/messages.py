@@ -19,6 +19,10 @@ def body_too_large(limit: int) -> str:
     return f"the request body is larger than {limit} bytes (server.max_body_bytes); send smaller batches"
 
 
+def request_too_large(limit: int) -> str:
+    return f"the request body is larger than {limit} bytes"
+
+
 def batch_too_large(count: int, limit: int) -> str:
     return f"a batch holds at most {limit} events; this one has {count}: split it"
 
@@ -85,3 +89,29 @@ def chart_saved(path: str) -> str:
 
 def slack_refused(error: str) -> str:
     return f"Slack refused the post: {error}"
+
+
+ERASED_KINDS = {
+    "contacts": "contact (email, phone, name)",
+    "send_addresses": "send addresses",
+    "event_properties": "events' properties",
+    "comments": "comments",
+    "sms_messages": "SMS messages",
+    "pending_sends_cancelled": "pending sends cancelled",
+}
+
+
+def forgotten(contact_ids: list[str], erased: dict[str, int]) -> str:
+    who = ", ".join(contact_ids) if contact_ids else "no contact (messages from the address only)"
+    lines = [f"erased the personal data of {who}:"]
+    lines += [f"  {count:>6}  {ERASED_KINDS.get(kind, kind)}" for kind, count in erased.items()]
+    if not any(erased.values()):
+        lines.append("  nothing was left to erase (already forgotten)")
+    return "\n".join(lines)
+
+
+def nothing_stored_for(what: str) -> str:
+    return f"nothing is stored for {what}: no contact, send or message has it"
+
+
+FORGET_NEEDS_WHOM = "give a CONTACT_ID, or --phone or --email to find the contact by address"

@@ -87,9 +87,16 @@ class Responses:
     def opt_out_send_address(self, send_id: str, now: datetime) -> bool:
         with self.db.write() as conn:
             answer = answers.load_send_answer(conn, send_id)
-            if answer is None or not answer.to_address:
+            if answer is None:
                 return False
-            key = self.address_keys.key(answer.channel, answer.to_address)
+            # An erased send keeps only its address's keyed hash: enough to opt it out.
+            key = (
+                self.address_keys.key(answer.channel, answer.to_address)
+                if answer.to_address
+                else answer.address_key
+            )
+            if key is None:
+                return False
             queries.add_opt_out(conn, key=key, channel=answer.channel, source="unsubscribe_link", now=now)
         log.info("send %s: its address opted out by unsubscribe link", send_id, extra={"send_id": send_id})
         return True

@@ -97,7 +97,8 @@ class SmsInbox:
         if recorded is not None:
             self.responses.announce(recorded)
         log.info("inbound SMS %s: %s", sms.message_sid, _kind(action),
-                 extra={"send_id": send.id if send else None})  # fmt: skip
+                 extra={"send_id": send.id if send else None,
+                        "contact_id": send.contact["id"] if send else None})  # fmt: skip
         return action.answer
 
     def record_report(self, report: DeliveryReport) -> bool:
@@ -145,7 +146,7 @@ class SmsInbox:
             return render_text(source, {"contact": send.contact, "properties": send.properties,
                                         "survey": send.survey}) or None  # fmt: skip
         except TemplateError:
-            log.exception("follow_up of survey %s does not render", send.survey)
+            log.exception("follow_up of survey %s does not render", send.survey, extra={"send_id": send.id})
             return None
 
     def _apply(

@@ -4,6 +4,9 @@ SQLite: WAL, and transactions that really begin where we say. pysqlite defers BE
 first write, so a read-then-write could interleave with another process; `write()` issues
 `BEGIN IMMEDIATE`, taking the write lock before the first read. PostgreSQL: READ COMMITTED, with
 row or advisory locks taken explicitly by the queries that need them.
+
+Both hide bound parameters from error messages: a failed statement's values are addresses and
+comments, and its error ends up in the logs.
 """
 
 from __future__ import annotations
@@ -65,7 +68,14 @@ class Database:
 def _create_engine(url: str, *, pool_size: int) -> Engine:
     if url.startswith("sqlite"):
         return _create_sqlite_engine(url)
-    return create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True, future=True)
+    return create_engine(
+        url,
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        pool_pre_ping=True,
+        future=True,
+        hide_parameters=True,
+    )
 
 
 def _create_sqlite_engine(url: str) -> Engine:
@@ -76,6 +86,7 @@ def _create_sqlite_engine(url: str) -> Engine:
         url,
         connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
         poolclass=NullPool if path == ":memory:" else None,
+        hide_parameters=True,
     )
 
     @event.listens_for(engine, "connect")

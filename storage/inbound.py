@@ -68,7 +68,7 @@ def latest_sms_send(conn: Connection, address: str) -> RepliedSend | None:
         select(s.id, s.survey, s.reply_state, s.expires_at, c.id.label("contact_id"), c.name,
                c.email, c.phone, c.locale, c.timezone, e.properties)
         .join(contacts_t, c.id == s.contact_id)
-        .join(events_t, e.pk == s.event_pk)
+        .outerjoin(events_t, e.pk == s.event_pk)  # the event may be purged by retention
         .where(s.channel == "sms", s.to_address == address, s.status.in_(SEND_REPLIABLE))
         .order_by(s.due_at.desc(), s.id.desc())
         .limit(1)

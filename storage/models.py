@@ -135,6 +135,9 @@ class Send(SQLModel, table=True):
     provider_message_id: str | None = Field(default=None, index=True)
     reason: str | None = None
     reply_state: str | None = None
+    # Set by erasure when it empties `to_address`: the address's keyed hash, so the send's
+    # unsubscribe link (RFC 8058: never expires) can still opt the address out.
+    address_key: str | None = None
 
 
 class Response(SQLModel, table=True):
@@ -200,6 +203,19 @@ class OptOut(SQLModel, table=True):
     channel: str
     source: str
     created_at: datetime = _time()
+
+
+class Purge(SQLModel, table=True):
+    """One retention run that removed something: `kind` (events, comments, inbound_messages)
+    older than `cutoff` is gone; `rows` says how many. `explain` shows it beside a history."""
+
+    __tablename__ = "purges"
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(index=True)
+    cutoff: datetime = _time()
+    rows: int
+    ran_at: datetime = _time()
 
 
 class DailyCount(SQLModel, table=True):

@@ -24,6 +24,7 @@ class SendAnswer:
     channel: str
     contact_id: str
     to_address: str | None
+    address_key: str | None  # set once the address was erased (see storage.erasure)
     status: str
     expires_at: datetime | None
     score: int | None
@@ -43,6 +44,7 @@ def load_send_answer(conn: Connection, send_id: str) -> SendAnswer | None:
             s.channel,
             s.contact_id,
             s.to_address,
+            s.address_key,
             s.status,
             s.expires_at,
             r.score,

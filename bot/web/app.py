@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import orjson
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 from fastapi.responses import Response
 from prometheus_client import CONTENT_TYPE_LATEST
 from sqlalchemy import text
@@ -11,7 +11,9 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot.app import Services
 from bot.web.events import events_router
+from bot.web.limits import BodyLimit, BodyTooLarge
 from bot.web.ratings import page_templates, rating_routes
+from bot.web.schemas import install_openapi
 from bot.web.twilio import twilio_routes
 
 
@@ -37,12 +39,22 @@ def create_web_app(services: Services) -> FastAPI:
         redoc_url=None,
     )
     app.state.services = services
+    app.add_middleware(BodyLimit, by_prefix={"/v1/events": services.config.server.max_body_bytes})
+
+    @app.exception_handler(BodyTooLarge)
+    def body_too_large(_request: Request, exc: BodyTooLarge) -> Response:
+        return Response(orjson.dumps({"error": exc.detail}), status_code=413, media_type="application/json")
 
     @app.get("/healthz", tags=["health"], summary="Liveness: the process answers")
     def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
-    @app.get("/readyz", tags=["health"], summary="Readiness: the database answers and the scheduler runs")
+    @app.get(
+        "/readyz",
+        tags=["health"],
+        summary="Readiness: the database answers and the scheduler runs",
+        responses={503: {"description": "Not ready: the database or the scheduler is down"}},
+    )
     def readyz() -> Response:
         checks = {"database": database_answers(services), "scheduler": scheduler_runs(services)}
         ready = all(checks.values())
@@ -52,7 +64,13 @@ def create_web_app(services: Services) -> FastAPI:
         }
         return Response(orjson.dumps(body), status_code=200 if ready else 503, media_type="application/json")
 
-    @app.get("/metrics", tags=["health"], summary="Prometheus metrics of this process")
+    @app.get(
+        "/metrics",
+        tags=["health"],
+        summary="Prometheus metrics of this process",
+        response_class=Response,
+        responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}}}},
+    )
     def metrics() -> Response:
         return Response(services.telemetry.render(), media_type=CONTENT_TYPE_LATEST)
 
@@ -70,4 +88,5 @@ def create_web_app(services: Services) -> FastAPI:
         from bot.slack.app import slack_router
 
         app.include_router(slack_router(services.slack))
+    install_openapi(app)
     return app

@@ -15,6 +15,7 @@ from bot import messages
 from bot.app import Services
 from bot.batcher import IngestQueue
 from bot.ingest import MAX_BATCH
+from bot.web.schemas import EVENTS_REQUEST, EVENTS_RESPONSES
 
 log = logging.getLogger(__name__)
 
@@ -40,11 +41,9 @@ def events_router(services: Services) -> APIRouter:
         "/v1/events",
         status_code=202,
         summary="Send one touchpoint event, or a batch of up to 1,000",
-        responses={
-            401: {"description": "missing or wrong API key"},
-            413: {"description": "too large"},
-            422: {"description": "the single event sent is invalid"},
-        },
+        response_class=Response,
+        responses=EVENTS_RESPONSES,
+        openapi_extra=EVENTS_REQUEST,
     )
     async def post_events(request: Request) -> Response:
         try:

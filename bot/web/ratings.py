@@ -29,6 +29,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from bot.clock import Clock, SystemClock
 from bot.links import ExpiredLink, InvalidLink, LinkSigner
 from bot.rendering import layout_templates
+from bot.web.schemas import PAGE_ERRORS
 
 COMMENT_MAX = 2000
 RatingResult = Literal["recorded", "updated", "closed"]
@@ -91,7 +92,7 @@ def rating_routes(
     now = (clock or SystemClock()).now
     router = APIRouter()
 
-    @router.get("/r/{token}", response_class=HTMLResponse)
+    @router.get("/r/{token}", response_class=HTMLResponse, responses=PAGE_ERRORS)
     def show_rating(token: str) -> Response:
         try:
             send, score = _rated_send(signer, store, token, link_max_age)
@@ -103,7 +104,7 @@ def rating_routes(
 
     # Sync handlers: FastAPI runs them in its thread pool, so a store doing database I/O
     # never blocks the event loop.
-    @router.post("/r/{token}", response_class=HTMLResponse)
+    @router.post("/r/{token}", response_class=HTMLResponse, responses=PAGE_ERRORS)
     def record_rating(
         token: str,
         score: Annotated[str | None, Form()] = None,
@@ -123,7 +124,7 @@ def rating_routes(
         saved = store.get_send(send.send_id) or send
         return pages.thanks(saved, moment=now())
 
-    @router.get("/unsubscribe/{token}", response_class=HTMLResponse)
+    @router.get("/unsubscribe/{token}", response_class=HTMLResponse, responses=PAGE_ERRORS)
     def confirm_unsubscribe(token: str) -> Response:
         try:
             signer.read_unsubscribe_token(token)
@@ -131,7 +132,7 @@ def rating_routes(
             return pages.invalid(_link_status(error))
         return pages.render("unsubscribe.html")
 
-    @router.post("/unsubscribe/{token}", response_class=HTMLResponse)
+    @router.post("/unsubscribe/{token}", response_class=HTMLResponse, responses=PAGE_ERRORS)
     def unsubscribe(token: str) -> Response:
         # Any POST opts out: the page's button and a mail app's `List-Unsubscribe=One-Click`
         # alike. Answer 200 directly; RFC 8058 senders must not redirect.

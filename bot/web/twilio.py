@@ -29,6 +29,7 @@ from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
 
 from bot.sms_inbox import DeliveryReport, InboundSms, SmsInbox
+from bot.web.schemas import TWIML, WEBHOOK_ERRORS
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +52,8 @@ def twilio_routes(inbox: SmsInbox, *, auth_token: str | None, public_url: str) -
     validator = RequestValidator(auth_token) if auth_token else None
     router = APIRouter(tags=["twilio"])
 
-    @router.post(SMS_PATH, summary="Twilio: a message comes in", response_class=Response)
+    @router.post(SMS_PATH, summary="Twilio: a message comes in", response_class=Response,
+                 responses={**TWIML, **WEBHOOK_ERRORS})  # fmt: skip
     async def incoming_sms(request: Request) -> Response:
         try:
             form = await _signed_form(request, validator, public_url)
@@ -64,7 +66,8 @@ def twilio_routes(inbox: SmsInbox, *, auth_token: str | None, public_url: str) -
             return _unavailable()
         return Response(_twiml(answer), media_type=XML)
 
-    @router.post(STATUS_PATH, summary="Twilio: a message we sent changed status", status_code=204)
+    @router.post(STATUS_PATH, summary="Twilio: a message we sent changed status", status_code=204,
+                 response_class=Response, responses=WEBHOOK_ERRORS)  # fmt: skip
     async def status_callback(request: Request) -> Response:
         try:
             form = await _signed_form(request, validator, public_url)

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-22 07:54:35.082955
+Create Date: 2026-11-22 07:57:33.376005
 """
 from alembic import op
 import sqlalchemy as sa
@@ -125,6 +125,17 @@ def upgrade() -> None:
     sa.Column('created_at', storage.models.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('address_key')
     )
+    op.create_table('purges',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('kind', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+    sa.Column('cutoff', storage.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('rows', sa.Integer(), nullable=False),
+    sa.Column('ran_at', storage.models.UTCDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('purges', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_purges_kind'), ['kind'], unique=False)
+
     op.create_table('responses',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('send_id', sa.Text(), nullable=False),
@@ -166,6 +177,7 @@ def upgrade() -> None:
     sa.Column('provider_message_id', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
     sa.Column('reason', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
     sa.Column('reply_state', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
+    sa.Column('address_key', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('event_pk', 'trigger', name='uq_sends_event_trigger')
     )
@@ -201,6 +213,10 @@ def downgrade() -> None:
         batch_op.drop_index('ix_responses_contact')
 
     op.drop_table('responses')
+    with op.batch_alter_table('purges', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_purges_kind'))
+
+    op.drop_table('purges')
     op.drop_table('opt_outs')
     with op.batch_alter_table('inbound_messages', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_inbound_messages_send_id'))

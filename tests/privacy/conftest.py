@@ -1,0 +1,7 @@
+"""The privacy tests reuse the SMS world (the bot against FakeTwilio, signed webhooks)."""
+
+from __future__ import annotations
+
+from tests.sms.conftest import fake_twilio, make_world, world
+
+__all__ = ["fake_twilio", "make_world", "world"]
