@@ -213,3 +213,18 @@ def test_quiet_hours_at_send_time_push_the_send_back(
     [send] = sends(quiet.db)
     assert send.status == "scheduled" and send.due_at.hour == 13
     assert outbox(tmp_path, "sms") == []
+
+
+def test_stopping_gives_claimed_sends_back_for_other_workers(services: Services, clock: FakeClock) -> None:
+    from bot.app import start_background, stop_background
+
+    services.ingestor.ingest([event(f"e{i}", contact=f"c{i}") for i in range(3)])
+    services.dispatcher.stopping = True  # the dispatch job must not take these itself
+    start_background(services, tick_seconds=3600)
+    with services.db.write() as conn:
+        claimed = send_queries.claim_due(conn, now=clock.now(), worker=services.dispatcher.worker, limit=10)
+    assert len(claimed) == 3
+    stop_background(services)
+    assert services.scheduler is not None and not services.scheduler.running
+    assert {s.status for s in sends(services.db)} == {"scheduled"}
+    assert {s.claimed_by for s in sends(services.db)} == {None}
