@@ -152,3 +152,11 @@ def test_check_config_warns_about_sms_longer_than_one_segment(tmp_path: Path) ->
 def test_the_shipped_config_has_no_sms_warnings() -> None:
     result = CliRunner().invoke(cli, ["check-config", "--config", str(ROOT / "config.yaml")])
     assert result.stderr == ""
+
+
+def test_every_command_is_in_the_readme() -> None:
+    readme = (ROOT / "README.md").read_text()
+    for name, command in cli.commands.items():
+        subcommands = getattr(command, "commands", None)
+        for full in [f"{name} {sub}" for sub in subcommands] if subcommands else [name]:
+            assert f"surveybot {full}" in readme, f"`surveybot {full}` is not in the README"
