@@ -343,9 +343,9 @@ class Ingestor:
         self, event: EventIn, pending: list[queries.PendingSend], batch: _Batch, now: datetime
     ) -> list[DecisionOut]:
         """Sends this event calls off (`cancel_on`): cancelled now, and the dispatcher re-checks."""
-        cancellers = {t.name: t for t in self._cancellers.get(event.type, ())}
-        if not cancellers:
+        if event.type not in self._cancellers:
             return []
+        cancellers = {t.name: t for t in self._cancellers[event.type]}
         document = event.document()
         hits = [
             p

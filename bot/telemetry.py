@@ -5,6 +5,7 @@ Counters are per process; with several `surveybot run` processes, scrape each an
 
 from __future__ import annotations
 
+from collections import Counter as Tally
 from collections.abc import Iterable
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
@@ -34,10 +35,11 @@ class Telemetry:
         )  # fmt: skip
 
     def count_ingested(self, statuses: Iterable[str], decisions: Iterable[tuple[str, str | None]]) -> None:
-        for status in statuses:
-            self.events.labels(status).inc()
-        for outcome, reason in decisions:
-            self.decisions.labels(outcome, reason or "").inc()
+        """Counted per label first: a batch of a thousand events touches each counter once."""
+        for status, count in Tally(statuses).items():
+            self.events.labels(status).inc(count)
+        for (outcome, reason), count in Tally(decisions).items():
+            self.decisions.labels(outcome, reason or "").inc(count)
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

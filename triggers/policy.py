@@ -15,6 +15,7 @@ from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 
 from bot.config import Cap, SurveyConfig, ThrottleConfig, TriggerConfig
 from triggers.events import ContactIn, EventIn
@@ -87,6 +88,11 @@ class Limits:
 AddressKey = Callable[[str, str], str]
 
 
+@lru_cache(maxsize=256)
+def _limits(throttle: ThrottleConfig, survey: SurveyConfig) -> Limits:
+    return Limits.for_survey(throttle, survey)  # configs are frozen, so this is per survey
+
+
 def decide(
     event: EventIn,
     contact: ContactIn,
@@ -114,7 +120,7 @@ def decide(
         quiet_end = end_of_quiet_hours(due_at, zone, throttle.quiet_hours)
     if quiet_end is not None:
         due_at = quiet_end
-    limits = Limits.for_survey(throttle, survey)
+    limits = _limits(throttle, survey)
     if reason := throttle_reason(state, contact.id, trigger.survey, due_at, limits):
         return Verdict("suppressed", reason, channel, to, due_at)
     state.record(contact.id, PastSend(trigger.survey, due_at))
