@@ -57,7 +57,10 @@ def forget_contact(
         contact_ids, addresses = eraser.find(contact_id=contact_id, phone=phone, email=email)
         if not contact_ids and not addresses:
             return ErasureReport([])
-        return eraser.forget(contact_ids, addresses)
+        report = eraser.forget(contact_ids, addresses)
+        if services.slack and services.slack.alerts and contact_ids:
+            report.erased["slack_alerts_redrawn"] = services.slack.alerts.redraw_for_contacts(contact_ids)
+        return report
     finally:
         services.db.dispose()
 

@@ -98,6 +98,7 @@ ERASED_KINDS = {
     "comments": "comments",
     "sms_messages": "SMS messages",
     "pending_sends_cancelled": "pending sends cancelled",
+    "slack_alerts_redrawn": "Slack alerts redrawn without the erased data",
 }
 
 

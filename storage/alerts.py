@@ -173,3 +173,15 @@ def unalerted_low_scores(
         .order_by(r.updated_at)
     )
     return [(row.send_id, row.survey, row.score) for row in conn.execute(query)]
+
+
+def posted_for_contacts(conn: Connection, contact_ids: list[str]) -> list[str]:
+    """Send ids of the alerts posted about these contacts' answers."""
+    if not contact_ids:
+        return []
+    rows = conn.execute(
+        select(alerts_t.c.send_id)
+        .join(responses_t, responses_t.c.send_id == alerts_t.c.send_id)
+        .where(responses_t.c.contact_id.in_(contact_ids), alerts_t.c.ts.is_not(None))
+    )
+    return [row[0] for row in rows]

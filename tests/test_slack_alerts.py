@@ -195,3 +195,29 @@ def _with(surveys: dict[str, Any]) -> dict[str, Any]:
     for name, extra in surveys.items():
         merged[name] = merged[name] | extra
     return merged
+
+
+def test_forget_redraws_the_contacts_alerts_without_the_erased_name_and_comment(
+    make_services: ServicesFactory, fake_slack: FakeSlack, tmp_path: Any
+) -> None:
+    from bot.commands import forget_contact
+
+    services = make_services(**slack_overrides(fake_slack))
+    send_id = record_score(services, "e1", score=1, comment="Sam was rude to me", properties=PROPERTIES)
+    alerts_of(services).wait_idle()
+    [post] = fake_slack.calls_to("chat.postMessage")
+    assert "Sam was rude to me" in all_text(post.params["blocks"]) and "Ada" in all_text(
+        post.params["blocks"]
+    )
+
+    report = forget_contact(services.config, contact_id="c1", phone=None, email=None)
+
+    assert report.erased["slack_alerts_redrawn"] == 1
+    [update] = fake_slack.calls_to("chat.update")
+    with services.db.read() as conn:
+        row = stored.load_alert(conn, send_id)
+    assert row and (update.params["channel"], update.params["ts"]) == (row.channel, row.ts)
+    redrawn = all_text(update.params["blocks"]) + update.params["text"]
+    assert "Sam was rude to me" not in redrawn and "Ada" not in redrawn
+    assert "1 of 5" in redrawn  # the anonymous score stays
+    assert send_id in str(update.params["blocks"])

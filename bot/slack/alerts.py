@@ -149,6 +149,15 @@ class AlertPoster:
         self._redraw(send_id)
         return changed
 
+    def redraw_for_contacts(self, contact_ids: list[str]) -> int:
+        """Draw the contacts' posted alerts again from what is stored: after `forget`, Slack
+        shows them without the name and comment that were erased. Returns how many."""
+        with self.db.read() as conn:
+            send_ids = stored.posted_for_contacts(conn, contact_ids)
+        for send_id in send_ids:
+            self._redraw(send_id)
+        return len(send_ids)
+
     def _redraw(self, send_id: str) -> None:
         with self.db.read() as conn:
             state = stored.load_alert(conn, send_id)
