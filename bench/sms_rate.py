@@ -144,10 +144,7 @@ def main() -> None:
         (rate, threads) for rate in (1.0, 10.0, 100.0) for threads in (1, args.threads)
     ]
     plan += [(None, 1), (None, args.threads)]
-    print(
-        f"{'setting':>8} {'threads':>7} {'sent':>6} {'measured':>12} {'deviation':>10} "
-        f"{'max in 1 s':>12}"
-    )
+    print(f"{'setting':>8} {'threads':>7} {'sent':>6} {'measured':>12} {'deviation':>10} {'max in 1 s':>12}")
     with fake_in_child() as fake:
         for rate, threads in plan:
             print(run_once(fake, rate, threads, args.seconds).row(), flush=True)

@@ -78,9 +78,7 @@ def decide_reply(
     if expired:
         return _late(reply, state)
     if state == "awaiting_comment":
-        return ReplyAction(
-            record="comment", next_state="done", answer=sms_texts.thanks(), comment=reply.text
-        )
+        return ReplyAction(record="comment", next_state="done", answer=sms_texts.thanks(), comment=reply.text)
     if state == "done":
         return ReplyAction(record="extra", next_state="done", answer=None, comment=reply.text)
     return _awaiting_score(reply, state, scale, follow_up)
@@ -119,6 +117,4 @@ def _late(reply: ParsedReply, state: ReplyState) -> ReplyAction:
             score=reply.score,
             comment=reply.comment,
         )
-    return ReplyAction(
-        record="late", next_state=state, answer=sms_texts.survey_closed(), comment=reply.text
-    )
+    return ReplyAction(record="late", next_state=state, answer=sms_texts.survey_closed(), comment=reply.text)

@@ -145,8 +145,18 @@ class DailyCounts(dict[date, int]):
 
 
 def daily_count(conn: Connection, day: date, *, lock: bool = False) -> int:
+    """The day's send total; with `lock` (PostgreSQL) the counter row is held until commit.
+
+    The row is created first when locking: `FOR UPDATE` on a row that does not exist yet locks
+    nothing, and two processes would both read 0 for a new day.
+    """
+    locking = lock and conn.dialect.name == "postgresql"
+    if locking:
+        conn.execute(
+            postgresql.insert(daily_counts_t).values(day=day.isoformat(), count=0).on_conflict_do_nothing()
+        )
     query = select(daily_counts_t.c.count).where(daily_counts_t.c.day == day.isoformat())
-    if lock and conn.dialect.name == "postgresql":
+    if locking:
         query = query.with_for_update()
     return int(conn.execute(query).scalar() or 0)
 

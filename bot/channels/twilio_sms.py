@@ -136,9 +136,7 @@ class TwilioSmsChannel:
             http_client = _OneShotHttpClient(self.timeout_seconds, self.config.api_base_url)
             with self._lock:
                 self._http_clients.append(http_client)
-            client = Client(
-                self.config.account_sid, self.config.auth_token, http_client=http_client
-            )
+            client = Client(self.config.account_sid, self.config.auth_token, http_client=http_client)
             self._local.client = client
         return client
 
@@ -149,16 +147,12 @@ class TwilioSmsChannel:
         if status == 429:
             return SendOutcome(status="retry", reason=reason, retry_after=self.backoff.next_delay())
         if 400 <= status < 500:
-            return self._answered(
-                SendOutcome(status="failed", reason=reason, opt_out=code == UNSUBSCRIBED)
-            )
+            return self._answered(SendOutcome(status="failed", reason=reason, opt_out=code == UNSUBSCRIBED))
         return self._answered(SendOutcome(status="unknown", reason=reason))
 
     def _transport_failed(self, exc: requests.RequestException) -> SendOutcome:
         if _never_connected(exc):
-            return SendOutcome(
-                status="retry", reason=_describe(exc), retry_after=self.backoff.next_delay()
-            )
+            return SendOutcome(status="retry", reason=_describe(exc), retry_after=self.backoff.next_delay())
         return SendOutcome(status="unknown", reason=_describe(exc))
 
     def _answered(self, outcome: SendOutcome) -> SendOutcome:
@@ -180,9 +174,7 @@ def _never_connected(exc: requests.RequestException) -> bool:
 
 def _describe(exc: Exception) -> str:
     code = getattr(exc, "code", None)
-    message = (
-        getattr(exc, "msg", None) or getattr(exc, "detail", None) or getattr(exc, "title", None)
-    )
+    message = getattr(exc, "msg", None) or getattr(exc, "detail", None) or getattr(exc, "title", None)
     if isinstance(exc, TwilioException) and message:
         message = str(message).removeprefix("Unable to create record: ")
         return f"Twilio error {code}: {message}" if code else str(message)
