@@ -41,9 +41,7 @@ CSAT, CES, NPS = (1, 5), (1, 7), (0, 10)
         ("5 ⭐⭐⭐⭐⭐", CSAT, 5, "⭐⭐⭐⭐⭐"),
     ],
 )
-def test_scores_are_read(
-    text: str, scale: tuple[int, int], score: int, comment: str | None
-) -> None:
+def test_scores_are_read(text: str, scale: tuple[int, int], score: int, comment: str | None) -> None:
     reply = parse_reply(text, scale)
 
     assert (reply.kind, reply.score, reply.comment) == ("score", score, comment)
@@ -103,9 +101,9 @@ def test_keywords_are_recognised_alone(text: str, kind: str) -> None:
     assert (reply.kind, reply.score) == (kind, None)
 
 
-SCALES = st.sampled_from([CSAT, CES, NPS]) | st.tuples(
-    st.integers(-5, 20), st.integers(-5, 20)
-).map(lambda pair: (min(pair), max(pair)))
+SCALES = st.sampled_from([CSAT, CES, NPS]) | st.tuples(st.integers(-5, 20), st.integers(-5, 20)).map(
+    lambda pair: (min(pair), max(pair))
+)
 
 
 @settings(max_examples=1000)

@@ -199,9 +199,7 @@ def test_other_client_errors_fail_with_twilios_message(
     bad_token = make_channel(auth_token="wrong").send(message())
 
     assert (invalid.status, invalid.opt_out) == ("failed", False)
-    assert (
-        invalid.reason == "Twilio error 21211: The 'To' number +1555 is not a valid phone number."
-    )
+    assert invalid.reason == "Twilio error 21211: The 'To' number +1555 is not a valid phone number."
     assert no_body.reason == "Twilio error 21602: Message body is required."
     assert bad_token.status == "failed"
     assert bad_token.reason == "Twilio error 20003: Authenticate"

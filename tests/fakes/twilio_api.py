@@ -156,9 +156,7 @@ def _message_resource(account_sid: str, form: dict[str, str]) -> dict[str, Any]:
         "sid": sid,
         # Twilio answers `accepted` while a Messaging Service still has to pick the sender.
         "status": "accepted" if service and not form.get("From") else "queued",
-        "subresource_uris": {
-            "media": f"/2010-04-01/Accounts/{account_sid}/Messages/{sid}/Media.json"
-        },
+        "subresource_uris": {"media": f"/2010-04-01/Accounts/{account_sid}/Messages/{sid}/Media.json"},
         "to": form.get("To"),
         "uri": f"/2010-04-01/Accounts/{account_sid}/Messages/{sid}.json",
         # Not part of Twilio's answer; kept so tests can see what was asked for.
@@ -263,9 +261,7 @@ def inbound_sms_params(
     }
 
 
-def signed_webhook(
-    url: str, params: dict[str, str], auth_token: str = AUTH_TOKEN
-) -> dict[str, str]:
+def signed_webhook(url: str, params: dict[str, str], auth_token: str = AUTH_TOKEN) -> dict[str, str]:
     """Headers for POSTing `params` (form-encoded) to `url` as Twilio would sign them.
 
     `url` is the full public URL Twilio requested (e.g. `server.public_url + "/twilio/sms"`).
