@@ -55,7 +55,7 @@ def test_an_opt_out_met_at_send_time_is_a_decision_explain_shows(
         queries.add_opt_out(conn, key=key, channel="sms", source="sms_stop", now=clock.now())
     clock.advance(timedelta(minutes=1))
     services.dispatcher.run_once()
-    code, output = explain(tmp_path, services, "c1", "--json")
+    _, output = explain(tmp_path, services, "c1", "--json")
     document = orjson.loads(output)
     assert [(d["outcome"], d["reason"]) for d in document["decisions"]] == [
         ("scheduled", None),
