@@ -116,13 +116,17 @@ def load_policy_state(
     """The sends that count against the policy for these contacts, their opt-outs, daily totals."""
     state = PolicyState()
     s = sends_t.c
+    # The status is filtered here, not in SQL: with it in the WHERE clause SQLite (no statistics)
+    # prefers the (status, due_at) index for a batch of many contacts and scans every recent send
+    # of everyone; 0.7 s a batch with 5 million sends, against 20 ms by the contact index.
     rows = conn.execute(
-        select(s.contact_id, s.survey, s.due_at).where(
-            s.contact_id.in_(contact_ids), s.due_at >= since, s.status.in_(SEND_COUNTED)
+        select(s.contact_id, s.survey, s.due_at, s.status).where(
+            s.contact_id.in_(contact_ids), s.due_at >= since
         )
     )
-    for contact_id, survey, due_at in rows:
-        state.sends[contact_id].append(PastSend(survey, due_at))
+    for contact_id, survey, due_at, status in rows:
+        if status in SEND_COUNTED:
+            state.sends[contact_id].append(PastSend(survey, due_at))
     if address_keys:
         rows = conn.execute(
             select(opt_outs_t.c.address_key).where(opt_outs_t.c.address_key.in_(address_keys))

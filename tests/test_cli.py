@@ -21,7 +21,7 @@ from sqlmodel import SQLModel
 
 from bot.cli import cli
 from storage.db import Database
-from storage.migrate import current_revision, head_revision, upgrade
+from storage.migrate import create_schema, current_revision, head_revision, upgrade
 from tests.conftest import BASE_CONFIG
 from tests.helpers import sends
 
@@ -199,6 +199,12 @@ def test_postgres_url_needs_db_upgrade_first(tmp_path: Path, pg_schema_url: str)
         conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
     engine.dispose()
     config = write_config(tmp_path, pg_schema_url)
-    result = CliRunner().invoke(cli, ["emit", "--config", str(config), "--type", "x", "--contact-id", "c1"])
+    try:
+        args = ["emit", "--config", str(config), "--type", "x", "--contact-id", "c1"]
+        result = CliRunner().invoke(cli, args)
+    finally:
+        restored = Database(pg_schema_url)  # the schema is shared by the session's later tests
+        create_schema(restored)
+        restored.dispose()
     assert result.exit_code != 0
     assert "run `surveybot db upgrade` first" in str(result.exception) + result.output
