@@ -336,6 +336,55 @@ def forget(
         sys.exit(1)
 
 
+@cli.command()
+@config_option
+@click.argument("contact_id")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document instead of a table.")
+def explain(config_path: str, contact_id: str, as_json: bool) -> None:
+    """Show a contact's events, every decision with its reason, sends and responses, in time order."""
+    from bot import reports
+    from bot.commands import explain_contact
+
+    history = explain_contact(read_config(config_path), contact_id)
+    if as_json:
+        click.echo(orjson.dumps(history.to_json(), option=orjson.OPT_INDENT_2).decode())
+    elif history.found:
+        _print(reports.explain_table(contact_id, history))
+    if not history.found:
+        click.echo(reports.no_contact(contact_id), err=True)
+        sys.exit(1)
+
+
+@cli.command()
+@config_option
+@click.argument("events_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["auto", "jsonl", "csv"]),
+    default="auto",
+    show_default=True,
+    help="JSON lines or CSV (auto: by the file's extension).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document instead of tables.")
+def simulate(config_path: str, events_file: Path, fmt: str, as_json: bool) -> None:
+    """Replay events through the policy, in time order, sending and storing nothing; count the outcomes."""
+    from bot import reports
+    from bot.simulate import simulate_file
+
+    report = simulate_file(read_config(config_path), events_file, fmt=fmt).to_json()
+    if as_json:
+        click.echo(orjson.dumps(report, option=orjson.OPT_INDENT_2).decode())
+        return
+    _print(reports.simulation_view(report))
+
+
+def _print(renderable: Any) -> None:
+    from rich.console import Console
+
+    Console(soft_wrap=False).print(renderable)
+
+
 def setup_logging() -> None:
     from bot.logs import configure_logging
 

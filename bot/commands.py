@@ -2,26 +2,24 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from collections import Counter
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import IO, Any
-
-import orjson
+from typing import Any
 
 from bot import messages
 from bot.app import Services, build_services
 from bot.config import Config, DigestConfig
 from bot.erasure import Eraser, ErasureReport
 from bot.errors import NotFound, SurveybotError
+from bot.event_files import Unparsable as _Unparsable
+from bot.event_files import read_csv, read_jsonl
 from bot.ingest import EventResult, chunks
 from bot.slack import texts
 from bot.slack.digest import DigestReport
 from storage.db import Database
+from storage.explain import ContactHistory, contact_history
 from storage.migrate import current_revision, head_revision, upgrade
 
 
@@ -97,54 +95,22 @@ def import_file(config: Config, path: Path, *, fmt: str = "auto", progress: bool
     return summary
 
 
+def explain_contact(config: Config, contact_id: str) -> ContactHistory:
+    """Everything stored about one contact (see `storage.explain`)."""
+    db = open_database(config)
+    try:
+        with db.read() as conn:
+            return contact_history(conn, contact_id)
+    finally:
+        db.dispose()
+
+
 def _tally(summary: ImportSummary, line: int, result: EventResult) -> None:
     summary.counts[result.status] += 1
     if result.error:
         summary.errors.append((line, result.error))
     for decision in result.decisions:
         summary.decisions[decision.reason or decision.outcome] += 1
-
-
-def read_jsonl(raw: IO[bytes]) -> Iterator[tuple[int, Any]]:
-    """(line number, parsed object) per non-blank line; a bad line yields an error marker."""
-    for number, line in enumerate(raw, start=1):
-        if not line.strip():
-            continue
-        try:
-            yield number, orjson.loads(line)
-        except orjson.JSONDecodeError as exc:
-            yield number, _Unparsable(f"not valid JSON ({exc})")
-
-
-def read_csv(raw: IO[bytes]) -> Iterator[tuple[int, Any]]:
-    """Rows as events: columns are paths (`id`, `type`, `contact.email`, `properties.team`)."""
-    text = io.TextIOWrapper(raw, encoding="utf-8-sig", newline="")
-    try:
-        yield from _csv_events(csv.DictReader(text))
-    finally:
-        text.detach()  # the caller still owns (and reads the position of) the binary file
-
-
-def _csv_events(reader: csv.DictReader[str]) -> Iterator[tuple[int, Any]]:
-    for row in reader:
-        event: dict[str, Any] = {}
-        for column, value in row.items():
-            if column is None or value in (None, ""):
-                continue
-            target = event
-            *parents, leaf = column.strip().split(".")
-            for parent in parents:
-                target = target.setdefault(parent, {})
-            target[leaf] = value
-        yield reader.line_num, event
-
-
-class _Unparsable(dict[str, Any]):
-    """A line that was not JSON: ingestion reports it as an invalid event with this message."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__()
-        self.message = message
 
 
 class _Progress:

@@ -129,11 +129,12 @@ class Dispatcher:
         return ("quiet_hours", quiet_end) if quiet_end else None
 
     def _settle(self, send: ClaimedSend, held: tuple[str, Any]) -> None:
+        """Hold a send the re-check stopped, and record why as a decision `explain` shows."""
         reason, until = held
         now = self.clock.now()
         with self.db.write() as conn:
             if reason == "quiet_hours":
-                sends.set_status(
+                changed = sends.set_status(
                     conn,
                     send_id=send.id,
                     status="scheduled",
@@ -143,10 +144,21 @@ class Dispatcher:
                     claimed_by=None,
                     claimed_at=None,
                 )
-            elif sends.set_status(
-                conn, send_id=send.id, status="suppressed", now=now, from_status=("claimed",), reason=reason
-            ):
-                queries.record_send_time_hold(conn, send_id=send.id, reason=reason, now=now)
+                outcome = "deferred"
+            else:
+                changed = sends.set_status(
+                    conn,
+                    send_id=send.id,
+                    status="suppressed",
+                    now=now,
+                    from_status=("claimed",),
+                    reason=reason,
+                )
+                outcome = "suppressed"
+            if changed:
+                sends.record_send_time_decision(
+                    conn, send, outcome=outcome, reason=reason, due_at=until, now=now
+                )
 
     def _message(self, send: ClaimedSend) -> OutboundMessage:
         survey = self.config.surveys[send.survey]

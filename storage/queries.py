@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, insert, literal, select, text, update
+from sqlalchemy import Connection, bindparam, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from storage.bulk import bulk_insert
@@ -26,7 +26,6 @@ from storage.models import (
     OptOut,
     Send,
     Setting,
-    UTCDateTime,
 )
 from triggers.events import ContactIn
 from triggers.policy import PastSend, PolicyState
@@ -117,13 +116,17 @@ def load_policy_state(
     """The sends that count against the policy for these contacts, their opt-outs, daily totals."""
     state = PolicyState()
     s = sends_t.c
+    # The status is filtered here, not in SQL: with it in the WHERE clause SQLite (no statistics)
+    # prefers the (status, due_at) index for a batch of many contacts and scans every recent send
+    # of everyone; 0.7 s a batch with 5 million sends, against 20 ms by the contact index.
     rows = conn.execute(
-        select(s.contact_id, s.survey, s.due_at).where(
-            s.contact_id.in_(contact_ids), s.due_at >= since, s.status.in_(SEND_COUNTED)
+        select(s.contact_id, s.survey, s.due_at, s.status).where(
+            s.contact_id.in_(contact_ids), s.due_at >= since
         )
     )
-    for contact_id, survey, due_at in rows:
-        state.sends[contact_id].append(PastSend(survey, due_at))
+    for contact_id, survey, due_at, status in rows:
+        if status in SEND_COUNTED:
+            state.sends[contact_id].append(PastSend(survey, due_at))
     if address_keys:
         rows = conn.execute(
             select(opt_outs_t.c.address_key).where(opt_outs_t.c.address_key.in_(address_keys))
@@ -146,8 +149,18 @@ class DailyCounts(dict[date, int]):
 
 
 def daily_count(conn: Connection, day: date, *, lock: bool = False) -> int:
+    """The day's send total; with `lock` (PostgreSQL) the counter row is held until commit.
+
+    The row is created first when locking: `FOR UPDATE` on a row that does not exist yet locks
+    nothing, and two processes would both read 0 for a new day.
+    """
+    locking = lock and conn.dialect.name == "postgresql"
+    if locking:
+        conn.execute(
+            postgresql.insert(daily_counts_t).values(day=day.isoformat(), count=0).on_conflict_do_nothing()
+        )
     query = select(daily_counts_t.c.count).where(daily_counts_t.c.day == day.isoformat())
-    if lock and conn.dialect.name == "postgresql":
+    if locking:
         query = query.with_for_update()
     return int(conn.execute(query).scalar() or 0)
 
@@ -258,15 +271,3 @@ def events_by_pk(conn: Connection, pks: Sequence[str]) -> dict[str, Any]:
     e = events_t.c
     rows = conn.execute(select(events_t).where(e.pk.in_(pks)))
     return {row.pk: row for row in rows}
-
-
-def record_send_time_hold(conn: Connection, *, send_id: str, reason: str, now: datetime) -> None:
-    """A decision for a send stopped at send time (opted out since it was scheduled), so the
-    holds in digests and `explain` show it beside the holds decided at scheduling."""
-    s, d = sends_t.c, decisions_t.c
-    source = select(
-        s.event_pk, s.contact_id, s.trigger, s.survey, literal("suppressed"), literal(reason), s.id,
-        literal(now, UTCDateTime()),
-    ).where(s.id == send_id)  # fmt: skip
-    columns = [d.event_pk, d.contact_id, d.trigger, d.survey, d.outcome, d.reason, d.send_id, d.decided_at]
-    conn.execute(insert(decisions_t).from_select(columns, source))

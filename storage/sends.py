@@ -16,11 +16,12 @@ from typing import Any
 
 from sqlalchemy import Connection, select, update
 
-from storage.models import Contact, Event, Send
+from storage.models import Contact, Decision, Event, Send
 
 sends_t = Send.__table__  # type: ignore[attr-defined]
 contacts_t = Contact.__table__  # type: ignore[attr-defined]
 events_t = Event.__table__  # type: ignore[attr-defined]
+decisions_t = Decision.__table__  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,7 @@ class ClaimedSend:
     attempts: int
     contact: dict[str, Any]
     properties: dict[str, Any]
+    event_pk: str = ""
 
 
 def claim_due(conn: Connection, *, now: datetime, worker: str, limit: int) -> list[str]:
@@ -65,6 +67,7 @@ def load_claimed(conn: Connection, ids: Sequence[str]) -> list[ClaimedSend]:
             s.to_address,
             s.due_at,
             s.attempts,
+            s.event_pk,
             c.id.label("contact_id"),
             c.name,
             c.email,
@@ -99,6 +102,7 @@ def load_claimed(conn: Connection, ids: Sequence[str]) -> list[ClaimedSend]:
                 "timezone": r.timezone,
             },
             dict(r.properties or {}),
+            r.event_pk,
         )
         for r in rows
     ]
@@ -156,6 +160,25 @@ def next_due_at(conn: Connection) -> datetime | None:
     s = sends_t.c
     query = select(s.due_at).where(s.status == "scheduled").order_by(s.due_at).limit(1)
     return conn.execute(query).scalar()
+
+
+def record_send_time_decision(
+    conn: Connection, send: ClaimedSend, *, outcome: str, reason: str, due_at: datetime | None, now: datetime
+) -> None:
+    """A decision taken when the send fell due (re-checked), kept beside the ingestion-time ones."""
+    conn.execute(
+        decisions_t.insert().values(
+            event_pk=send.event_pk,
+            contact_id=send.contact["id"],
+            trigger=send.trigger,
+            survey=send.survey,
+            outcome=outcome,
+            reason=reason,
+            send_id=send.id,
+            due_at=due_at,
+            decided_at=now,
+        )
+    )
 
 
 def stale_cutoff(now: datetime, lease: timedelta) -> datetime:

@@ -15,7 +15,7 @@ from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from functools import lru_cache
+from zoneinfo import ZoneInfo
 
 from bot.config import Cap, SurveyConfig, ThrottleConfig, TriggerConfig
 from triggers.events import ContactIn, EventIn
@@ -35,7 +35,7 @@ GATES = (
 )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PastSend:
     """A send that counts against the policy: scheduled, in flight or gone out."""
 
@@ -77,20 +77,33 @@ class Limits:
 
     @classmethod
     def for_survey(cls, throttle: ThrottleConfig, survey: SurveyConfig) -> Limits:
+        # `is None`, not `or`: an override of 0s is a real value (no cooldown), not "unset".
         return cls(
-            survey_cooldown=survey.survey_cooldown or throttle.survey_cooldown,
-            contact_cooldown=survey.contact_cooldown or throttle.contact_cooldown,
-            cap=survey.max_per_contact or throttle.max_per_contact,
+            survey_cooldown=_first(survey.survey_cooldown, throttle.survey_cooldown),
+            contact_cooldown=_first(survey.contact_cooldown, throttle.contact_cooldown),
+            cap=survey.max_per_contact if survey.max_per_contact is not None else throttle.max_per_contact,
             daily_cap=throttle.daily_cap,
         )
 
 
+def _first(override: timedelta | None, default: timedelta) -> timedelta:
+    return default if override is None else override
+
+
 AddressKey = Callable[[str, str], str]
+_LIMITS: dict[tuple[int, int], tuple[ThrottleConfig, SurveyConfig, Limits]] = {}
 
 
-@lru_cache(maxsize=256)
 def _limits(throttle: ThrottleConfig, survey: SurveyConfig) -> Limits:
-    return Limits.for_survey(throttle, survey)  # configs are frozen, so this is per survey
+    """`Limits.for_survey`, remembered: configs are frozen and the gates ask for every event."""
+    cached = _LIMITS.get((id(throttle), id(survey)))
+    if cached is not None and cached[0] is throttle and cached[1] is survey:
+        return cached[2]
+    if len(_LIMITS) > 256:
+        _LIMITS.clear()
+    limits = Limits.for_survey(throttle, survey)
+    _LIMITS[(id(throttle), id(survey))] = (throttle, survey, limits)
+    return limits
 
 
 def decide(
@@ -102,8 +115,12 @@ def decide(
     state: PolicyState,
     now: datetime,
     address_key: AddressKey,
+    zone: ZoneInfo | None = None,
 ) -> Verdict:
-    """Run the gates for one trigger; a send that passes is recorded in `state`."""
+    """Run the gates for one trigger; a send that passes is recorded in `state`.
+
+    `zone` is the contact's time zone when the caller already knows it (see `contact_timezone`).
+    """
     channel, to, reason = choose_channel(contact, trigger.channels, state.opted_out, address_key)
     if reason:
         return Verdict("suppressed", reason)
@@ -116,7 +133,7 @@ def decide(
     due_at = max(event.occurred_at + trigger.delay, now)
     quiet_end = None
     if throttle.quiet_hours is not None:
-        zone = contact_timezone(contact.timezone, contact.phone, throttle.default_timezone)
+        zone = zone or contact_timezone(contact.timezone, contact.phone, throttle.default_timezone)
         quiet_end = end_of_quiet_hours(due_at, zone, throttle.quiet_hours)
     if quiet_end is not None:
         due_at = quiet_end

@@ -39,10 +39,19 @@ def in_sample(contact_id: str, survey: str, rate: float) -> bool:
     return int.from_bytes(digest, "big") / 2**64 < rate
 
 
+def cancel_key(trigger: TriggerConfig, document: Mapping[str, Any]) -> tuple[Any, ...] | None:
+    """The values at the trigger's `cancel_on.match` paths; None when the event lacks one of them."""
+    assert trigger.cancel_on is not None
+    values = tuple(lookup(document, path) for path in trigger.cancel_on.match)
+    return None if any(value is None for value in values) else values
+
+
 def cancel_matches(trigger: TriggerConfig, original: Mapping[str, Any], later: Mapping[str, Any]) -> bool:
     """A later event calls off a pending send when every `cancel_on.match` path agrees."""
+    return cancels(trigger, cancel_key(trigger, original), later)
+
+
+def cancels(trigger: TriggerConfig, key: tuple[Any, ...] | None, later: Mapping[str, Any]) -> bool:
+    """Whether `later` calls off a send whose event had `cancel_key` `key`."""
     assert trigger.cancel_on is not None
-    return all(
-        lookup(original, path) is not None and lookup(original, path) == lookup(later, path)
-        for path in trigger.cancel_on.match
-    )
+    return key is not None and key == tuple(lookup(later, path) for path in trigger.cancel_on.match)

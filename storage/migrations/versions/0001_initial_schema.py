@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-22 07:57:33.376005
+Create Date: 2026-11-22 08:08:43.435577
 """
 from alembic import op
 import sqlalchemy as sa

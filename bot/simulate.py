@@ -1,0 +1,251 @@
+"""`surveybot simulate`: replay events through a policy and count what would have gone out.
+
+The replay runs the very gate code ingestion runs (`triggers.policy.decide`) over an in-memory
+history instead of a database: each event is decided at its own `occurred_at`, in time order,
+and nothing is stored or sent. Memory stays bounded by keeping, per contact, only the history
+the gates can still see (the policy's horizon: its longest cooldown or cap window); a contact
+idle for longer than that is forgotten, as are its merged details and its event ids.
+
+What differs from a live run, on purpose: no opt-outs (they come from replies, which a replay
+has none of), no `stale` (each event is decided at the moment it happened), and an event id
+seen again with an `occurred_at` more than a day later is not recognised as a duplicate.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from bot.config import Config, TriggerConfig
+from bot.errors import InvalidEvent
+from bot.event_files import Unparsable, file_format, read_csv, read_jsonl
+from bot.event_order import in_time_order
+from triggers.events import ContactIn, EventIn, parse_event
+from triggers.policy import AddressKey, PastSend, PolicyState, Verdict, decide, history_horizon
+from triggers.quiet_hours import contact_timezone
+from triggers.rules import cancel_key, cancels
+
+WOULD_SEND = "would_send"
+CANCELLED = "cancelled"
+MAX_ERRORS = 20
+MIN_SWEEP_EVERY = 20_000
+# Event ids are remembered this long (by occurred_at): a retried event carries its own time.
+DEDUPE_WINDOW = timedelta(days=1)
+# Marks a line the reader could not parse; it survives the sort's temporary files as JSON.
+UNREADABLE = "\u0000unreadable"
+
+
+@dataclass(slots=True)
+class _Known:
+    """What the replay remembers of a contact: merged details, their time zone, when last seen."""
+
+    contact: ContactIn
+    zone: ZoneInfo
+    last_seen: datetime
+
+
+@dataclass(slots=True)
+class _Pending:
+    """A send a later `cancel_on` event could still call off (it is not due yet)."""
+
+    send: PastSend
+    trigger: TriggerConfig
+    key: tuple[Any, ...] | None  # the event's values at `cancel_on.match` (not the whole event)
+
+
+@dataclass
+class SimulationReport:
+    events: Counter[str] = field(default_factory=Counter)
+    tally: Counter[tuple[str, str, str]] = field(default_factory=Counter)  # (day, survey, outcome)
+    deferred: int = 0
+    errors: list[tuple[int, str]] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        held: Counter[str] = Counter()
+        by_survey: dict[str, Counter[str]] = defaultdict(Counter)
+        by_day: dict[str, dict[str, Counter[str]]] = defaultdict(lambda: defaultdict(Counter))
+        for (day, survey, outcome), count in sorted(self.tally.items()):
+            if count == 0:
+                continue
+            by_survey[survey][outcome] += count
+            by_day[day][survey][outcome] += count
+            if outcome not in (WOULD_SEND, CANCELLED):
+                held[outcome] += count
+        return {
+            "events": dict(sorted(self.events.items())),
+            "would_send": sum(c for (_, _, o), c in self.tally.items() if o == WOULD_SEND),
+            "deferred_by_quiet_hours": self.deferred,
+            "cancelled": sum(c for (_, _, o), c in self.tally.items() if o == CANCELLED),
+            "held_back": dict(sorted(held.items())),
+            "by_survey": {s: dict(sorted(c.items())) for s, c in sorted(by_survey.items())},
+            "by_day": {d: {s: dict(sorted(c.items())) for s, c in v.items()} for d, v in by_day.items()},
+            "errors": [{"line": line, "error": error} for line, error in self.errors],
+        }
+
+
+class Simulation:
+    """Feed events in time order with `feed`; read the counts from `report`."""
+
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        # Opt-outs are what address keys are for, and a replay has none: the address serves as is.
+        self._address_key: AddressKey = lambda _channel, address: address
+        self._by_type: dict[str, list[TriggerConfig]] = defaultdict(list)
+        self._cancellers: dict[str, list[TriggerConfig]] = defaultdict(list)
+        for trigger in config.triggers:
+            self._by_type[trigger.on].append(trigger)
+            if trigger.cancel_on:
+                self._cancellers[trigger.cancel_on.type].append(trigger)
+        self._horizon = history_horizon(config.throttle, list(config.surveys.values()))
+        self.state = PolicyState()
+        self.known: dict[str, _Known] = {}
+        self.pending: dict[str, list[_Pending]] = {}
+        self.seen_ids: dict[str, datetime] = {}
+        self.report = SimulationReport()
+        self._since_sweep = 0
+        self._clock: datetime | None = None
+
+    def feed_all(self, rows: Iterable[tuple[int, Any]]) -> SimulationReport:
+        for line, raw in rows:
+            self.feed(line, raw)
+        return self.report
+
+    def feed(self, line: int, raw: Any) -> None:
+        """Decide one event at its own `occurred_at`; events must come in time order."""
+        event = self._accept(line, raw)
+        if event is None:
+            return
+        now = event.occurred_at
+        if self._clock is not None and now < self._clock:
+            raise ValueError("simulate needs events in time order (see bot.event_order)")
+        self._clock = now
+        contact, zone = self._remember(event.contact, now)
+        self._cancel_pending(event)
+        for trigger in self._by_type.get(event.type, ()):
+            survey = self.config.surveys[trigger.survey]
+            verdict = decide(
+                event,
+                contact,
+                trigger,
+                survey,
+                self.config.throttle,
+                self.state,
+                now,
+                self._address_key,
+                zone,
+            )
+            self._count(event, trigger, verdict)
+        self._since_sweep += 1
+        if self._since_sweep >= max(MIN_SWEEP_EVERY, len(self.known)):
+            self.sweep(now)
+
+    def _remember(self, given: ContactIn, now: datetime) -> tuple[ContactIn, ZoneInfo]:
+        known = self.known.get(given.id)
+        contact = given.merged_over(known.contact if known else None)
+        if known and (known.contact.timezone, known.contact.phone) == (contact.timezone, contact.phone):
+            zone = known.zone
+        else:
+            throttle = self.config.throttle
+            zone = contact_timezone(contact.timezone, contact.phone, throttle.default_timezone)
+        self.known[given.id] = _Known(contact, zone, now)
+        return contact, zone
+
+    def _accept(self, line: int, raw: Any) -> EventIn | None:
+        try:
+            if isinstance(raw, dict) and UNREADABLE in raw:
+                raise InvalidEvent("line", raw[UNREADABLE])
+            if isinstance(raw, dict) and raw.get("occurred_at") is None:
+                raise InvalidEvent("occurred_at", "is required to simulate: each event is replayed at it")
+            event = parse_event(raw, datetime.min, self._known_contact(raw))
+        except InvalidEvent as exc:
+            self.report.events["invalid"] += 1
+            if len(self.report.errors) < MAX_ERRORS:
+                self.report.errors.append((line, str(exc)))
+            return None
+        if event.id is not None:
+            if event.id in self.seen_ids:
+                self.report.events["duplicate"] += 1
+                return None
+            self.seen_ids[event.id] = event.occurred_at
+        self.report.events["accepted"] += 1
+        return event
+
+    def _known_contact(self, raw: Any) -> ContactIn | None:
+        contact = raw.get("contact") if isinstance(raw, dict) else None
+        cid = contact.get("id") if isinstance(contact, dict) else None
+        known = self.known.get(cid) if isinstance(cid, str) else None
+        return known.contact if known else None
+
+    def _count(self, event: EventIn, trigger: TriggerConfig, verdict: Verdict) -> None:
+        if verdict.outcome == "suppressed":
+            key = (event.occurred_at.date().isoformat(), trigger.survey, verdict.reason or "suppressed")
+            self.report.tally[key] += 1
+            return
+        assert verdict.due_at is not None
+        self.report.tally[(verdict.due_at.date().isoformat(), trigger.survey, WOULD_SEND)] += 1
+        self.report.deferred += verdict.outcome == "deferred"
+        if trigger.cancel_on:
+            send = self.state.sends[event.contact.id][-1]  # the one `decide` just recorded
+            match = cancel_key(trigger, event.document())
+            self.pending.setdefault(event.contact.id, []).append(_Pending(send, trigger, match))
+
+    def _cancel_pending(self, event: EventIn) -> None:
+        """Sends this event calls off: still due later, of a trigger it cancels, matching paths."""
+        pending = self.pending.get(event.contact.id)
+        if not pending or event.type not in self._cancellers:
+            return
+        document = event.document()
+        for item in list(pending):
+            trigger = item.trigger
+            if (
+                item.send.due_at > event.occurred_at
+                and trigger.cancel_on is not None
+                and trigger.cancel_on.type == event.type
+                and cancels(trigger, item.key, document)
+            ):
+                pending.remove(item)
+                self.state.sends[event.contact.id].remove(item.send)
+                day = item.send.due_at.date().isoformat()
+                self.report.tally[(day, trigger.survey, WOULD_SEND)] -= 1
+                self.report.tally[(day, trigger.survey, CANCELLED)] += 1
+
+    def sweep(self, now: datetime) -> None:
+        """Forget what the gates can no longer see: history older than the horizon, idle contacts."""
+        cutoff = now - self._horizon
+        sends = self.state.sends
+        for cid, known in list(self.known.items()):
+            history = [s for s in sends.get(cid, ()) if s.due_at >= cutoff]
+            if history:
+                sends[cid] = history
+                continue
+            sends.pop(cid, None)
+            if known.last_seen < cutoff:
+                del self.known[cid]
+        for cid in [c for c, items in self.pending.items() if all(i.send.due_at <= now for i in items)]:
+            del self.pending[cid]
+        self.seen_ids = {i: t for i, t in self.seen_ids.items() if t >= now - DEDUPE_WINDOW}
+        old_days = [day for day in self.state.daily_counts if day < (cutoff - timedelta(days=1)).date()]
+        for day in old_days:
+            del self.state.daily_counts[day]
+            self.state.added_per_day.pop(day, None)
+        self._since_sweep = 0
+
+
+def simulate_file(config: Config, path: Path, *, fmt: str = "auto") -> SimulationReport:
+    """Replay a JSON-lines or CSV file through `config`'s policy, in time order; nothing is stored."""
+    fmt = file_format(path, fmt)
+
+    def open_rows() -> Iterator[tuple[int, Any]]:
+        with path.open("rb") as raw:
+            yield from (read_csv(raw) if fmt == "csv" else read_jsonl(raw))
+
+    def marked_rows() -> Iterator[tuple[int, Any]]:
+        for line, item in open_rows():
+            yield line, ({UNREADABLE: item.message} if isinstance(item, Unparsable) else item)
+
+    return Simulation(config).feed_all(in_time_order(marked_rows))

@@ -1,0 +1,82 @@
+"""`surveybot explain CONTACT_ID`: what happened to one contact, and why, in time order."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import orjson
+from click.testing import CliRunner
+
+from bot.app import Services
+from bot.cli import cli
+from bot.clock import FakeClock
+from storage import queries
+from tests.conftest import ServicesFactory
+from tests.helpers import event
+from tests.test_cli import write_config
+
+
+def explain(tmp_path: Path, services: Services, *args: str) -> tuple[int, str]:
+    config = write_config(tmp_path, services.config.storage.url)
+    result = CliRunner(env={"COLUMNS": "200"}).invoke(cli, ["explain", "--config", str(config), *args])
+    return result.exit_code, result.output
+
+
+def test_explain_json_holds_events_decisions_sends_and_responses(
+    make_services: ServicesFactory, clock: FakeClock, tmp_path: Path
+) -> None:
+    services = make_services(throttle={"survey_cooldown": "30d"})
+    [first] = services.ingestor.ingest([event("e1")])
+    services.dispatcher.run_once()
+    services.responses.record_rating(first.decisions[0].send_id or "", 2, "slow reply", clock.now())
+    clock.advance(timedelta(hours=1))
+    services.ingestor.ingest([event("e2", properties={"ticket_id": "T-2"})])
+    code, output = explain(tmp_path, services, "c1", "--json")
+    assert code == 0, output
+    document = orjson.loads(output)
+    assert [e["id"] for e in document["events"]] == ["e1", "e2"]
+    assert [(d["event_id"], d["outcome"], d["reason"]) for d in document["decisions"]] == [
+        ("e1", "scheduled", None),
+        ("e2", "suppressed", "survey_cooldown"),
+    ]
+    [send] = document["sends"]
+    assert (send["status"], send["channel"], send["to_address"]) == ("sent", "sms", "+14155550100")
+    [response] = document["responses"]
+    assert (response["score"], response["comment"], response["send_id"]) == (2, "slow reply", send["id"])
+
+
+def test_an_opt_out_met_at_send_time_is_a_decision_explain_shows(
+    services: Services, clock: FakeClock, tmp_path: Path
+) -> None:
+    services.ingestor.ingest([event("e1")])
+    with services.db.write() as conn:
+        key = services.address_keys.key("sms", "+14155550100")
+        queries.add_opt_out(conn, key=key, channel="sms", source="sms_stop", now=clock.now())
+    clock.advance(timedelta(minutes=1))
+    services.dispatcher.run_once()
+    _, output = explain(tmp_path, services, "c1", "--json")
+    document = orjson.loads(output)
+    assert [(d["outcome"], d["reason"]) for d in document["decisions"]] == [
+        ("scheduled", None),
+        ("suppressed", "opted_out"),
+    ]
+    assert [(s["status"], s["reason"]) for s in document["sends"]] == [("suppressed", "opted_out")]
+
+
+def test_a_cancel_on_event_is_explained_with_its_reason(services: Services, tmp_path: Path) -> None:
+    services.ingestor.ingest([event("e1")])
+    services.ingestor.ingest([event("r1", type_="ticket.reopened")])
+    services.dispatcher.run_once()
+    code, output = explain(tmp_path, services, "c1")
+    assert code == 0, output
+    lines = [line for line in output.splitlines() if "│" in line]
+    assert any("ticket.solved" in line for line in lines)
+    assert any("csat_after_ticket: cancelled (cancel_on)" in line for line in lines)
+    assert any("sms to +14155550100: cancelled (cancel_on)" in line for line in lines)
+
+
+def test_explain_of_an_unknown_contact_says_so_and_exits_1(services: Services, tmp_path: Path) -> None:
+    code, output = explain(tmp_path, services, "nobody")
+    assert code == 1
+    assert "nothing is stored about contact 'nobody'" in output
