@@ -34,6 +34,16 @@ def config_option(func: F) -> F:
     )(func)
 
 
+format_option = click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["auto", "jsonl", "csv"]),
+    default="auto",
+    show_default=True,
+    help="JSON lines or CSV (auto: by the file's extension).",
+)
+
+
 def read_config(path: str) -> Config:
     """Load the config or stop with every problem listed and exit code 2."""
     try:
@@ -182,14 +192,7 @@ def _describe_result(result: dict[str, Any]) -> str:
 @cli.command("import")
 @config_option
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["auto", "jsonl", "csv"]),
-    default="auto",
-    show_default=True,
-    help="JSON lines or CSV (auto: by the file's extension).",
-)
+@format_option
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 def import_events(config_path: str, file: Path, fmt: str, quiet: bool) -> None:
     """Import events from a JSON-lines or CSV file, through the same path as the API."""
@@ -358,14 +361,7 @@ def explain(config_path: str, contact_id: str, as_json: bool) -> None:
 @cli.command()
 @config_option
 @click.argument("events_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["auto", "jsonl", "csv"]),
-    default="auto",
-    show_default=True,
-    help="JSON lines or CSV (auto: by the file's extension).",
-)
+@format_option
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document instead of tables.")
 def simulate(config_path: str, events_file: Path, fmt: str, as_json: bool) -> None:
     """Replay events through the policy, in time order, sending and storing nothing; count the outcomes."""

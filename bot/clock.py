@@ -10,7 +10,6 @@ from typing import Protocol
 class Clock(Protocol):
     def now(self) -> datetime:
         """The current time, aware, in UTC."""
-        ...
 
 
 class SystemClock:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -23,7 +22,7 @@ from bot.cli import cli
 from storage.db import Database
 from storage.migrate import create_schema, current_revision, head_revision, upgrade
 from tests.conftest import BASE_CONFIG
-from tests.helpers import sends
+from tests.helpers import free_port, sends
 
 
 def write_config(tmp_path: Path, db_url: str, **extra: object) -> Path:
@@ -128,12 +127,6 @@ def test_db_upgrade_command(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["db", "upgrade", "--config", str(config)])
     assert result.exit_code == 0, result.output
     assert result.output.strip() == f"schema at revision {head_revision()}"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def wait_for(predicate: object, timeout: float = 15.0) -> None:

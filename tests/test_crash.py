@@ -7,7 +7,6 @@ from __future__ import annotations
 import os
 import random
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -27,17 +26,11 @@ from bot.config import parse_config
 from storage.db import Database
 from storage.models import Decision, Event
 from tests.fakes.twilio_api import ACCOUNT_SID, AUTH_TOKEN, FakeTwilio
-from tests.helpers import sends
+from tests.helpers import free_port, sends
 
 SENDS = 1500
 KILLS = 12
 LEASE_SECONDS = 1
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def crash_config(db_url: str, fake: FakeTwilio, tmp_path: Path) -> Path:

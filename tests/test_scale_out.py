@@ -5,7 +5,6 @@ counts once, every low score is alerted once, and a digest window is posted once
 from __future__ import annotations
 
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -29,17 +28,12 @@ from storage.models import Decision, Response, Send
 from tests.conftest import empty_database_url, open_test_database
 from tests.fakes.slack_api import FakeSlack
 from tests.fakes.twilio_api import ACCOUNT_SID, AUTH_TOKEN, FakeTwilio, inbound_sms_params, signed_webhook
+from tests.helpers import free_port
 
 PROCESSES = 4
 CONTACTS = 60
 PUBLIC_URL = "https://surveys.example.com"
 DIGEST = {"name": "hourly", "channel": "#cx-metrics", "schedule": "0 * * * *", "window": "7d"}
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def config_for(db_url: str, twilio: FakeTwilio, slack: FakeSlack, tmp_path: Path) -> Path:

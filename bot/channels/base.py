@@ -45,8 +45,6 @@ class Channel(Protocol):
 
     def send(self, message: OutboundMessage) -> SendOutcome:
         """Hand one message to the provider; never raise for a provider's answer."""
-        ...
 
     def close(self) -> None:
         """Release connections; called once at shutdown."""
-        ...

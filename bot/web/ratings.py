@@ -61,7 +61,6 @@ class RatingStore(Protocol):
 
     def get_send(self, send_id: str) -> SendView | None:
         """The send and its current response; None if there is no such send (or it was erased)."""
-        ...
 
     def record_rating(self, send_id: str, score: int, comment: str | None, now: datetime) -> RatingResult:
         """Store the send's one response.
@@ -71,11 +70,9 @@ class RatingStore(Protocol):
         is None, if the survey is still open ("updated"); after expiry change nothing
         ("closed"). An empty comment "" clears the comment. `score` is on the scale.
         """
-        ...
 
     def opt_out_send_address(self, send_id: str, now: datetime) -> bool:
         """Opt the send's address out of every survey by email; False if the send is unknown."""
-        ...
 
 
 def rating_routes(
