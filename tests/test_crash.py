@@ -88,6 +88,18 @@ class Bot:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
+    def wait_ready(self) -> None:
+        """Until it answers /readyz: the kills should land while it works, not while it boots."""
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{self.url}/readyz", timeout=2).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.05)
+        pytest.fail("a restarted bot never became ready")
+
     def kill(self) -> None:
         self.process.send_signal(signal.SIGKILL)
         self.process.wait(timeout=10)
@@ -141,6 +153,8 @@ def test_sigkill_at_random_moments_loses_nothing_and_sends_nothing_twice(
         ]
         assert {r.status for r in services.ingestor.ingest(events)} == {"accepted"}
         bots = [Bot(config_path, tmp_path) for _ in range(processes)]
+        for bot in bots:
+            bot.wait_ready()
         poster = Poster(bots)
         poster.start()
         kills = 0
@@ -151,11 +165,13 @@ def test_sigkill_at_random_moments_loses_nothing_and_sends_nothing_twice(
                 bots[victim].kill()
                 kills += 1
                 bots[victim] = Bot(config_path, tmp_path)
+                bots[victim].wait_ready()
                 poster.bots = bots
             poster.stop.set()
             poster.join()
             for bot in bots:
                 bot.kill()
+                kills += 1
             time.sleep(LEASE_SECONDS + 0.5)  # let the last in-flight sends age past the lease
             finisher = Bot(config_path, tmp_path)
             deadline = time.monotonic() + 120
