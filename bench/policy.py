@@ -4,8 +4,9 @@
 
 1. ingestion throughput (Ingestor.ingest, batches of 1,000, cooldowns and caps on) into a
    SQLite database already holding 10,000 sends (the baseline) and one holding `--history`
-   sends, built with bulk inserts; the new events are for contacts that have history, so the
-   per-contact look-ups do real work. Target: ratio >= 0.8.
+   sends, built with bulk inserts. The events are for 2,000 contacts that have the same five
+   sends each in both databases, so the per-contact look-ups do the same real work and only
+   the size of everyone else's history differs. Target: ratio >= 0.8.
 2. `surveybot simulate` on `--simulate` events (bench/policy_events.py), in a child process:
    wall time and peak RSS; baseline: the same process reading and parsing the file only.
 """
@@ -52,21 +53,35 @@ SEND_SQL = (
 )
 
 
+TARGETS = 2_000  # the contacts the measured events are for
+TARGET_HISTORY = 5  # sends each of them already has, the same in both databases
+
+
 def build_history(path: Path, sends: int) -> None:
-    """`sends` sent surveys over the last 180 days, spread over CONTACTS contacts, in bulk."""
+    """`sends` sent surveys over the last 180 days, in bulk: the measured contacts' own history
+    (TARGETS x TARGET_HISTORY, identical in every database), then other contacts' sends up to
+    `sends`. So the per-contact work is the same and only the size of the history differs."""
     db = Database(f"sqlite:///{path}")
     upgrade(db)
     raw = db.engine.raw_connection()
     cursor = raw.cursor()
     cursor.execute("PRAGMA synchronous=OFF")
-    step = timedelta(days=180) / sends
+    start = NOW - timedelta(days=180)
+    own = TARGETS * TARGET_HISTORY
     for offset in range(0, sends, 100_000):
         rows = []
         for i in range(offset, min(sends, offset + 100_000)):
-            due = (NOW - timedelta(days=180) + step * i).strftime("%Y-%m-%d %H:%M:%S.%f")
-            who = i % CONTACTS
-            ids = (f"h{i}", f"he{i}", "csat", "csat", "csat", f"cus_{who}")
-            rows.append((*ids, "sms", "x", "sent", 1, due, due, due))
+            if i < own:  # one send every 30 days for each measured contact
+                who, due = f"cus_t{i % TARGETS}", NOW - timedelta(days=30 * (1 + i // TARGETS), hours=i % 24)
+            else:
+                who, due = (
+                    f"cus_{i % CONTACTS}",
+                    start + timedelta(days=180) * ((i - own) / max(1, sends - own)),
+                )
+            stamp = due.strftime("%Y-%m-%d %H:%M:%S.%f")
+            rows.append(
+                (f"h{i}", f"he{i}", "csat", "csat", "csat", who, "sms", "x", "sent", 1, stamp, stamp, stamp)
+            )
         cursor.execute("BEGIN")
         cursor.executemany(SEND_SQL, rows)
         cursor.execute("COMMIT")
@@ -75,17 +90,21 @@ def build_history(path: Path, sends: int) -> None:
 
 
 def new_events(count: int) -> list[dict[str, Any]]:
-    """Events at NOW for contacts spread over the whole history (every one has sends)."""
-    return [
-        {
-            "id": f"n{i}",
-            "type": "ticket.solved" if i % 4 else "order.delivered",
-            "occurred_at": NOW.isoformat(),
-            "contact": contact((i * 7919) % CONTACTS),
-            "properties": {"ticket_id": f"T{i}"},
-        }
-        for i in range(count)
-    ]
+    """Events at NOW for the measured contacts (each has the same history in both databases)."""
+    events = []
+    for i in range(count):
+        person = contact(i % TARGETS)
+        person["id"] = f"cus_t{i % TARGETS}"
+        events.append(
+            {
+                "id": f"n{i}",
+                "type": "ticket.solved" if i % 4 else "order.delivered",
+                "occurred_at": NOW.isoformat(),
+                "contact": person,
+                "properties": {"ticket_id": f"T{i}"},
+            }
+        )
+    return events
 
 
 def ingest_rate(path: Path, count: int) -> float:
