@@ -186,15 +186,19 @@ class Ingestor:
                     event, contacts, state, pending, batch, source, now
                 )
             self._apply_cancels(conn, batch, results, now)
-            self._count_days(conn, state)
             queries.insert_rows(conn, queries.events_t, batch.events)
             queries.insert_rows(conn, queries.sends_t, batch.sends)
             queries.insert_rows(conn, queries.decisions_t, batch.decisions)
+            self._count_days(conn, state)  # last: the day's counter row stays locked until commit
             return batch.due_now
 
     def _count_days(self, conn: Connection, state: PolicyState) -> None:
-        """Add this batch's sends to the per-day counters; overbooked if a racer got there first."""
-        if not state.added_per_day:
+        """Add this batch's sends to the per-day counters; overbooked if a racer got there first.
+
+        Without a daily cap nothing is counted: the counter row is one that every ingestion
+        transaction would update, so processes would queue on it for nothing. (Counting starts
+        the day a cap is set.)"""
+        if not state.added_per_day or self.config.throttle.daily_cap is None:
             return
         totals = queries.add_daily_counts(conn, state.added_per_day)
         cap = self.config.throttle.daily_cap

@@ -11,11 +11,12 @@ comments, and its error ends up in the logs.
 
 from __future__ import annotations
 
+import fcntl
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.pool import NullPool
@@ -36,6 +37,7 @@ class Database:
         self.dialect = self.engine.dialect.name
         self.is_sqlite = self.dialect == "sqlite"
         self._sqlite_writer = threading.Lock()
+        self._lock_file = _open_lock_file(url) if self.is_sqlite else None
 
     @contextmanager
     def write(self) -> Iterator[Connection]:
@@ -48,10 +50,23 @@ class Database:
             with self.engine.connect() as conn, conn.begin():
                 yield conn
             return
-        with self._sqlite_writer, self.engine.connect() as conn:
+        with self._sqlite_writer, self._writer_file_lock(), self.engine.connect() as conn:
             conn = conn.execution_options(sqlite_begin="IMMEDIATE")
             with conn.begin():
                 yield conn
+
+    @contextmanager
+    def _writer_file_lock(self) -> Iterator[None]:
+        """Between processes on one SQLite file: a blocking flock hands the write lock over the
+        moment it is free, where SQLite's busy handler would poll with sleeps of up to 100 ms."""
+        if self._lock_file is None:
+            yield
+            return
+        fcntl.flock(self._lock_file, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(self._lock_file, fcntl.LOCK_UN)
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
@@ -64,6 +79,20 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+        if self._lock_file is not None:
+            self._lock_file.close()
+            self._lock_file = None
+
+
+def _open_lock_file(url: str) -> IO[bytes] | None:
+    """`<database file>.writer-lock`, beside the database; None for an in-memory database."""
+    path = url.split("///", 1)[-1] if "///" in url else ""
+    if not path or path == ":memory:":
+        return None
+    lock_path = Path(path).expanduser()
+    lock_path = lock_path.with_name(lock_path.name + ".writer-lock")
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    return lock_path.open("ab")
 
 
 def _create_engine(url: str, *, pool_size: int) -> Engine:
@@ -74,8 +103,10 @@ def _create_engine(url: str, *, pool_size: int) -> Engine:
         pool_size=pool_size,
         max_overflow=pool_size,
         pool_pre_ping=True,
-        future=True,
         hide_parameters=True,
+        # No server-side prepared statements: a plan prepared while the tables were nearly
+        # empty (a fresh database) would be kept as they grow; planning these queries is cheap.
+        connect_args={"prepare_threshold": None},
     )
 
 
