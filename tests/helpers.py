@@ -72,3 +72,8 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
+
+
+def sms_trigger(**fields: Any) -> dict[str, Any]:
+    """The test config's CSAT trigger on `ticket.solved` by SMS, with `fields` changed."""
+    return {"name": "t", "on": "ticket.solved", "survey": "support_csat", "channels": ["sms"], **fields}

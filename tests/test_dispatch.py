@@ -14,7 +14,7 @@ from bot.clock import FakeClock
 from storage import queries
 from storage import sends as send_queries
 from tests.conftest import ServicesFactory
-from tests.helpers import event, outbox, sends
+from tests.helpers import event, outbox, sends, sms_trigger
 
 
 def test_a_due_send_goes_out_once_through_the_log_channel(services: Services, tmp_path: Path) -> None:
@@ -44,17 +44,7 @@ def test_email_log_lines_carry_the_subject(services: Services, tmp_path: Path) -
 def test_a_send_not_yet_due_waits_for_its_time(
     make_services: ServicesFactory, clock: FakeClock, tmp_path: Path
 ) -> None:
-    services = make_services(
-        triggers=[
-            {
-                "name": "t",
-                "on": "ticket.solved",
-                "survey": "support_csat",
-                "channels": ["sms"],
-                "delay": "10m",
-            }
-        ]
-    )
+    services = make_services(triggers=[sms_trigger(delay="10m")])
     services.ingestor.ingest([event("e1")])
     assert services.dispatcher.run_once() == 0
     clock.advance(timedelta(minutes=10))

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from bot.app import Services
 from bot.clock import FakeClock
 from tests.conftest import ServicesFactory
-from tests.helpers import decisions, event, sends
+from tests.helpers import decisions, event, sends, sms_trigger
 
 
 def test_an_event_schedules_its_trigger_and_stores_the_decision(services: Services, clock: FakeClock) -> None:
@@ -70,34 +70,14 @@ def test_unknown_event_types_are_accepted_and_match_nothing(services: Services) 
 def test_delay_sets_the_due_time_from_when_the_event_occurred(
     make_services: ServicesFactory, clock: FakeClock
 ) -> None:
-    services = make_services(
-        triggers=[
-            {
-                "name": "t",
-                "on": "ticket.solved",
-                "survey": "support_csat",
-                "channels": ["sms"],
-                "delay": "10m",
-            }
-        ]
-    )
+    services = make_services(triggers=[sms_trigger(delay="10m")])
     occurred = clock.now() - timedelta(minutes=4)
     [result] = services.ingestor.ingest([event("e1", occurred_at=occurred.isoformat())])
     assert result.decisions[0].due_at == occurred + timedelta(minutes=10)
 
 
 def test_an_event_older_than_max_age_is_stale(make_services: ServicesFactory, clock: FakeClock) -> None:
-    services = make_services(
-        triggers=[
-            {
-                "name": "t",
-                "on": "ticket.solved",
-                "survey": "support_csat",
-                "channels": ["sms"],
-                "max_age": "2h",
-            }
-        ]
-    )
+    services = make_services(triggers=[sms_trigger(max_age="2h")])
     old = (clock.now() - timedelta(hours=3)).isoformat()
     [result] = services.ingestor.ingest([event("e1", occurred_at=old)])
     assert (result.decisions[0].outcome, result.decisions[0].reason) == ("suppressed", "stale")
