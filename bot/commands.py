@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -113,34 +115,23 @@ def _tally(summary: ImportSummary, line: int, result: EventResult) -> None:
         summary.decisions[decision.reason or decision.outcome] += 1
 
 
-class _Progress:
-    def __init__(self, total: int, enabled: bool, label: str) -> None:
-        self.total, self.enabled, self.label = total, enabled, label
-        self._bar: Any = None
+@contextmanager
+def _progress(total: int, enabled: bool, label: str) -> Iterator[Callable[[int], None]]:
+    """A progress bar over `total` bytes; yields the function that moves it to a position."""
+    if not enabled:
+        yield lambda _done: None
+        return
+    from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
 
-    def __enter__(self) -> Any:
-        if not self.enabled:
-            return lambda _done: None
-        from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
-
-        self._bar = Progress(
-            "[progress.description]{task.description}",
-            BarColumn(),
-            DownloadColumn(),
-            TimeRemainingColumn(),
-            transient=True,
-        )
-        self._bar.start()
-        task = self._bar.add_task(self.label, total=self.total)
-        return lambda done: self._bar.update(task, completed=done)
-
-    def __exit__(self, *exc: object) -> None:
-        if self._bar is not None:
-            self._bar.stop()
-
-
-def _progress(total: int, enabled: bool, label: str) -> _Progress:
-    return _Progress(total, enabled, label)
+    columns = (
+        "[progress.description]{task.description}",
+        BarColumn(),
+        DownloadColumn(),
+        TimeRemainingColumn(),
+    )
+    with Progress(*columns, transient=True) as bar:
+        task = bar.add_task(label, total=total)
+        yield lambda done: bar.update(task, completed=done)
 
 
 def stats_numbers(

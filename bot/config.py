@@ -302,9 +302,6 @@ class Config(Section):
     metrics: MetricsConfig = MetricsConfig()
     dispatch: DispatchConfig = DispatchConfig()
 
-    def survey_for(self, trigger: TriggerConfig) -> SurveyConfig:
-        return self.surveys[trigger.survey]
-
 
 # --- loading ---------------------------------------------------------------------------------
 

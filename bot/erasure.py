@@ -33,8 +33,6 @@ from triggers.events import EMAIL_PATTERN, normalize_phone
 
 log = logging.getLogger(__name__)
 
-KINDS = ("contacts", "send_addresses", "event_properties", "comments", "sms_messages")
-
 
 @dataclass
 class ErasureReport:

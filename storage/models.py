@@ -49,7 +49,6 @@ SEND_PENDING = ("scheduled", "claimed")
 SEND_LEFT = ("sent", "delivered", "undelivered")
 # Sends that count against cooldowns and caps: anything that reached or may reach the contact.
 SEND_COUNTED = ("scheduled", "claimed", "sending", "sent", "delivered", "undelivered", "unknown")
-SEND_FINAL = ("sent", "delivered", "undelivered", "failed", "unknown", "cancelled", "suppressed", "expired")
 
 
 class Contact(SQLModel, table=True):
@@ -280,7 +279,3 @@ class Alert(SQLModel, table=True):
     claimed_at: datetime | None = _time(nullable=True)
     resolved_by: str | None = None
     resolved_at: datetime | None = _time(nullable=True)
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)

@@ -127,11 +127,7 @@ def load_policy_state(
     for contact_id, survey, due_at, status in rows:
         if status in SEND_COUNTED:
             state.sends[contact_id].append(PastSend(survey, due_at))
-    if address_keys:
-        rows = conn.execute(
-            select(opt_outs_t.c.address_key).where(opt_outs_t.c.address_key.in_(address_keys))
-        )
-        state.opted_out = {row[0] for row in rows}
+    state.opted_out = opted_out_keys(conn, address_keys)
     state.daily_counts = DailyCounts(lambda day: daily_count(conn, day))
     return state
 

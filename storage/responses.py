@@ -90,10 +90,3 @@ def record_response(
         values["comment"] = comment or None
     conn.execute(update(responses_t).where(responses_t.c.send_id == answer.send_id).values(**values))
     return "updated"
-
-
-def set_comment(conn: Connection, send_id: str, comment: str, now: datetime) -> bool:
-    result = conn.execute(
-        update(responses_t).where(responses_t.c.send_id == send_id).values(comment=comment, updated_at=now)
-    )
-    return result.rowcount == 1

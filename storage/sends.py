@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, select, update
@@ -156,12 +156,6 @@ def expire_in_flight(conn: Connection, *, now: datetime, older_than: datetime) -
     return result.rowcount
 
 
-def next_due_at(conn: Connection) -> datetime | None:
-    s = sends_t.c
-    query = select(s.due_at).where(s.status == "scheduled").order_by(s.due_at).limit(1)
-    return conn.execute(query).scalar()
-
-
 def record_send_time_decision(
     conn: Connection, send: ClaimedSend, *, outcome: str, reason: str, due_at: datetime | None, now: datetime
 ) -> None:
@@ -179,7 +173,3 @@ def record_send_time_decision(
             decided_at=now,
         )
     )
-
-
-def stale_cutoff(now: datetime, lease: timedelta) -> datetime:
-    return now - lease

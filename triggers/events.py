@@ -75,7 +75,7 @@ def parse_event(raw: Any, now: datetime, known: ContactIn | None = None) -> Even
     """
     if not isinstance(raw, dict):
         raise InvalidEvent("event", "must be a JSON object with id, type and contact.id")
-    event_id = _optional_text(raw, "id", raw.get("id"))
+    event_id = _as_text("id", raw.get("id"))
     event_type = _required_text("type", raw.get("type"))
     contact = _parse_contact(raw.get("contact"), known)
     occurred_at = _parse_time("occurred_at", raw.get("occurred_at"), now)
@@ -90,25 +90,25 @@ def parse_event(raw: Any, now: datetime, known: ContactIn | None = None) -> Even
 def _parse_contact(raw: Any, known: ContactIn | None = None) -> ContactIn:
     if not isinstance(raw, dict):
         raise InvalidEvent("contact", 'is required: an object with at least "id"')
-    email = _optional_text(raw, "contact.email", raw.get("email"))
+    email = _as_text("contact.email", raw.get("email"))
     if email is not None:
         if not EMAIL_PATTERN.match(email):
             raise InvalidEvent("contact.email", f"{email!r} is not an email address like ada@example.com")
         local, _, domain = email.rpartition("@")
         email = f"{local}@{domain.lower()}"
-    timezone = _optional_text(raw, "contact.timezone", raw.get("timezone"))
+    timezone = _as_text("contact.timezone", raw.get("timezone"))
     if timezone is not None:
         _check_timezone(timezone)
-    phone = _optional_text(raw, "contact.phone", raw.get("phone"))
+    phone = _as_text("contact.phone", raw.get("phone"))
     if phone is not None and (known is None or phone != known.phone):
         phone = normalize_phone(phone)
     return ContactIn(
         id=_required_text("contact.id", raw.get("id")),
         email=email,
         phone=phone,
-        name=_optional_text(raw, "contact.name", raw.get("name")),
+        name=_as_text("contact.name", raw.get("name")),
         timezone=timezone,
-        locale=_optional_text(raw, "contact.locale", raw.get("locale")),
+        locale=_as_text("contact.locale", raw.get("locale")),
     )
 
 
@@ -171,10 +171,6 @@ def _required_text(name: str, value: Any) -> str:
     if text is None:
         raise InvalidEvent(name, "is required and must be a non-empty string")
     return text
-
-
-def _optional_text(_raw: Any, name: str, value: Any) -> str | None:
-    return _as_text(name, value)
 
 
 def _as_text(name: str, value: Any) -> str | None:

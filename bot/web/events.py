@@ -48,7 +48,7 @@ def events_router(services: Services) -> APIRouter:
     async def post_events(request: Request) -> Response:
         try:
             _authorize(request, keys)
-            raws = _events_of(await _read_body(request, limit))
+            raws, single = _events_of(await _read_body(request, limit))
         except RequestRejected as exc:
             return json_response({"error": exc.error}, exc.status)
         try:
@@ -56,18 +56,10 @@ def events_router(services: Services) -> APIRouter:
         except SQLAlchemyError:
             log.exception("events not stored: the database is unreachable")
             return json_response({"error": messages.STORAGE_UNAVAILABLE}, 503)
-        status = 422 if len(raws) == 1 and results[0].status == "invalid" and not _is_batch(raws) else 202
+        status = 422 if single and results[0].status == "invalid" else 202
         return json_response({"results": [r.to_json() for r in results]}, status)
 
     return router
-
-
-class _Single(list[Any]):
-    """A one-event list that remembers it came as a single event, not a batch."""
-
-
-def _is_batch(raws: list[Any]) -> bool:
-    return not isinstance(raws, _Single)
 
 
 def _authorize(request: Request, keys: list[bytes]) -> None:
@@ -94,7 +86,8 @@ async def _read_body(request: Request, limit: int) -> bytes:
     return bytes(body)
 
 
-def _events_of(body: bytes) -> list[Any]:
+def _events_of(body: bytes) -> tuple[list[Any], bool]:
+    """The events in the body, and whether it was one event rather than a batch."""
     try:
         document = orjson.loads(body)
     except orjson.JSONDecodeError as exc:
@@ -105,7 +98,7 @@ def _events_of(body: bytes) -> list[Any]:
             raise RequestRejected(400, messages.EVENTS_NOT_A_LIST)
         if len(events) > MAX_BATCH:
             raise RequestRejected(413, messages.batch_too_large(len(events), MAX_BATCH))
-        return events
+        return events, False
     if isinstance(document, dict):
-        return _Single([document])
+        return [document], True
     raise RequestRejected(400, messages.BODY_NOT_AN_EVENT)
