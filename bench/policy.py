@@ -137,12 +137,12 @@ def run_child(code: str, *args: str) -> tuple[float, float]:
 
 READ_ONLY = """
 import sys, orjson
-from bot.event_files import read_jsonl
-from bot.event_order import is_time_ordered
+from bot.intake.files import read_jsonl
+from bot.intake.ordering import is_time_ordered
 with open(sys.argv[1], "rb") as raw:
     is_time_ordered(read_jsonl(raw))
 """
-SIMULATE = "import sys; from bot.cli import main; sys.argv[0] = 'surveybot'; main()"
+SIMULATE = "import sys; from bot.cli.main import main; sys.argv[0] = 'surveybot'; main()"
 
 
 def main() -> None:

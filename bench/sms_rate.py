@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection
 
 from bot.channels.base import OutboundMessage
-from bot.channels.twilio_sms import TwilioSmsChannel
+from bot.channels.twilio import TwilioSmsChannel
 from bot.config import SmsChannelConfig
 from tests.fakes.twilio_api import ACCOUNT_SID, AUTH_TOKEN, FakeTwilio
 

@@ -16,16 +16,16 @@ from typing import TYPE_CHECKING
 
 from bot.channels.base import Channel
 from bot.channels.log import LogChannel
-from bot.clock import Clock, SystemClock
 from bot.config import Config
-from bot.dispatch import Dispatcher, DispatchSettings
-from bot.ingest import Ingestor
-from bot.links import LinkSigner
-from bot.responses import Responses
-from bot.retention import RetentionPurge
-from bot.scheduler import BotScheduler
-from bot.sms_inbox import SmsInbox
-from bot.telemetry import Telemetry
+from bot.dispatch.dispatcher import Dispatcher, DispatchSettings
+from bot.intake.ingest import Ingestor
+from bot.pages.links import LinkSigner
+from bot.privacy.retention import RetentionPurge
+from bot.responses.recorder import Responses
+from bot.runtime.clock import Clock, SystemClock
+from bot.runtime.scheduler import BotScheduler
+from bot.runtime.telemetry import Telemetry
+from bot.sms.inbox import SmsInbox
 from storage import queries
 from storage.db import Database
 from triggers.addresses import AddressKeys
@@ -140,8 +140,8 @@ def build_channels(config: Config, clock: Clock) -> dict[str, Channel]:
 
 
 def _twilio(config: Config) -> Channel:
-    from bot.channels.twilio_sms import TwilioSmsChannel
-    from bot.web.twilio import STATUS_PATH
+    from bot.channels.twilio import TwilioSmsChannel
+    from bot.sms.webhooks import STATUS_PATH
 
     callback = config.server.public_url + STATUS_PATH
     return TwilioSmsChannel(config.channels.sms, status_callback_url=callback)

@@ -9,73 +9,29 @@ from __future__ import annotations
 
 import os
 import re
-from datetime import time, timedelta
+from datetime import timedelta
 from pathlib import Path
-from typing import Annotated, Any, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from typing import Any, Literal
 
 import yaml
 from pydantic import (
-    BaseModel,
-    BeforeValidator,
-    ConfigDict,
     Field,
-    PlainSerializer,
     ValidationError,
     field_validator,
     model_validator,
 )
 
 from bot.errors import ConfigError
-from triggers.durations import format_duration, parse_duration
+from triggers.settings import (
+    Duration,
+    Section,
+    SurveyConfig,
+    ThrottleConfig,
+    TimeZoneName,
+    TriggerConfig,
+)
 
 ENV_PATTERN = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(:-([^}]*))?\}")
-
-
-def _duration(value: Any) -> timedelta:
-    if isinstance(value, timedelta):
-        return value
-    if isinstance(value, str):
-        return parse_duration(value)
-    raise ValueError(f"{value!r} is not a duration like 10m (units: s, m, h, d)")
-
-
-def _time_of_day(value: Any) -> time:
-    if isinstance(value, time):
-        return value
-    if isinstance(value, int) and not isinstance(value, bool):
-        # YAML 1.1 reads an unquoted 20:00 as the sexagesimal number 1200.
-        value = f"{value // 60:02d}:{value % 60:02d}"
-    match = re.fullmatch(r"([01]?\d|2[0-3]):([0-5]\d)", str(value).strip())
-    if not match:
-        raise ValueError(f'{value!r} is not a time of day like "20:00"')
-    return time(int(match.group(1)), int(match.group(2)))
-
-
-def _timezone(value: Any) -> str:
-    try:
-        ZoneInfo(str(value))
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError(
-            f"{value!r} is not an IANA time zone like Europe/London or America/New_York"
-        ) from None
-    return str(value)
-
-
-Duration = Annotated[
-    timedelta, BeforeValidator(_duration), PlainSerializer(format_duration, when_used="json")
-]
-TimeOfDay = Annotated[
-    time, BeforeValidator(_time_of_day), PlainSerializer(lambda t: t.strftime("%H:%M"), when_used="json")
-]
-TimeZoneName = Annotated[str, BeforeValidator(_timezone)]
-ChannelName = Literal["sms", "email"]
-
-
-class Section(BaseModel):
-    """Every section refuses keys it does not know, so a typo is a problem, not a silent no-op."""
-
-    model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=True)
 
 
 class ServerConfig(Section):
@@ -111,93 +67,6 @@ class StorageConfig(Section):
                 "or postgresql+psycopg://user@host/db"
             )
         return url
-
-
-class EmailQuestion(Section):
-    subject: str
-    body: str
-    html: str | None = None
-
-
-class SurveyQuestion(Section):
-    sms: str | None = None
-    email: EmailQuestion | None = None
-
-
-class Cap(Section):
-    count: int = Field(ge=1)
-    per: Duration
-
-
-METRIC_SCALES: dict[str, tuple[int, int]] = {"csat": (1, 5), "ces": (1, 7), "nps": (0, 10)}
-DEFAULT_LOW_SCORE: dict[str, int] = {"csat": 2, "ces": 3, "nps": 6}
-
-
-class SurveyConfig(Section):
-    metric: Literal["csat", "ces", "nps"]
-    question: SurveyQuestion
-    follow_up: str | None = None
-    expires_after: Duration = timedelta(days=3)
-    survey_cooldown: Duration | None = None
-    contact_cooldown: Duration | None = None
-    max_per_contact: Cap | None = None
-    low_score: int | None = None
-
-    @property
-    def scale(self) -> tuple[int, int]:
-        return METRIC_SCALES[self.metric]
-
-    @property
-    def low_score_threshold(self) -> int:
-        return self.low_score if self.low_score is not None else DEFAULT_LOW_SCORE[self.metric]
-
-    @model_validator(mode="after")
-    def _threshold_on_scale(self) -> SurveyConfig:
-        low, high = self.scale
-        if self.low_score is not None and not low <= self.low_score <= high:
-            raise ValueError(f"low_score {self.low_score} is outside the {self.metric} scale {low}-{high}")
-        return self
-
-
-Scalar = str | int | float | bool
-
-
-class NotCondition(Section):
-    not_: Scalar | list[Scalar] = Field(alias="not")
-
-
-Condition = Scalar | list[Scalar] | NotCondition
-
-
-class CancelOn(Section):
-    type: str
-    match: list[str] = Field(default_factory=list)
-
-
-class TriggerConfig(Section):
-    name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$")
-    on: str
-    survey: str
-    channels: list[ChannelName] = Field(min_length=1)
-    delay: Duration = timedelta(0)
-    max_age: Duration | None = None
-    when: dict[str, Condition] = Field(default_factory=dict)
-    sample: float = Field(default=1.0, gt=0.0, le=1.0)
-    cancel_on: CancelOn | None = None
-
-
-class QuietHours(Section):
-    start: TimeOfDay
-    end: TimeOfDay
-
-
-class ThrottleConfig(Section):
-    contact_cooldown: Duration = timedelta(days=7)
-    survey_cooldown: Duration = timedelta(days=30)
-    max_per_contact: Cap | None = Cap(count=4, per=timedelta(days=90))
-    daily_cap: int | None = Field(default=10000, ge=0)
-    quiet_hours: QuietHours | None = None
-    default_timezone: TimeZoneName = "UTC"
 
 
 class SmsChannelConfig(Section):
@@ -394,7 +263,7 @@ def _describe(error: Any) -> str:
 
 def check_references(config: Config) -> list[str]:
     """Problems pydantic cannot see alone: names that must exist, templates that must compile."""
-    from bot.rendering import template_problems  # the template engine lives in one module
+    from bot.texts.rendering import template_problems  # the template engine lives in one module
     from triggers.paths import path_problem
 
     problems: list[str] = []
@@ -421,7 +290,7 @@ def check_references(config: Config) -> list[str]:
                     problems.append(f"{where}.cancel_on.match[{j}]: {problem}")
     for name, survey in config.surveys.items():
         problems.extend(template_problems(f"surveys.{name}", survey))
-    from bot.scheduler import cron_problem
+    from bot.runtime.scheduler import cron_problem
 
     for i, digest in enumerate(config.digests):
         if problem := cron_problem(digest.schedule):
@@ -444,4 +313,4 @@ def check_references(config: Config) -> list[str]:
     return problems
 
 
-__all__ = ["Config", "ConfigError", "format_duration", "load_config", "parse_config"]
+__all__ = ["Config", "ConfigError", "load_config", "parse_config"]

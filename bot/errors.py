@@ -1,16 +1,14 @@
-"""Every error surveybot raises on purpose derives from `SurveybotError`.
+"""The service's own errors. Every error surveybot raises on purpose derives from `SurveybotError`
+(in `triggers.errors`, beside `InvalidEvent`, so the decisions can raise without knowing the bot).
 
 Each class's docstring is its default message, so `raise NotFound()` still says something.
 """
 
 from __future__ import annotations
 
+from triggers.errors import InvalidEvent, SurveybotError
 
-class SurveybotError(Exception):
-    """surveybot could not do what was asked."""
-
-    def __init__(self, message: str | None = None) -> None:
-        super().__init__(message or (self.__doc__ or "").strip())
+__all__ = ["ConfigError", "InvalidEvent", "NotFound", "SurveybotError"]
 
 
 class ConfigError(SurveybotError):
@@ -19,14 +17,6 @@ class ConfigError(SurveybotError):
     def __init__(self, problems: list[str]) -> None:
         self.problems = problems
         super().__init__("\n".join(problems) or None)
-
-
-class InvalidEvent(SurveybotError):
-    """The event is not valid."""
-
-    def __init__(self, field: str, message: str) -> None:
-        self.field = field
-        super().__init__(f"{field}: {message}")
 
 
 class NotFound(SurveybotError):

@@ -1,7 +1,7 @@
 """Metric aggregates, computed in SQL on SQLite and PostgreSQL: no response row reaches Python.
 
 Every function takes an open `Connection` and keyword-only arguments, and returns small frozen
-rows of counts; `bot.stats` turns counts into percentages, intervals and change tests.
+rows of counts; `bot.metrics.statistics` turns counts into percentages, intervals and change tests.
 
 Conventions shared by all queries:
 - A window is half-open, `start <= received_at < end`, on the response's `received_at`.

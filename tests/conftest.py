@@ -21,8 +21,8 @@ from sqlmodel import SQLModel
 
 from bot.app import Services, build_services
 from bot.channels.log import LogChannel
-from bot.clock import FakeClock
 from bot.config import Config, parse_config
+from bot.runtime.clock import FakeClock
 from storage.db import Database
 from storage.migrate import create_schema
 

@@ -7,8 +7,8 @@ import asyncio
 from sqlalchemy.exc import OperationalError
 
 from bot.app import Services
-from bot.batcher import IngestQueue
-from bot.ingest import Ingestor
+from bot.intake.batcher import IngestQueue
+from bot.intake.ingest import Ingestor
 from storage.db import Database
 from tests.helpers import decisions, event, run_async, sends
 

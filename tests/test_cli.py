@@ -18,7 +18,7 @@ from click.testing import CliRunner
 from sqlalchemy import create_engine, text
 from sqlmodel import SQLModel
 
-from bot.cli import cli
+from bot.cli.main import cli
 from storage.db import Database
 from storage.migrate import create_schema, current_revision, head_revision, upgrade
 from tests.conftest import BASE_CONFIG

@@ -21,8 +21,8 @@ import pytest
 from sqlalchemy import select
 
 from bot.app import build_services
-from bot.clock import SystemClock
 from bot.config import parse_config
+from bot.runtime.clock import SystemClock
 from storage.db import Database
 from storage.models import Decision, Event
 from tests.fakes.twilio_api import ACCOUNT_SID, AUTH_TOKEN, FakeTwilio

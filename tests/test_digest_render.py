@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 
-from bot.slack.digest import (
+from bot.metrics.digest import (
     MAX_BLOCKS,
     MAX_SECTION_CHARS,
     AlertSummary,
@@ -18,7 +18,7 @@ from bot.slack.digest import (
     render_digest_blocks,
     render_digest_text,
 )
-from bot.stats import nps_estimate, share_change, share_estimate
+from bot.metrics.statistics import nps_estimate, share_change, share_estimate
 
 END = datetime(2026, 11, 23, tzinfo=UTC)
 

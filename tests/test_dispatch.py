@@ -10,7 +10,7 @@ from pathlib import Path
 from bot.app import Services
 from bot.channels.base import OutboundMessage, SendOutcome
 from bot.channels.log import LogChannel
-from bot.clock import FakeClock
+from bot.runtime.clock import FakeClock
 from storage import queries
 from storage import sends as send_queries
 from tests.conftest import ServicesFactory

@@ -10,9 +10,9 @@ import orjson
 
 from bot.app import build_services
 from bot.channels.log import LogChannel
-from bot.clock import FakeClock
 from bot.config import Config
-from bot.dispatch import DispatchSettings
+from bot.dispatch.dispatcher import DispatchSettings
+from bot.runtime.clock import FakeClock
 from storage.db import Database
 from tests.conftest import ServicesFactory
 from tests.helpers import event, sends

@@ -97,7 +97,7 @@ def test_a_full_batch_of_1000_is_taken(client: TestClient, services: Services) -
 
 
 def test_events_sent_while_the_database_is_down_get_503_and_can_be_resent(services: Services) -> None:
-    from bot.ingest import Ingestor
+    from bot.intake.ingest import Ingestor
     from storage.db import Database
 
     working = services.ingestor

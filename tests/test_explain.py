@@ -9,8 +9,8 @@ import orjson
 from click.testing import CliRunner
 
 from bot.app import Services
-from bot.cli import cli
-from bot.clock import FakeClock
+from bot.cli.main import cli
+from bot.runtime.clock import FakeClock
 from storage import queries
 from tests.conftest import ServicesFactory
 from tests.helpers import event

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from bot.app import Services
-from bot.clock import FakeClock
+from bot.runtime.clock import FakeClock
 from tests.conftest import ServicesFactory
 from tests.helpers import decisions, event, sends, sms_trigger
 

@@ -9,7 +9,7 @@ import orjson
 import pytest
 
 from bot.config import Config, parse_config
-from bot.simulate import Simulation
+from bot.intake.simulate import Simulation
 from tests.conftest import BASE_CONFIG
 from triggers.events import parse_event
 from triggers.policy import PastSend, PolicyState, decide

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.config import Config, parse_config
-from bot.simulate import Simulation
+from bot.intake.simulate import Simulation
 from tests.conftest import BASE_CONFIG
 from triggers.events import parse_event
 from triggers.policy import PolicyState, decide

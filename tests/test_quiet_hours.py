@@ -7,8 +7,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.config import QuietHours
 from triggers.quiet_hours import contact_timezone, end_of_quiet_hours
+from triggers.settings import QuietHours
 
 NIGHT = QuietHours(start=time(20, 0), end=time(9, 0))
 NEW_YORK, BERLIN = ZoneInfo("America/New_York"), ZoneInfo("Europe/Berlin")

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.replies import ParsedReply, parse_reply
+from bot.sms.parsing import ParsedReply, parse_reply
 
 CSAT, CES, NPS = (1, 5), (1, 7), (0, 10)
 

@@ -7,7 +7,7 @@ import time
 from datetime import UTC, datetime
 
 from bot.app import Services, start_background, stop_background
-from bot.scheduler import cron_problem, cron_trigger
+from bot.runtime.scheduler import cron_problem, cron_trigger
 from tests.helpers import event, sends
 
 

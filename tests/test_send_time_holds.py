@@ -6,8 +6,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 from bot.app import Services
-from bot.clock import FakeClock
-from bot.slack.report import stats_report
+from bot.metrics.report import stats_report
+from bot.runtime.clock import FakeClock
 from storage import queries
 from storage.metrics import holds_by_reason
 from tests.helpers import decisions, event

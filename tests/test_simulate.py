@@ -12,9 +12,9 @@ import orjson
 from click.testing import CliRunner
 from sqlalchemy import update
 
-from bot.cli import cli
-from bot.event_order import in_time_order
-from bot.simulate import Simulation
+from bot.cli.main import cli
+from bot.intake.ordering import in_time_order
+from bot.intake.simulate import Simulation
 from storage.db import Database
 from storage.models import Send
 from tests.conftest import ServicesFactory

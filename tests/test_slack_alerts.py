@@ -10,7 +10,7 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from bot.app import Services
-from bot.clock import FakeClock
+from bot.runtime.clock import FakeClock
 from bot.slack.alerts import AlertPoster
 from bot.web.app import create_web_app
 from storage import alerts as stored
@@ -200,7 +200,7 @@ def _with(surveys: dict[str, Any]) -> dict[str, Any]:
 def test_forget_redraws_the_contacts_alerts_without_the_erased_name_and_comment(
     make_services: ServicesFactory, fake_slack: FakeSlack, tmp_path: Any
 ) -> None:
-    from bot.commands import forget_contact
+    from bot.cli.commands import forget_contact
 
     services = make_services(**slack_overrides(fake_slack))
     send_id = record_score(services, "e1", score=1, comment="Sam was rude to me", properties=PROPERTIES)

@@ -11,9 +11,9 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.config import Config
-from bot.slack.chart import render_trend_chart
+from bot.metrics.chart import render_trend_chart
+from bot.metrics.report import build_digest_report, daily_points
 from bot.slack.publish import post_digest
-from bot.slack.report import build_digest_report, daily_points
 from storage.db import Database
 from tests.fakes.metric_rows import NOW, SURVEYS, insert_rows, make_dataset
 from tests.fakes.slack_api import FakeSlack

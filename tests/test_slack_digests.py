@@ -8,8 +8,8 @@ import multiprocessing.synchronize
 from datetime import UTC, datetime, timedelta
 
 from bot.app import Services, build_services, start_background, stop_background
-from bot.clock import FakeClock
 from bot.config import Config
+from bot.runtime.clock import FakeClock
 from storage import digest_posts
 from storage.db import Database
 from tests.conftest import ServicesFactory

@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from slack_sdk.signature import SignatureVerifier
 
 from bot.app import Services
-from bot.clock import FakeClock
+from bot.runtime.clock import FakeClock
 from bot.web.app import create_web_app
 from storage.alerts import load_alert
 from tests.conftest import ServicesFactory

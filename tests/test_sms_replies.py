@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from bot import sms_texts
-from bot.channels.sms_text import sms_segments
-from bot.replies import parse_reply
-from bot.sms_replies import ReplyAction, ReplyState, decide_reply
+from bot.channels.segments import sms_segments
+from bot.sms.conversation import ReplyAction, ReplyState, decide_reply
+from bot.sms.parsing import parse_reply
+from bot.texts import sms as sms_texts
 
 CSAT = (1, 5)
 FOLLOW_UP = "Thanks! What is the main reason for your score?"

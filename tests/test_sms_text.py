@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.channels.sms_text import fits_one_segment, sms_segments
+from bot.channels.segments import fits_one_segment, sms_segments
 
 
 @pytest.mark.parametrize(

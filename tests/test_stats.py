@@ -6,7 +6,7 @@ import statistics
 
 import pytest
 
-from bot.stats import (
+from bot.metrics.statistics import (
     is_small_sample,
     nps_change,
     nps_estimate,

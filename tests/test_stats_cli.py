@@ -10,7 +10,7 @@ from typing import Any
 import orjson
 from click.testing import CliRunner
 
-from bot.cli import cli
+from bot.cli.main import cli
 from storage import digest_posts
 from storage.db import Database
 from tests.conftest import BASE_CONFIG

@@ -10,7 +10,7 @@ import pytest
 from twilio.request_validator import RequestValidator
 
 from bot.channels.base import OutboundMessage
-from bot.channels.twilio_sms import TwilioSmsChannel
+from bot.channels.twilio import TwilioSmsChannel
 from bot.config import SmsChannelConfig
 from tests.fakes.twilio_api import (
     ACCOUNT_SID,

@@ -17,10 +17,10 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.config import Cap, SurveyConfig, ThrottleConfig, TriggerConfig
 from triggers.events import ContactIn, EventIn
 from triggers.quiet_hours import contact_timezone, end_of_quiet_hours
 from triggers.rules import conditions_hold, in_sample
+from triggers.settings import Cap, SurveyConfig, ThrottleConfig, TriggerConfig
 
 GATES = (
     "opted_out",

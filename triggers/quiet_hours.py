@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import phonenumbers
 from phonenumbers import timezone as phone_timezones
 
-from bot.config import QuietHours
+from triggers.settings import QuietHours
 
 
 def contact_timezone(timezone: str | None, phone: str | None, default: str) -> ZoneInfo:

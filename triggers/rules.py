@@ -6,8 +6,8 @@ import hashlib
 from collections.abc import Mapping
 from typing import Any
 
-from bot.config import Condition, NotCondition, TriggerConfig
 from triggers.paths import lookup
+from triggers.settings import Condition, NotCondition, TriggerConfig
 
 
 def conditions_hold(when: Mapping[str, Condition], document: Mapping[str, Any]) -> bool:

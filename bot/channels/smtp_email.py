@@ -28,9 +28,9 @@ import jinja2
 from markupsafe import Markup
 
 from bot.channels.base import OutboundMessage, SendOutcome
-from bot.clock import Clock, SystemClock
 from bot.config import EmailChannelConfig
-from bot.rendering import layout_templates
+from bot.runtime.clock import Clock, SystemClock
+from bot.texts.rendering import layout_templates
 
 # Parts are encoded with lines of at most 76 characters (RFC 2045's limit for quoted-printable),
 # but headers are written under RFC 5322's hard limit of 998: a long unbreakable

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.config import METRIC_SCALES
-from bot.slack import texts
+from bot.texts import digest as texts
 from storage.alerts import AlertContext, AlertRow
+from triggers.settings import METRIC_SCALES
 
 CLAIM_ACTION = "alert_claim"
 RESOLVE_ACTION = "alert_resolve"

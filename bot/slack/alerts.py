@@ -18,11 +18,11 @@ from typing import Any, Protocol
 
 from sqlalchemy import Connection
 
-from bot.clock import Clock
 from bot.config import Config
-from bot.responses import ScoreRecorded
+from bot.metrics.digest import AlertSummary
+from bot.responses.recorder import ScoreRecorded
+from bot.runtime.clock import Clock
 from bot.slack.alert_blocks import alert_fallback, render_alert_blocks
-from bot.slack.digest import AlertSummary
 from bot.slack.directory import ChannelDirectory
 from storage import alerts as stored
 from storage.db import Database

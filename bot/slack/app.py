@@ -26,8 +26,8 @@ from slack_bolt.adapter.socket_mode import SocketModeHandler
 from slack_sdk import WebClient
 from starlette.concurrency import run_in_threadpool
 
-from bot.clock import Clock
 from bot.config import Config
+from bot.runtime.clock import Clock
 from bot.slack.alert_blocks import CLAIM_ACTION, RESOLVE_ACTION
 from bot.slack.alerts import AlertPoster
 from bot.slack.client import build_web_client

@@ -11,15 +11,15 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
-from bot.clock import Clock
 from bot.config import Config, DigestConfig
-from bot.scheduler import latest_fire_time
+from bot.metrics.chart import render_trend_chart
+from bot.metrics.digest import DigestReport
+from bot.metrics.report import build_digest_report, daily_points
+from bot.runtime.clock import Clock
+from bot.runtime.scheduler import latest_fire_time
 from bot.slack.alerts import alert_summary
-from bot.slack.chart import render_trend_chart
-from bot.slack.digest import DigestReport
 from bot.slack.directory import ChannelDirectory
 from bot.slack.publish import SlackWebApi, post_digest
-from bot.slack.report import build_digest_report, daily_points
 from storage import digest_posts
 from storage.db import Database
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Protocol
 
-from bot.slack import texts
-from bot.slack.digest import DigestReport, render_digest_blocks, render_fallback_text
+from bot.metrics.digest import DigestReport, render_digest_blocks, render_fallback_text
+from bot.texts import digest as texts
 
 
 class SlackWebApi(Protocol):

@@ -10,11 +10,11 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from bot.clock import Clock
 from bot.config import Config
-from bot.slack import texts
-from bot.slack.digest import render_digest_blocks, render_fallback_text
-from bot.slack.report import stats_report
+from bot.metrics.digest import render_digest_blocks, render_fallback_text
+from bot.metrics.report import stats_report
+from bot.runtime.clock import Clock
+from bot.texts import digest as texts
 from storage.db import Database
 from triggers.durations import parse_duration
 

@@ -10,11 +10,11 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.app import Services
-from bot.web.events import events_router
+from bot.intake.http import events_router
+from bot.pages.ratings import page_templates, rating_routes
+from bot.sms.webhooks import twilio_routes
 from bot.web.limits import BodyLimit, BodyTooLarge
-from bot.web.ratings import page_templates, rating_routes
 from bot.web.schemas import install_openapi
-from bot.web.twilio import twilio_routes
 
 
 def database_answers(services: Services) -> bool:

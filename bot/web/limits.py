@@ -16,7 +16,7 @@ import orjson
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from bot import messages
+from bot.texts import messages
 
 FORM_LIMIT = 256 * 1024
 

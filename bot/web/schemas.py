@@ -15,7 +15,7 @@ from fastapi.openapi.utils import get_openapi
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.json_schema import models_json_schema
 
-from bot.ingest import MAX_BATCH
+from bot.intake.ingest import MAX_BATCH
 from triggers.events import MAX_TEXT
 
 Text = str | int  # ids and names may be sent as numbers; they are read as text

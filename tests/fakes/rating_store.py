@@ -1,6 +1,6 @@
 """An in-memory `RatingStore` that keeps what happened, for the rating page tests.
 
-It follows the contract written on `bot.web.ratings.RatingStore`, so a database store can be
+It follows the contract written on `bot.pages.ratings.RatingStore`, so a database store can be
 checked against the same tests.
 """
 
@@ -10,7 +10,7 @@ import threading
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from bot.web.ratings import RatingResult, SendView
+from bot.pages.ratings import RatingResult, SendView
 
 SCALES = {"csat": (1, 5), "ces": (1, 7), "nps": (0, 10)}
 

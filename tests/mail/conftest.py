@@ -10,9 +10,9 @@ import pytest
 from fastapi import FastAPI
 from playwright.sync_api import Browser, sync_playwright
 
-from bot.clock import FakeClock
-from bot.links import LinkSigner
-from bot.web.ratings import page_templates, rating_routes
+from bot.pages.links import LinkSigner
+from bot.pages.ratings import page_templates, rating_routes
+from bot.runtime.clock import FakeClock
 from tests.fakes.live_server import bind_local_socket, serving, url_of
 from tests.fakes.rating_store import MemoryRatingStore, StoredSend
 from tests.fakes.smtp_server import closed_port, smtp_server, smtp_tls_server

@@ -13,7 +13,7 @@ from playwright.sync_api import Browser, expect
 from sqlalchemy import select
 
 from bot.app import build_channels
-from bot.clock import FakeClock
+from bot.runtime.clock import FakeClock
 from bot.web.app import create_web_app
 from storage import queries, responses
 from tests.conftest import ServicesFactory

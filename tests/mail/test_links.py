@@ -6,8 +6,8 @@ from datetime import timedelta
 
 import pytest
 
-from bot.clock import FakeClock
-from bot.links import ExpiredLink, InvalidLink, LinkSigner
+from bot.pages.links import ExpiredLink, InvalidLink, LinkSigner
+from bot.runtime.clock import FakeClock
 
 PUBLIC_URL = "https://surveys.example.com"
 

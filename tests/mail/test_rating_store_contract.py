@@ -1,4 +1,4 @@
-"""What every `RatingStore` must do (bot.web.ratings): the in-memory one the page tests use,
+"""What every `RatingStore` must do (bot.pages.ratings): the in-memory one the page tests use,
 and the real one over SQLite and PostgreSQL."""
 
 from __future__ import annotations
@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from bot.clock import FakeClock
-from bot.responses import Responses
-from bot.web.ratings import RatingStore
+from bot.pages.ratings import RatingStore
+from bot.responses.recorder import Responses
+from bot.runtime.clock import FakeClock
 from storage import queries, responses
 from storage.bulk import bulk_insert
 from tests.conftest import BACKENDS, empty_database_url, make_config, open_test_database
@@ -40,7 +40,7 @@ def memory_harness() -> Harness:
 
 
 def database_harness(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> Harness:
-    """The real store: `bot.responses.Responses` over SQLite or PostgreSQL."""
+    """The real store: `bot.responses.recorder.Responses` over SQLite or PostgreSQL."""
     db = open_test_database(empty_database_url(backend, request, tmp_path))
     request.addfinalizer(db.dispose)
     config = make_config(db.url, tmp_path)

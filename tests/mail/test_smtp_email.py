@@ -10,8 +10,8 @@ from typing import Any
 
 from bot.channels.base import OutboundMessage
 from bot.channels.smtp_email import Backoff, SmtpEmailChannel
-from bot.clock import FakeClock
 from bot.config import EmailChannelConfig
+from bot.runtime.clock import FakeClock
 from tests.fakes.smtp_server import PASSWORD, USERNAME, FakeSmtpServer
 
 UNSUBSCRIBE = "https://surveys.example.com/unsubscribe/tok-unsub"

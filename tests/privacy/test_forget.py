@@ -11,10 +11,10 @@ import orjson
 from click.testing import CliRunner
 from fastapi.testclient import TestClient
 
-from bot.cli import cli
-from bot.erasure import Eraser, property_keeper
-from bot.slack.digest import DigestReport, SurveySection
-from bot.slack.report import build_digest_report
+from bot.cli.main import cli
+from bot.metrics.digest import DigestReport, SurveySection
+from bot.metrics.report import build_digest_report
+from bot.privacy.erasure import Eraser, property_keeper
 from bot.web.app import create_web_app
 from storage.models import Contact, Decision, Event
 from tests.conftest import make_config

@@ -13,8 +13,8 @@ from fastapi.testclient import TestClient
 from jinja2.exceptions import SecurityError
 
 from bot.app import Services
-from bot.clock import FakeClock
-from bot.rendering import render_text
+from bot.runtime.clock import FakeClock
+from bot.texts.rendering import render_text
 from bot.web.app import create_web_app
 from bot.web.limits import FORM_LIMIT
 from tests.helpers import event, outbox

@@ -16,7 +16,7 @@ import httpx
 import orjson
 import pytest
 
-from bot.links import LinkSigner
+from bot.pages.links import LinkSigner
 from tests.conftest import BASE_CONFIG
 from tests.fakes.smtp_server import FakeSmtpServer, smtp_tls_server
 from tests.fakes.twilio_api import ACCOUNT_SID, AUTH_TOKEN, FakeTwilio, inbound_sms_params, signed_webhook

@@ -8,8 +8,8 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from bot.retention import RetentionPurge
-from bot.slack.report import build_digest_report
+from bot.metrics.report import build_digest_report
+from bot.privacy.retention import RetentionPurge
 from storage.models import Event, Purge
 from storage.retention import latest_purges
 from tests.sms.conftest import SmsWorld, WorldFactory, rows

@@ -19,9 +19,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from bot.app import Services, build_services
-from bot.clock import FakeClock
-from bot.ingest import DecisionOut
-from bot.responses import ScoreRecorded
+from bot.intake.ingest import DecisionOut
+from bot.responses.recorder import ScoreRecorded
+from bot.runtime.clock import FakeClock
 from bot.web.app import create_web_app
 from storage.db import Database
 from storage.models import InboundMessage, Response, Send

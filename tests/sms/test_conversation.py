@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from bot import sms_texts
+from bot.texts import sms as sms_texts
 from tests.fakes.twilio_api import ACCOUNT_SID
 from tests.sms.conftest import FROM_NUMBER, PHONE, PUBLIC_URL, SmsWorld, WorldFactory, new_sid
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from fastapi.testclient import TestClient
 
 from bot.app import build_services
-from bot.clock import FakeClock
+from bot.runtime.clock import FakeClock
 from bot.web.app import create_web_app
 from storage.db import Database
 from tests.conftest import make_config

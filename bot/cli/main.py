@@ -14,9 +14,9 @@ from typing import Any, TypeVar
 import click
 import orjson
 
-from bot import messages
 from bot.config import Config, load_config
 from bot.errors import ConfigError, SurveybotError
+from bot.texts import messages
 from triggers.paths import path_problem
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -67,7 +67,7 @@ def check_config(config_path: str) -> None:
     """Validate the config; list every problem by its path (exit 2 when there are any).
 
     Warns (exit 0) about SMS texts longer than one segment for an example contact."""
-    from bot.sms_preview import sms_length_warnings
+    from bot.sms.preview import sms_length_warnings
 
     config = read_config(config_path)
     click.echo(messages.config_ok(len(config.surveys), len(config.triggers), len(config.digests)))
@@ -83,7 +83,7 @@ def check_config(config_path: str) -> None:
 @click.option("--port", type=int, default=None, help="Listen on this port (default: server.port).")
 def run(config_path: str, host: str | None, port: int | None) -> None:
     """Serve the HTTP API and send surveys as they fall due, until SIGTERM or Ctrl-C."""
-    from bot.runner import serve
+    from bot.cli.run import serve
 
     config = read_config(config_path)
     setup_logging()
@@ -129,7 +129,7 @@ def db_upgrade(config_path: str) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 def emit(config_path: str, event_json: str | None, as_json: bool, **fields: Any) -> None:
     """Send one event, given as JSON (or - for stdin) or by options, and show the decisions."""
-    from bot.commands import emit_event
+    from bot.cli.commands import emit_event
 
     config = read_config(config_path)
     event = _event_from(event_json, fields)
@@ -196,7 +196,7 @@ def _describe_result(result: dict[str, Any]) -> str:
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 def import_events(config_path: str, file: Path, fmt: str, quiet: bool) -> None:
     """Import events from a JSON-lines or CSV file, through the same path as the API."""
-    from bot.commands import import_file
+    from bot.cli.commands import import_file
 
     config = read_config(config_path)
     summary = import_file(config, file, fmt=fmt, progress=not quiet)
@@ -240,8 +240,8 @@ def stats(
     as_json: bool,
 ) -> None:
     """The current numbers per survey: metric with its 95% interval, change, response rate, holds."""
-    from bot.commands import stats_numbers
-    from bot.stats_view import print_stats_table, report_json
+    from bot.cli.commands import stats_numbers
+    from bot.cli.stats import print_stats_table, report_json
 
     config = read_config(config_path)
     for name in surveys:
@@ -276,8 +276,8 @@ def digest(config_path: str, name: str, mode: str, end: str | None, chart_dir: P
     """Render the digest NAME for the window ending now (or --end); --post posts it to Slack.
 
     A manual --post is not recorded as the scheduled window's post: the scheduled one still goes out."""
-    from bot.commands import post_digest_now, render_digest
-    from bot.slack.digest import render_digest_text
+    from bot.cli.commands import post_digest_now, render_digest
+    from bot.metrics.digest import render_digest_text
 
     config = read_config(config_path)
     until = _end(end)
@@ -319,7 +319,7 @@ def forget(
 ) -> None:
     """Erase a contact's personal data (addresses, name, comments, message texts); keep the
     anonymous scores. Safe to run again. Exit 1 when nothing matches."""
-    from bot.commands import forget_contact
+    from bot.cli.commands import forget_contact
     from bot.errors import InvalidEvent
 
     if not (contact_id or phone or email):
@@ -345,16 +345,16 @@ def forget(
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document instead of a table.")
 def explain(config_path: str, contact_id: str, as_json: bool) -> None:
     """Show a contact's events, every decision with its reason, sends and responses, in time order."""
-    from bot import reports
-    from bot.commands import explain_contact
+    from bot.cli.commands import explain_contact
+    from bot.cli import tables
 
     history = explain_contact(read_config(config_path), contact_id)
     if as_json:
         click.echo(orjson.dumps(history.to_json(), option=orjson.OPT_INDENT_2).decode())
     elif history.found:
-        _print(reports.explain_table(contact_id, history))
+        _print(tables.explain_table(contact_id, history))
     if not history.found:
-        click.echo(reports.no_contact(contact_id), err=True)
+        click.echo(tables.no_contact(contact_id), err=True)
         sys.exit(1)
 
 
@@ -365,14 +365,14 @@ def explain(config_path: str, contact_id: str, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document instead of tables.")
 def simulate(config_path: str, events_file: Path, fmt: str, as_json: bool) -> None:
     """Replay events through the policy, in time order, sending and storing nothing; count the outcomes."""
-    from bot import reports
-    from bot.simulate import simulate_file
+    from bot.cli import tables
+    from bot.intake.simulate import simulate_file
 
     report = simulate_file(read_config(config_path), events_file, fmt=fmt).to_json()
     if as_json:
         click.echo(orjson.dumps(report, option=orjson.OPT_INDENT_2).decode())
         return
-    _print(reports.simulation_view(report))
+    _print(tables.simulation_view(report))
 
 
 def _print(renderable: Any) -> None:
@@ -382,7 +382,7 @@ def _print(renderable: Any) -> None:
 
 
 def setup_logging() -> None:
-    from bot.logs import configure_logging
+    from bot.runtime.logs import configure_logging
 
     configure_logging(json_lines=not sys.stderr.isatty())
 

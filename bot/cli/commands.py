@@ -10,16 +10,16 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from bot import messages
 from bot.app import Services, build_services
 from bot.config import Config, DigestConfig
-from bot.erasure import Eraser, ErasureReport
 from bot.errors import NotFound, SurveybotError
-from bot.event_files import Unparsable as _Unparsable
-from bot.event_files import read_csv, read_jsonl
-from bot.ingest import EventResult, chunks
-from bot.slack import texts
-from bot.slack.digest import DigestReport
+from bot.intake.files import Unparsable as _Unparsable
+from bot.intake.files import read_csv, read_jsonl
+from bot.intake.ingest import EventResult, chunks
+from bot.metrics.digest import DigestReport
+from bot.privacy.erasure import Eraser, ErasureReport
+from bot.texts import digest as texts
+from bot.texts import messages
 from storage.db import Database
 from storage.explain import ContactHistory, contact_history
 from storage.migrate import current_revision, head_revision, upgrade
@@ -138,7 +138,7 @@ def stats_numbers(
     config: Config, *, surveys: list[str], window: timedelta, group_by: list[str], end: datetime
 ) -> DigestReport:
     """The current numbers, as `/surveybot stats` and the digests compute them."""
-    from bot.slack.report import stats_report
+    from bot.metrics.report import stats_report
 
     db = open_database(config)
     try:

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Connection
 
 from bot.config import Config, DigestConfig
-from bot.slack.digest import (
+from bot.metrics.digest import (
     AlertSummary,
     Breakdown,
     CommentLine,
@@ -24,7 +24,7 @@ from bot.slack.digest import (
     SurveySection,
     ThemeLine,
 )
-from bot.stats import Change, Estimate, nps_change, nps_estimate, share_change, share_estimate
+from bot.metrics.statistics import Change, Estimate, nps_change, nps_estimate, share_change, share_estimate
 from storage.metrics import (
     HoldRow,
     MetricRow,

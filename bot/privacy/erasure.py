@@ -23,9 +23,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from bot.clock import Clock
 from bot.config import Config
 from bot.errors import InvalidEvent
+from bot.runtime.clock import Clock
 from storage import erasure, queries
 from storage.db import Database
 from triggers.addresses import AddressKeys

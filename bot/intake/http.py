@@ -11,10 +11,10 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot import messages
 from bot.app import Services
-from bot.batcher import IngestQueue
-from bot.ingest import MAX_BATCH
+from bot.intake.batcher import IngestQueue
+from bot.intake.ingest import MAX_BATCH
+from bot.texts import messages
 from bot.web.schemas import EVENTS_REQUEST, EVENTS_RESPONSES
 
 log = logging.getLogger(__name__)

@@ -17,8 +17,8 @@ from typing import Any
 
 from itsdangerous import BadData, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
 
-from bot.clock import Clock, SystemClock
 from bot.errors import SurveybotError
+from bot.runtime.clock import Clock, SystemClock
 
 RATING_SALT = "surveybot.rating"
 UNSUBSCRIBE_SALT = "surveybot.unsubscribe"

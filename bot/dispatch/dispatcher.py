@@ -18,10 +18,10 @@ from typing import Any, Protocol
 from jinja2 import TemplateError
 
 from bot.channels.base import Channel, OutboundMessage, SendOutcome
-from bot.clock import Clock
 from bot.config import Config
-from bot.rendering import render_survey_message
-from bot.telemetry import Telemetry
+from bot.runtime.clock import Clock
+from bot.runtime.telemetry import Telemetry
+from bot.texts.rendering import render_survey_message
 from storage import queries, sends
 from storage.db import Database
 from storage.sends import ClaimedSend

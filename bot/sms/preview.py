@@ -6,7 +6,7 @@ check-config` prints what `sms_length_warnings` finds; they are warnings, not er
 
 The example fills in what a real send would have: a contact with a typical name, every
 event property as a short value, and a real signed rating link on `server.public_url`, using
-the same keys `bot.dispatch` renders with (a key missing here renders empty: it undercounts).
+the same keys `bot.dispatch.dispatcher` renders with (a key missing here renders empty: it undercounts).
 """
 
 from __future__ import annotations
@@ -15,11 +15,12 @@ from typing import Any
 
 from jinja2 import TemplateError
 
-from bot import messages
-from bot.channels.sms_text import sms_segments
-from bot.config import Config, SurveyConfig
-from bot.links import LinkSigner
-from bot.rendering import render_text
+from bot.channels.segments import sms_segments
+from bot.config import Config
+from bot.pages.links import LinkSigner
+from bot.texts import messages
+from bot.texts.rendering import render_text
+from triggers.settings import SurveyConfig
 
 EXAMPLE_CONTACT = {"id": "cus_0001", "name": "Alexandra", "email": "alexandra@example.com",
                    "phone": "+14155550100", "locale": "en", "timezone": "America/New_York"}  # fmt: skip

@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from bot.slack import texts
-from bot.stats import Change, Estimate
+from bot.metrics.statistics import Change, Estimate
+from bot.texts import digest as texts
 
 MAX_BLOCKS = 50
 MAX_SECTION_CHARS = 3000

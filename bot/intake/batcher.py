@@ -18,7 +18,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.ingest import MAX_BATCH, EventResult, Ingestor
+from bot.intake.ingest import MAX_BATCH, EventResult, Ingestor
 
 log = logging.getLogger(__name__)
 

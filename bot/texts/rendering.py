@@ -20,7 +20,7 @@ from jinja2 import (
 )
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-from bot.config import SurveyConfig
+from triggers.settings import SurveyConfig
 
 
 def _finalize(value: Any) -> Any:
@@ -36,7 +36,7 @@ TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
 
 
 def layout_templates() -> Environment:
-    """The project's own layout files in bot/templates (pages, email): HTML autoescaped.
+    """The project's own layout files in bot/texts/templates (pages, email): HTML autoescaped.
 
     Not sandboxed: these files ship with surveybot; texts from the config go through the
     sandbox above and arrive here as finished strings."""

@@ -15,8 +15,8 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.dates import DateFormatter, DayLocator, date2num
 from matplotlib.figure import Figure
 
-from bot.slack import texts
-from bot.stats import Estimate
+from bot.metrics.statistics import Estimate
+from bot.texts import digest as texts
 
 Y_RANGE = {"csat": (0.0, 100.0), "ces": (0.0, 100.0), "nps": (-100.0, 100.0)}
 

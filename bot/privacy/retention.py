@@ -11,8 +11,8 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from bot.clock import Clock
 from bot.config import Config
+from bot.runtime.clock import Clock
 from storage import retention
 from storage.db import Database
 

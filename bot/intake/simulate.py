@@ -21,14 +21,15 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.config import Config, TriggerConfig
+from bot.config import Config
 from bot.errors import InvalidEvent
-from bot.event_files import Unparsable, file_format, read_csv, read_jsonl
-from bot.event_order import in_time_order
+from bot.intake.files import Unparsable, file_format, read_csv, read_jsonl
+from bot.intake.ordering import in_time_order
 from triggers.events import ContactIn, EventIn, parse_event
 from triggers.policy import AddressKey, PastSend, PolicyState, Verdict, decide, history_horizon
 from triggers.quiet_hours import contact_timezone
 from triggers.rules import cancel_key, cancels
+from triggers.settings import TriggerConfig
 
 WOULD_SEND = "would_send"
 CANCELLED = "cancelled"
@@ -122,7 +123,7 @@ class Simulation:
             return
         now = event.occurred_at
         if self._clock is not None and now < self._clock:
-            raise ValueError("simulate needs events in time order (see bot.event_order)")
+            raise ValueError("simulate needs events in time order (see bot.intake.ordering)")
         self._clock = now
         contact, zone = self._remember(event.contact, now)
         self._cancel_pending(event)

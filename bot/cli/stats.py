@@ -11,9 +11,9 @@ from typing import Any
 from rich.console import Console
 from rich.table import Column, Table
 
-from bot.slack import texts
-from bot.slack.digest import DigestReport, SurveySection
-from bot.stats import Estimate
+from bot.metrics.digest import DigestReport, SurveySection
+from bot.metrics.statistics import Estimate
+from bot.texts import digest as texts
 from triggers.durations import format_duration
 
 

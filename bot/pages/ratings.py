@@ -26,9 +26,9 @@ import jinja2
 from fastapi import APIRouter, Form
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
-from bot.clock import Clock, SystemClock
-from bot.links import ExpiredLink, InvalidLink, LinkSigner
-from bot.rendering import layout_templates
+from bot.pages.links import ExpiredLink, InvalidLink, LinkSigner
+from bot.runtime.clock import Clock, SystemClock
+from bot.texts.rendering import layout_templates
 from bot.web.schemas import PAGE_ERRORS
 
 COMMENT_MAX = 2000

@@ -10,8 +10,8 @@ check holds behind a proxy or tunnel that rewrites host, scheme or port. Anythin
 forged gets 403 and changes nothing. A database that cannot be reached answers 503, so
 Twilio may try again; the MessageSid makes a repeat count once.
 
-The router only translates HTTP; `bot.sms_inbox.SmsInbox` does the work. This module and
-`bot.channels.twilio_sms` are the only ones that import twilio.
+The router only translates HTTP; `bot.sms.inbox.SmsInbox` does the work. This module and
+`bot.channels.twilio` are the only ones that import twilio.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from starlette.datastructures import ImmutableMultiDict
 from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
 
-from bot.sms_inbox import DeliveryReport, InboundSms, SmsInbox
+from bot.sms.inbox import DeliveryReport, InboundSms, SmsInbox
 from bot.web.schemas import TWIML, WEBHOOK_ERRORS
 
 log = logging.getLogger(__name__)

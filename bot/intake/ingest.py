@@ -14,10 +14,10 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from bot.clock import Clock
-from bot.config import Config, TriggerConfig
+from bot.config import Config
 from bot.errors import InvalidEvent
-from bot.telemetry import Telemetry
+from bot.runtime.clock import Clock
+from bot.runtime.telemetry import Telemetry
 from storage import queries
 from storage.db import Database
 from storage.ids import new_id
@@ -25,6 +25,7 @@ from triggers.addresses import AddressKeys
 from triggers.events import ContactIn, EventIn, parse_event
 from triggers.policy import PolicyState, Verdict, decide, history_horizon
 from triggers.rules import cancel_matches
+from triggers.settings import TriggerConfig
 
 MAX_BATCH = 1000
 

@@ -1,6 +1,6 @@
 """Recording answers, whichever way they come (rating page, SMS reply), and telling listeners.
 
-`Responses` is the database side of the rating pages (`bot.web.ratings.RatingStore`) and of
+`Responses` is the database side of the rating pages (`bot.pages.ratings.RatingStore`) and of
 SMS replies; listeners (Slack alerts) hear of every score recorded or changed.
 """
 
@@ -14,7 +14,7 @@ from datetime import datetime
 from sqlalchemy import Connection
 
 from bot.config import Config
-from bot.web.ratings import RatingResult, SendView
+from bot.pages.ratings import RatingResult, SendView
 from storage import queries
 from storage import responses as answers
 from storage.db import Database

@@ -10,10 +10,10 @@ from typing import Any
 import uvicorn
 from sqlalchemy.engine import make_url
 
-from bot import messages
 from bot.app import Services, build_services, start_background, stop_background
-from bot.commands import open_database
+from bot.cli.commands import open_database
 from bot.config import Config
+from bot.texts import messages
 from bot.web.app import create_web_app
 
 log = logging.getLogger("surveybot")

@@ -2,7 +2,7 @@
 
 Pure: `decide_reply` reads no storage and sends nothing. The webhook looks up the contact's
 open send (its `reply_state`, whether it expired, the survey's follow-up), parses the text
-with `bot.replies.parse_reply`, calls `decide_reply`, stores what `ReplyAction.record` says,
+with `bot.sms.parsing.parse_reply`, calls `decide_reply`, stores what `ReplyAction.record` says,
 sets the send's `reply_state` to `next_state`, and answers with `answer` (TwiML; no message
 when it is None).
 
@@ -29,8 +29,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from bot import sms_texts
-from bot.replies import ParsedReply
+from bot.sms.parsing import ParsedReply
+from bot.texts import sms as sms_texts
 
 ReplyState = Literal["awaiting_score_reprompted", "awaiting_comment", "done"] | None
 Record = Literal["score", "comment", "opt_out", "opt_in", "unmatched", "late", "extra", "none"]

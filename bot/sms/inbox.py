@@ -3,7 +3,7 @@
 `SmsInbox.receive` takes one inbound SMS (already authenticated by the web layer) and returns
 what to answer. In one transaction it stores the message (every message is kept, whether or
 not a survey is open), matches it to the sender's latest SMS send, runs the conversation
-(`bot.sms_replies.decide_reply`), records scores and comments through `bot.responses`, moves
+(`bot.sms.conversation.decide_reply`), records scores and comments through `bot.responses.recorder`, moves
 the send's `reply_state` and applies STOP/START to the number. Listeners hear of a score only
 after that transaction has committed.
 
@@ -22,12 +22,12 @@ from datetime import datetime
 from jinja2 import TemplateError
 from sqlalchemy import Connection
 
-from bot.clock import Clock
 from bot.config import Config
-from bot.rendering import render_text
-from bot.replies import parse_reply
-from bot.responses import Responses, ScoreRecorded
-from bot.sms_replies import ReplyAction, ReplyState, decide_reply
+from bot.responses.recorder import Responses, ScoreRecorded
+from bot.runtime.clock import Clock
+from bot.sms.conversation import ReplyAction, ReplyState, decide_reply
+from bot.sms.parsing import parse_reply
+from bot.texts.rendering import render_text
 from storage import inbound, queries
 from storage import responses as answers
 from storage.db import Database

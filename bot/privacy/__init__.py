@@ -1,0 +1,4 @@
+"""Customer data: `surveybot forget` (erasure) and the daily retention purge.
+
+May use: storage, triggers, runtime.
+"""
