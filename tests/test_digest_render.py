@@ -5,9 +5,8 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 
+from bot.cli.digest_text import render_digest_text
 from bot.metrics.digest import (
-    MAX_BLOCKS,
-    MAX_SECTION_CHARS,
     AlertSummary,
     Breakdown,
     CommentLine,
@@ -15,10 +14,9 @@ from bot.metrics.digest import (
     GroupLine,
     SurveySection,
     ThemeLine,
-    render_digest_blocks,
-    render_digest_text,
 )
 from bot.metrics.statistics import nps_estimate, share_change, share_estimate
+from bot.slack.digest_blocks import MAX_BLOCKS, MAX_SECTION_CHARS, render_digest_blocks
 
 END = datetime(2026, 11, 23, tzinfo=UTC)
 

@@ -9,7 +9,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Protocol
 
-from bot.metrics.digest import DigestReport, render_digest_blocks, render_fallback_text
+from bot.metrics.digest import DigestReport
+from bot.slack.digest_blocks import render_digest_blocks, render_fallback_text
 from bot.texts import digest as texts
 
 

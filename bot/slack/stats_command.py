@@ -11,9 +11,9 @@ from datetime import timedelta
 from typing import Any
 
 from bot.config import Config
-from bot.metrics.digest import render_digest_blocks, render_fallback_text
 from bot.metrics.report import stats_report
 from bot.runtime.clock import Clock
+from bot.slack.digest_blocks import render_digest_blocks, render_fallback_text
 from bot.texts import digest as texts
 from storage.db import Database
 from triggers.durations import parse_duration
