@@ -13,7 +13,7 @@ from datetime import datetime
 from sqlalchemy import Connection, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from storage.models import DigestPost
+from storage.models import DigestPost, DigestPostStatus
 
 posts_t = DigestPost.__table__  # type: ignore[attr-defined]
 
@@ -32,7 +32,13 @@ def claim_window(
     dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
     inserted = conn.execute(
         dialect.insert(posts_t)
-        .values(digest=digest, window_end=window_end, status="claimed", claimed_by=worker, claimed_at=now)
+        .values(
+            digest=digest,
+            window_end=window_end,
+            status=DigestPostStatus.CLAIMED,
+            claimed_by=worker,
+            claimed_at=now,
+        )
         .on_conflict_do_nothing()
         .returning(posts_t.c.id)  # rowcount is not reliable for an INSERT that returns (PostgreSQL)
     )
@@ -44,7 +50,7 @@ def claim_window(
         .where(
             p.digest == digest,
             p.window_end == window_end,
-            p.status == "claimed",
+            p.status == DigestPostStatus.CLAIMED,
             p.claimed_at < stale_before,
         )
         .values(claimed_by=worker, claimed_at=now)
@@ -59,7 +65,7 @@ def mark_posted(
     result = conn.execute(
         update(posts_t)
         .where(p.digest == digest, p.window_end == window_end, p.claimed_by == worker)
-        .values(status="posted", posted_at=now, channel=channel, ts=ts)
+        .values(status=DigestPostStatus.POSTED, posted_at=now, channel=channel, ts=ts)
     )
     return result.rowcount == 1
 
@@ -78,5 +84,9 @@ def latest_window(conn: Connection, *, digest: str) -> WindowRow | None:
 
 def posted_windows(conn: Connection, *, digest: str) -> list[datetime]:
     p = posts_t.c
-    query = select(p.window_end).where(p.digest == digest, p.status == "posted").order_by(p.window_end)
+    query = (
+        select(p.window_end)
+        .where(p.digest == digest, p.status == DigestPostStatus.POSTED)
+        .order_by(p.window_end)
+    )
     return [row[0] for row in conn.execute(query)]

@@ -24,7 +24,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, Table, false, insert, or_, select, update
 
-from storage.models import SEND_PENDING, Contact, Decision, Event, Send, SQLModel
+from storage.models import SEND_PENDING, Contact, Decision, Event, Send, SendStatus, SQLModel
 
 contacts_t = Contact.__table__  # type: ignore[attr-defined]
 sends_t = Send.__table__  # type: ignore[attr-defined]
@@ -173,7 +173,7 @@ def cancel_pending_sends(conn: Connection, contact_ids: Sequence[str], now: date
     rows = conn.execute(
         update(sends_t)
         .where(s.contact_id.in_(contact_ids), s.status.in_(SEND_PENDING))
-        .values(status="cancelled", reason=FORGOTTEN, updated_at=now)
+        .values(status=SendStatus.CANCELLED, reason=FORGOTTEN, updated_at=now)
         .returning(s.id, s.event_pk, s.contact_id, s.trigger, s.survey)
     ).all()
     if rows:

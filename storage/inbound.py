@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import Connection, select, update
 
 from storage.bulk import bulk_insert
-from storage.models import Contact, Event, InboundMessage, Send
+from storage.models import Contact, Event, InboundMessage, Send, SendStatus
 
 inbound_t = InboundMessage.__table__  # type: ignore[attr-defined]
 sends_t = Send.__table__  # type: ignore[attr-defined]
@@ -18,13 +18,13 @@ contacts_t = Contact.__table__  # type: ignore[attr-defined]
 events_t = Event.__table__  # type: ignore[attr-defined]
 
 # Sends a reply can answer: ones that left, or may have (`unknown`: the provider's answer was lost).
-SEND_REPLIABLE = ("sent", "delivered", "undelivered", "unknown")
-# Where a provider's status report may move a send; a report never moves one backwards.
-STATUS_MOVES: dict[str, tuple[str, ...]] = {
-    "sent": ("unknown",),
-    "delivered": ("sent", "unknown"),
-    "undelivered": ("sent", "unknown"),
-    "failed": ("sent", "unknown"),
+SEND_REPLIABLE = (SendStatus.SENT, SendStatus.DELIVERED, SendStatus.UNDELIVERED, SendStatus.UNKNOWN)
+# Where a provider's status report may move a send, and from what; never backwards.
+STATUS_MOVES: dict[str, tuple[SendStatus, ...]] = {
+    SendStatus.SENT: (SendStatus.UNKNOWN,),
+    SendStatus.DELIVERED: (SendStatus.SENT, SendStatus.UNKNOWN),
+    SendStatus.UNDELIVERED: (SendStatus.SENT, SendStatus.UNKNOWN),
+    SendStatus.FAILED: (SendStatus.SENT, SendStatus.UNKNOWN),
 }
 
 

@@ -7,7 +7,7 @@ Conventions shared by all queries:
 - A window is half-open, `start <= received_at < end`, on the response's `received_at`.
 - Only responses with `counted = true` count (late replies after expiry are kept, not counted).
 - `low_thresholds` maps a survey name to its "low score" threshold (score <= threshold is low);
-  a survey missing from it uses the SPEC §2 default for its metric.
+  a survey missing from it uses its metric's default (`triggers.metrics`).
 - `group_by` is `properties.<key>[.<key>...]` (the event's properties), `channel`, `survey`,
   `trigger`, `type` (the event type) or `contact.locale` / `contact.timezone`. Property values
   are compared as text (`5` and `"5"` fall in one group; booleans read 1/0 on SQLite and
@@ -44,12 +44,9 @@ from storage.group_paths import (
     joined_source,
 )
 from storage.models import SEND_LEFT
+from triggers.metrics import METRICS, NPS_PASSIVE
 
 _COUNTS = ("n", "score_sum", "top", "middle", "bottom", "low")
-# SPEC §2: the score from which a response counts as satisfied / easy / promoter.
-FAVOURABLE_FROM = {"csat": 4, "ces": 5, "nps": 9}
-NPS_PASSIVE = (7, 8)
-DEFAULT_LOW = {"csat": 2, "ces": 3, "nps": 6}
 
 
 @dataclass(frozen=True)
@@ -343,7 +340,7 @@ def _count_scores(
     `tags` are constant columns to carry along."""
     c = inner.c
     nps = c.metric == "nps"
-    favourable = or_(*[and_(c.metric == m, c.score >= s) for m, s in FAVOURABLE_FROM.items()])
+    favourable = or_(*[and_(c.metric == m.name, c.score >= m.favourable_from) for m in METRICS.values()])
     # The metric follows from the survey: carried by min() rather than grouped by, as each
     # extra text key in GROUP BY costs a collation-aware comparison per row.
     return select(
@@ -372,7 +369,7 @@ def _counted_in(surveys: Sequence[str], start: datetime, end: datetime) -> Colum
 def _low_threshold(surveys: Sequence[str], low_thresholds: Mapping[str, int] | None) -> ColumnElement[int]:
     """Each response's low-score threshold: its survey's, else its metric's default."""
     given = {s: t for s, t in (low_thresholds or {}).items() if s in surveys}
-    by_metric = case(*[(RESPONSES.c.metric == m, t) for m, t in DEFAULT_LOW.items()], else_=-1)
+    by_metric = case(*[(RESPONSES.c.metric == m.name, m.low_score) for m in METRICS.values()], else_=-1)
     if not given:
         return by_metric
     return case(*[(RESPONSES.c.survey == s, t) for s, t in given.items()], else_=by_metric)

@@ -1,15 +1,13 @@
 """The tables. All times are aware UTC datetimes; ids we mint are time-ordered strings.
 
-Status of a send, in the order it moves:
-  scheduled -> claimed -> sending -> sent -> delivered | undelivered
-  scheduled -> cancelled | suppressed (re-checked at send time) | expired
-  sending -> failed (the provider refused it) | unknown (the provider's answer was lost)
-A send in `sending` is never retried: it may have left.
+The statuses a row may hold are named here too, beside their table: `SendStatus` (with the
+moves a send may make) and `DigestPostStatus`.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import JSON, Column, DateTime, Index, Text, TypeDecorator, UniqueConstraint
@@ -45,10 +43,51 @@ def _json() -> Any:
     return Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
 
 
-SEND_PENDING = ("scheduled", "claimed")
-SEND_LEFT = ("sent", "delivered", "undelivered")
+class SendStatus(StrEnum):
+    """Where a send stands; each value is what `sends.status` stores.
+
+    A send is created `scheduled` (due now, or when quiet hours end); then the moves it may
+    make, and what makes them:
+      scheduled -> claimed              a dispatcher claims it when due (one worker wins)
+      claimed -> scheduled              released: shutdown, a stale claim, quiet hours at send time
+      claimed -> suppressed             opted out since it was scheduled (re-checked at send time)
+      claimed -> failed                 its message could not be rendered
+      claimed -> sending                just before the provider is called, only by the claimer
+      sending -> sent | failed | unknown  the provider took it | refused it | its answer was lost
+      sending -> scheduled              the provider asked for a retry: nothing left
+      sending -> unknown                its worker stopped while sending
+      sent | unknown -> delivered | undelivered | failed  the provider's later report (SMS)
+      unknown -> sent                   the provider's later report
+      scheduled | claimed -> cancelled  a `cancel_on` event, or the contact was forgotten
+    A send in `sending` is never retried: it may have left. delivered, undelivered, failed,
+    cancelled and suppressed are final.
+    """
+
+    SCHEDULED = "scheduled"
+    CLAIMED = "claimed"
+    SENDING = "sending"
+    SENT = "sent"
+    DELIVERED = "delivered"
+    UNDELIVERED = "undelivered"
+    FAILED = "failed"
+    UNKNOWN = "unknown"
+    CANCELLED = "cancelled"
+    SUPPRESSED = "suppressed"
+
+
+# Sends not gone out yet: they may still be cancelled.
+SEND_PENDING = (SendStatus.SCHEDULED, SendStatus.CLAIMED)
+# Sends that left: the provider took them.
+SEND_LEFT = (SendStatus.SENT, SendStatus.DELIVERED, SendStatus.UNDELIVERED)
 # Sends that count against cooldowns and caps: anything that reached or may reach the contact.
-SEND_COUNTED = ("scheduled", "claimed", "sending", "sent", "delivered", "undelivered", "unknown")
+SEND_COUNTED = (*SEND_PENDING, SendStatus.SENDING, *SEND_LEFT, SendStatus.UNKNOWN)
+
+
+class DigestPostStatus(StrEnum):
+    """Where a digest window stands: `claimed` by one process, then `posted` (see `DigestPost`)."""
+
+    CLAIMED = "claimed"
+    POSTED = "posted"
 
 
 class Contact(SQLModel, table=True):
@@ -122,7 +161,7 @@ class Send(SQLModel, table=True):
     contact_id: str
     channel: str
     to_address: str | None = None
-    status: str = "scheduled"
+    status: str = SendStatus.SCHEDULED
     attempts: int = 0
     due_at: datetime = _time()
     created_at: datetime = _time()
@@ -248,7 +287,7 @@ class DigestPost(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     digest: str
     window_end: datetime = _time()
-    status: str = "claimed"
+    status: str = DigestPostStatus.CLAIMED
     claimed_by: str
     claimed_at: datetime = _time()
     posted_at: datetime | None = _time(nullable=True)

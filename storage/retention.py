@@ -13,7 +13,7 @@ from datetime import datetime
 from sqlalchemy import Connection, delete, func, insert, or_, select, update
 
 from storage.erasure import PERSONAL_DATA
-from storage.models import SEND_PENDING, Event, Purge, Send
+from storage.models import SEND_PENDING, Event, Purge, Send, SendStatus
 
 events_t = Event.__table__  # type: ignore[attr-defined]
 sends_t = Send.__table__  # type: ignore[attr-defined]
@@ -27,7 +27,9 @@ def purge_events(conn: Connection, *, cutoff: datetime, now: datetime, limit: in
     Sends and decisions keep their `event_pk`; metrics outer-join events, so a response whose
     event is gone still counts (in the group None of a property breakdown)."""
     s, e = sends_t.c, events_t.c
-    still_needed = select(s.event_pk).where(or_(s.status.in_((*SEND_PENDING, "sending")), s.expires_at > now))
+    still_needed = select(s.event_pk).where(
+        or_(s.status.in_((*SEND_PENDING, SendStatus.SENDING)), s.expires_at > now)
+    )
     doomed = (
         select(e.pk).where(e.received_at < cutoff, e.pk.not_in(still_needed.scalar_subquery())).limit(limit)
     )

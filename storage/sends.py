@@ -2,9 +2,9 @@
 
 The life of a send guarantees at most one delivery attempt that may have left:
   claim (scheduled -> claimed, one worker wins), then just before the provider is called
-  `mark_sending` (claimed -> sending, only by the claimer), then `record_outcome`.
+  `mark_sending` (claimed -> sending, only by the claimer), then `set_status` with the answer.
 A crash while `claimed` is harmless (the claim expires and the send is released); a crash while
-`sending` leaves the send `unknown`, never repeated.
+`sending` leaves the send `unknown`, never repeated. `storage.models.SendStatus` lists every move.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy import Connection, select, update
 
-from storage.models import Contact, Decision, Event, Send
+from storage.models import Contact, Decision, Event, Send, SendStatus
 
 sends_t = Send.__table__  # type: ignore[attr-defined]
 contacts_t = Contact.__table__  # type: ignore[attr-defined]
@@ -42,13 +42,15 @@ class ClaimedSend:
 def claim_due(conn: Connection, *, now: datetime, worker: str, limit: int) -> list[str]:
     """Claim up to `limit` due sends for `worker`; a send is claimed by exactly one worker."""
     s = sends_t.c
-    due = select(s.id).where(s.status == "scheduled", s.due_at <= now).order_by(s.due_at).limit(limit)
+    due = (
+        select(s.id).where(s.status == SendStatus.SCHEDULED, s.due_at <= now).order_by(s.due_at).limit(limit)
+    )
     if conn.dialect.name == "postgresql":
         due = due.with_for_update(skip_locked=True)
     rows = conn.execute(
         update(sends_t)
-        .where(s.id.in_(due.scalar_subquery()), s.status == "scheduled")
-        .values(status="claimed", claimed_by=worker, claimed_at=now, updated_at=now)
+        .where(s.id.in_(due.scalar_subquery()), s.status == SendStatus.SCHEDULED)
+        .values(status=SendStatus.CLAIMED, claimed_by=worker, claimed_at=now, updated_at=now)
         .returning(s.id)
     )
     return [row[0] for row in rows]
@@ -113,15 +115,23 @@ def mark_sending(conn: Connection, *, send_id: str, worker: str, now: datetime) 
     s = sends_t.c
     result = conn.execute(
         update(sends_t)
-        .where(s.id == send_id, s.status == "claimed", s.claimed_by == worker)
-        .values(status="sending", updated_at=now, attempts=s.attempts + 1)
+        .where(s.id == send_id, s.status == SendStatus.CLAIMED, s.claimed_by == worker)
+        .values(status=SendStatus.SENDING, updated_at=now, attempts=s.attempts + 1)
     )
     return result.rowcount == 1
 
 
 def set_status(
-    conn: Connection, *, send_id: str, status: str, now: datetime, from_status: tuple[str, ...], **values: Any
+    conn: Connection,
+    *,
+    send_id: str,
+    status: SendStatus,
+    now: datetime,
+    from_status: tuple[SendStatus, ...],
+    **values: Any,
 ) -> bool:
+    """Move the send to `status` (and set `values`) only from one of `from_status`; False when
+    it was in none of them (it moved on meanwhile)."""
     s = sends_t.c
     result = conn.execute(
         update(sends_t)
@@ -136,12 +146,14 @@ def release_claims(
 ) -> int:
     """Give claimed (never started) sends back to the queue: a worker's own, or stale ones."""
     s = sends_t.c
-    query = update(sends_t).where(s.status == "claimed")
+    query = update(sends_t).where(s.status == SendStatus.CLAIMED)
     if worker is not None:
         query = query.where(s.claimed_by == worker)
     if older_than is not None:
         query = query.where(s.claimed_at < older_than)
-    result = conn.execute(query.values(status="scheduled", claimed_by=None, claimed_at=None, updated_at=now))
+    result = conn.execute(
+        query.values(status=SendStatus.SCHEDULED, claimed_by=None, claimed_at=None, updated_at=now)
+    )
     return result.rowcount
 
 
@@ -150,8 +162,8 @@ def expire_in_flight(conn: Connection, *, now: datetime, older_than: datetime) -
     s = sends_t.c
     result = conn.execute(
         update(sends_t)
-        .where(s.status == "sending", s.updated_at < older_than)
-        .values(status="unknown", reason="in flight when its worker stopped", updated_at=now)
+        .where(s.status == SendStatus.SENDING, s.updated_at < older_than)
+        .values(status=SendStatus.UNKNOWN, reason="in flight when its worker stopped", updated_at=now)
     )
     return result.rowcount
 

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, model_validator
 
 from triggers.durations import format_duration, parse_duration
+from triggers.metrics import METRICS, MetricName
 
 
 def _duration(value: Any) -> timedelta:
@@ -78,12 +79,8 @@ class Cap(Section):
     per: Duration
 
 
-METRIC_SCALES: dict[str, tuple[int, int]] = {"csat": (1, 5), "ces": (1, 7), "nps": (0, 10)}
-DEFAULT_LOW_SCORE: dict[str, int] = {"csat": 2, "ces": 3, "nps": 6}
-
-
 class SurveyConfig(Section):
-    metric: Literal["csat", "ces", "nps"]
+    metric: MetricName
     question: SurveyQuestion
     follow_up: str | None = None
     expires_after: Duration = timedelta(days=3)
@@ -94,11 +91,11 @@ class SurveyConfig(Section):
 
     @property
     def scale(self) -> tuple[int, int]:
-        return METRIC_SCALES[self.metric]
+        return METRICS[self.metric].scale
 
     @property
     def low_score_threshold(self) -> int:
-        return self.low_score if self.low_score is not None else DEFAULT_LOW_SCORE[self.metric]
+        return self.low_score if self.low_score is not None else METRICS[self.metric].low_score
 
     @model_validator(mode="after")
     def _threshold_on_scale(self) -> SurveyConfig:

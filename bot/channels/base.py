@@ -5,15 +5,19 @@ A channel must tell apart three endings, because a send is never repeated once i
   - `failed`: the provider refused it for good, so nothing left (reason says why);
   - `unknown`: the request may have reached the provider but the answer was lost;
 and one non-ending, `retry`: nothing left (connection refused, 429), try again after `retry_after`.
+The endings are the send statuses of the same names (`storage.models.SendStatus`), recorded as is.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Literal, Protocol
+from typing import Final, Literal, Protocol
 
-Status = Literal["sent", "failed", "unknown", "retry"]
+from storage.models import SendStatus
+
+RETRY: Final = "retry"
+OutcomeStatus = Literal[SendStatus.SENT, SendStatus.FAILED, SendStatus.UNKNOWN, "retry"]
 
 
 @dataclass(frozen=True)
@@ -33,7 +37,7 @@ class OutboundMessage:
 
 @dataclass(frozen=True)
 class SendOutcome:
-    status: Status
+    status: OutcomeStatus
     provider_id: str | None = None
     reason: str | None = None
     retry_after: timedelta | None = None

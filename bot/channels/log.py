@@ -9,6 +9,7 @@ from typing import Any
 import orjson
 
 from bot.channels.base import OutboundMessage, SendOutcome
+from storage.models import SendStatus
 
 
 class LogChannel:
@@ -38,7 +39,7 @@ class LogChannel:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             with self.path.open("ab") as out:
                 out.write(line)
-        return SendOutcome(status="sent", provider_id=f"log:{message.send_id}")
+        return SendOutcome(status=SendStatus.SENT, provider_id=f"log:{message.send_id}")
 
     def close(self) -> None:
         return None

@@ -27,10 +27,11 @@ from email.utils import format_datetime, parseaddr
 import jinja2
 from markupsafe import Markup
 
-from bot.channels.base import OutboundMessage, SendOutcome
+from bot.channels.base import RETRY, OutboundMessage, SendOutcome
 from bot.config import EmailChannelConfig
 from bot.runtime.clock import Clock, SystemClock
 from bot.texts.rendering import layout_templates
+from storage.models import SendStatus
 
 # Parts are encoded with lines of at most 76 characters (RFC 2045's limit for quoted-printable),
 # but headers are written under RFC 5322's hard limit of 998: a long unbreakable
@@ -147,12 +148,12 @@ class SmtpEmailChannel:
             if client is not None:
                 client.close()  # a QUIT now would only wait out another timeout
             if data_began:
-                return SendOutcome(status="unknown", reason=f"connection lost during DATA: {exc}")
+                return SendOutcome(status=SendStatus.UNKNOWN, reason=f"connection lost during DATA: {exc}")
             return self._unreachable_outcome(f"cannot reach {self._host}:{self._config.port}: {exc}")
         finally:
             if client is not None:
                 _quit(client)
-        return SendOutcome(status="sent", provider_id=str(email["Message-ID"]))
+        return SendOutcome(status=SendStatus.SENT, provider_id=str(email["Message-ID"]))
 
     def _open_session(self) -> smtplib.SMTP:
         """Connect, greet, STARTTLS and log in; raise `_Reply` or OSError if any step fails."""
@@ -183,19 +184,19 @@ class SmtpEmailChannel:
             # every send would meet it, so it backs off like an unreachable relay.
             return self._unreachable_outcome(f"relay refused {reason}")
         if 400 <= reply.code < 500:
-            return SendOutcome(status="retry", reason=reason, retry_after=TRANSIENT_REPLY_DELAY)
+            return SendOutcome(status=RETRY, reason=reason, retry_after=TRANSIENT_REPLY_DELAY)
         if 500 <= reply.code < 600:
-            return SendOutcome(status="failed", reason=reason)
+            return SendOutcome(status=SendStatus.FAILED, reason=reason)
         # A reply outside 4xx/5xx after DATA is nonsense we cannot read as a refusal.
         if data_began:
-            return SendOutcome(status="unknown", reason=reason)
-        return SendOutcome(status="retry", reason=reason, retry_after=TRANSIENT_REPLY_DELAY)
+            return SendOutcome(status=SendStatus.UNKNOWN, reason=reason)
+        return SendOutcome(status=RETRY, reason=reason, retry_after=TRANSIENT_REPLY_DELAY)
 
     def _unreachable_outcome(self, reason: str) -> SendOutcome:
         with self._lock:
             self._unreachable += 1
             delay = self._backoff.after(self._unreachable)
-        return SendOutcome(status="retry", reason=reason, retry_after=delay)
+        return SendOutcome(status=RETRY, reason=reason, retry_after=delay)
 
 
 def _expect(answer: tuple[int, bytes], stage: str) -> None:

@@ -32,9 +32,10 @@ from twilio.rest import Client
 from urllib3.exceptions import ConnectTimeoutError
 from urllib3.util.retry import Retry
 
-from bot.channels.base import OutboundMessage, SendOutcome
+from bot.channels.base import RETRY, OutboundMessage, SendOutcome
 from bot.channels.pacing import Backoff, MonotonicClock, PacingLimiter, Sleep
 from bot.config import SmsChannelConfig
+from storage.models import SendStatus
 
 UNSUBSCRIBED = 21610
 DEFAULT_TIMEOUT_SECONDS = 10.0
@@ -111,8 +112,8 @@ class TwilioSmsChannel:
         except requests.RequestException as exc:
             return self._transport_failed(exc)
         except Exception as exc:  # an unreadable answer: it may still have been sent
-            return self._answered(SendOutcome(status="unknown", reason=_describe(exc)))
-        return self._answered(SendOutcome(status="sent", provider_id=created.sid))
+            return self._answered(SendOutcome(status=SendStatus.UNKNOWN, reason=_describe(exc)))
+        return self._answered(SendOutcome(status=SendStatus.SENT, provider_id=created.sid))
 
     def close(self) -> None:
         with self._lock:
@@ -145,15 +146,17 @@ class TwilioSmsChannel:
         code = getattr(exc, "code", None)
         reason = _describe(exc)
         if status == 429:
-            return SendOutcome(status="retry", reason=reason, retry_after=self.backoff.next_delay())
+            return SendOutcome(status=RETRY, reason=reason, retry_after=self.backoff.next_delay())
         if 400 <= status < 500:
-            return self._answered(SendOutcome(status="failed", reason=reason, opt_out=code == UNSUBSCRIBED))
-        return self._answered(SendOutcome(status="unknown", reason=reason))
+            return self._answered(
+                SendOutcome(status=SendStatus.FAILED, reason=reason, opt_out=code == UNSUBSCRIBED)
+            )
+        return self._answered(SendOutcome(status=SendStatus.UNKNOWN, reason=reason))
 
     def _transport_failed(self, exc: requests.RequestException) -> SendOutcome:
         if _never_connected(exc):
-            return SendOutcome(status="retry", reason=_describe(exc), retry_after=self.backoff.next_delay())
-        return SendOutcome(status="unknown", reason=_describe(exc))
+            return SendOutcome(status=RETRY, reason=_describe(exc), retry_after=self.backoff.next_delay())
+        return SendOutcome(status=SendStatus.UNKNOWN, reason=_describe(exc))
 
     def _answered(self, outcome: SendOutcome) -> SendOutcome:
         """Twilio answered (or may have): the run of transient refusals is over."""

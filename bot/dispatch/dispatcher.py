@@ -17,13 +17,14 @@ from typing import Any, Protocol
 
 from jinja2 import TemplateError
 
-from bot.channels.base import Channel, OutboundMessage, SendOutcome
+from bot.channels.base import RETRY, Channel, OutboundMessage, SendOutcome
 from bot.config import Config
 from bot.runtime.clock import Clock
 from bot.runtime.telemetry import Telemetry
 from bot.texts.rendering import render_survey_message
 from storage import queries, sends
 from storage.db import Database
+from storage.models import SendStatus
 from storage.sends import ClaimedSend
 from triggers.addresses import AddressKeys
 from triggers.quiet_hours import contact_timezone, end_of_quiet_hours
@@ -104,9 +105,9 @@ class Dispatcher:
                 sends.set_status(
                     conn,
                     send_id=send.id,
-                    status="failed",
+                    status=SendStatus.FAILED,
                     now=now,
-                    from_status=("claimed",),
+                    from_status=(SendStatus.CLAIMED,),
                     reason=f"template error: {exc}",
                 )
             return
@@ -137,9 +138,9 @@ class Dispatcher:
                 changed = sends.set_status(
                     conn,
                     send_id=send.id,
-                    status="scheduled",
+                    status=SendStatus.SCHEDULED,
                     now=now,
-                    from_status=("claimed",),
+                    from_status=(SendStatus.CLAIMED,),
                     due_at=until,
                     claimed_by=None,
                     claimed_at=None,
@@ -149,9 +150,9 @@ class Dispatcher:
                 changed = sends.set_status(
                     conn,
                     send_id=send.id,
-                    status="suppressed",
+                    status=SendStatus.SUPPRESSED,
                     now=now,
-                    from_status=("claimed",),
+                    from_status=(SendStatus.CLAIMED,),
                     reason=reason,
                 )
                 outcome = "suppressed"
@@ -201,7 +202,7 @@ class Dispatcher:
         except Exception as exc:  # a channel bug must not lose track of a send that may have left
             log.exception("channel %s raised for send %s", message.channel, message.send_id,
                           extra={"send_id": message.send_id})  # fmt: skip
-            return SendOutcome(status="unknown", reason=f"channel error: {exc.__class__.__name__}")
+            return SendOutcome(status=SendStatus.UNKNOWN, reason=f"channel error: {exc.__class__.__name__}")
         finally:
             if self.telemetry:
                 self.telemetry.provider_seconds.labels(message.channel).observe(time.perf_counter() - started)
@@ -210,39 +211,44 @@ class Dispatcher:
         now = self.clock.now()
         survey = self.config.surveys[send.survey]
         with self.db.write() as conn:
-            if outcome.status == "sent":
+            if outcome.status == SendStatus.SENT:
                 sends.set_status(
                     conn,
                     send_id=send.id,
-                    status="sent",
+                    status=SendStatus.SENT,
                     now=now,
-                    from_status=("sending",),
+                    from_status=(SendStatus.SENDING,),
                     sent_at=now,
                     provider_message_id=outcome.provider_id,
                     expires_at=now + survey.expires_after,
                 )
-            elif outcome.status == "retry" and send.attempts + 1 < MAX_ATTEMPTS:
+            elif outcome.status == RETRY and send.attempts + 1 < MAX_ATTEMPTS:
                 delay = outcome.retry_after or timedelta(seconds=30)
                 sends.set_status(
                     conn,
                     send_id=send.id,
-                    status="scheduled",
+                    status=SendStatus.SCHEDULED,
                     now=now,
-                    from_status=("sending",),
+                    from_status=(SendStatus.SENDING,),
                     due_at=now + delay,
                     claimed_by=None,
                     claimed_at=None,
                     reason=outcome.reason,
                 )
             else:
-                status = "unknown" if outcome.status == "unknown" else "failed"
+                status = SendStatus.UNKNOWN if outcome.status == SendStatus.UNKNOWN else SendStatus.FAILED
                 reason = (
                     outcome.reason
-                    if outcome.status != "retry"
+                    if outcome.status != RETRY
                     else f"gave up after {MAX_ATTEMPTS} attempts: {outcome.reason}"
                 )
                 sends.set_status(
-                    conn, send_id=send.id, status=status, now=now, from_status=("sending",), reason=reason
+                    conn,
+                    send_id=send.id,
+                    status=status,
+                    now=now,
+                    from_status=(SendStatus.SENDING,),
+                    reason=reason,
                 )
             if outcome.opt_out:
                 key = self.address_keys.key(send.channel, send.to_address)

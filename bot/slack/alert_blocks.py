@@ -6,7 +6,7 @@ from typing import Any
 
 from bot.texts import digest as texts
 from storage.alerts import AlertContext, AlertRow
-from triggers.settings import METRIC_SCALES
+from triggers.metrics import METRICS
 
 CLAIM_ACTION = "alert_claim"
 RESOLVE_ACTION = "alert_resolve"
@@ -16,7 +16,7 @@ MAX_TEXT = 3000
 def render_alert_blocks(context: AlertContext, state: AlertRow | None = None) -> list[dict[str, Any]]:
     """The alert: score, comment, contact, event properties; then who follows up, and the
     buttons still useful (none once resolved). Button values carry the send id."""
-    high = METRIC_SCALES[context.metric][1]
+    high = METRICS[context.metric].scale[1]
     title = texts.alert_title(context.survey, context.metric, context.score, high)
     blocks: list[dict[str, Any]] = [
         _section(f"*{texts.escape(title)}*\n{texts.escape(texts.alert_comment(context.comment))}"),
@@ -43,7 +43,7 @@ def render_alert_blocks(context: AlertContext, state: AlertRow | None = None) ->
 
 
 def alert_fallback(context: AlertContext) -> str:
-    high = METRIC_SCALES[context.metric][1]
+    high = METRICS[context.metric].scale[1]
     title = texts.alert_title(context.survey, context.metric, context.score, high)
     return f"{title}: {texts.alert_comment(context.comment)}"
 

@@ -22,6 +22,7 @@ from bot.slack.directory import ChannelDirectory
 from bot.slack.publish import SlackWebApi, post_digest
 from storage import digest_posts
 from storage.db import Database
+from storage.models import DigestPostStatus
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +64,7 @@ class DigestPoster:
             if last is None:
                 continue  # a digest never posted has no window it could have missed
             end = self.latest_end(digest, now, after=last.window_end)
-            if end is None and last.status == "claimed":
+            if end is None and last.status == DigestPostStatus.CLAIMED:
                 end = last.window_end  # taken over only once its claim is older than the lease
             if end is not None and self.post_window(digest, end):
                 posted.append((digest.name, end))

@@ -30,13 +30,16 @@ from twilio.twiml.messaging_response import MessagingResponse
 
 from bot.sms.inbox import DeliveryReport, InboundSms, SmsInbox
 from bot.web.schemas import TWIML, WEBHOOK_ERRORS
+from storage.models import SendStatus
 
 log = logging.getLogger(__name__)
 
 SMS_PATH = "/twilio/sms"
 STATUS_PATH = "/twilio/status"
 BODY_LIMIT = 64 * 1024  # Twilio's form for a 1,600-character message is a few KiB
-REPORTED_STATUSES = frozenset({"sent", "delivered", "undelivered", "failed"})
+REPORTED_STATUSES = frozenset(
+    {SendStatus.SENT, SendStatus.DELIVERED, SendStatus.UNDELIVERED, SendStatus.FAILED}
+)
 DATABASE_DOWN = (OperationalError, InterfaceError, PoolTimeout)
 XML = "application/xml"
 
