@@ -345,8 +345,8 @@ def forget(
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document instead of a table.")
 def explain(config_path: str, contact_id: str, as_json: bool) -> None:
     """Show a contact's events, every decision with its reason, sends and responses, in time order."""
-    from bot.cli.commands import explain_contact
     from bot.cli import tables
+    from bot.cli.commands import explain_contact
 
     history = explain_contact(read_config(config_path), contact_id)
     if as_json:
