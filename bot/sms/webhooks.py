@@ -21,14 +21,13 @@ from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
-from sqlalchemy.exc import InterfaceError, OperationalError
-from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import ImmutableMultiDict
 
 from bot.channels.twilio import render_twiml, signature_is_valid
 from bot.sms.inbox import DeliveryReport, InboundSms, SmsInbox
 from bot.web.schemas import TWIML, WEBHOOK_ERRORS
+from storage.errors import DatabaseUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +35,6 @@ SMS_PATH = "/twilio/sms"
 STATUS_PATH = "/twilio/status"
 BODY_LIMIT = 64 * 1024  # Twilio's form for a 1,600-character message is a few KiB
 REPORTED_STATUSES = frozenset({"sent", "delivered", "undelivered", "failed"})
-DATABASE_DOWN = (OperationalError, InterfaceError, PoolTimeout)
 XML = "application/xml"
 
 
@@ -60,7 +58,7 @@ def twilio_routes(inbox: SmsInbox, *, auth_token: str | None, public_url: str) -
             answer = await run_in_threadpool(inbox.receive, sms)
         except _Rejected as problem:
             return Response(problem.detail, status_code=problem.status, media_type="text/plain")
-        except DATABASE_DOWN:
+        except DatabaseUnavailable:
             return _unavailable()
         return Response(render_twiml(answer), media_type=XML)
 
@@ -75,7 +73,7 @@ def twilio_routes(inbox: SmsInbox, *, auth_token: str | None, public_url: str) -
                 await run_in_threadpool(inbox.record_report, report)
         except _Rejected as problem:
             return Response(problem.detail, status_code=problem.status, media_type="text/plain")
-        except DATABASE_DOWN:
+        except DatabaseUnavailable:
             return _unavailable()
         return Response(status_code=204)
 
