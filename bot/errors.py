@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from triggers.errors import InvalidEvent, SurveybotError
 
-__all__ = ["ConfigError", "InvalidEvent", "NotFound", "SurveybotError"]
+__all__ = ["ConfigError", "InvalidEvent", "NotFound", "SlackRefused", "SurveybotError"]
 
 
 class ConfigError(SurveybotError):
@@ -21,3 +21,11 @@ class ConfigError(SurveybotError):
 
 class NotFound(SurveybotError):
     """Nothing was found by that name."""
+
+
+class SlackRefused(SurveybotError):
+    """Slack answered the call with an error."""
+
+    def __init__(self, error: str) -> None:
+        self.error = error  # Slack's code, e.g. `invalid_auth`, `channel_not_found`
+        super().__init__(f"Slack refused the call: {error}")

@@ -6,7 +6,11 @@ first write, so a read-then-write could interleave with another process; `write(
 row or advisory locks taken explicitly by the queries that need them.
 
 Both hide bound parameters from error messages: a failed statement's values are addresses and
-comments, and its error ends up in the logs.
+comments, and its error ends up in the logs. A database that cannot be reached (or is too busy
+to answer) surfaces from `read()` and `write()` as `storage.errors.DatabaseUnavailable`, so the
+service can answer "try again" without knowing SQLAlchemy's exceptions.
+
+`Connection` is re-exported: callers type their parameters with it without importing SQLAlchemy.
 """
 
 from __future__ import annotations
@@ -18,14 +22,21 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
 
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event, make_url, text
+from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.pool import NullPool
 from sqlmodel import SQLModel
 
 import storage.models  # noqa: F401 - registers the tables on SQLModel.metadata
+from storage.errors import DatabaseUnavailable
+
+__all__ = ["Connection", "Database", "hide_password"]
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 SQLITE_MMAP_BYTES = 1 << 30
+# Connection refused or lost, pool exhausted, lock or deadlock timeouts: a retry may succeed.
+_UNAVAILABLE = (OperationalError, InterfaceError, PoolTimeout)
 
 
 class Database:
@@ -45,12 +56,13 @@ class Database:
 
         SQLite admits one writer; threads of one process queue on a lock here rather than in
         SQLite's busy handler, which sleeps and backs off and so turns contention into latency.
+        Raises `DatabaseUnavailable` when the database cannot be reached.
         """
         if not self.is_sqlite:
-            with self.engine.connect() as conn, conn.begin():
+            with _reachable(), self.engine.connect() as conn, conn.begin():
                 yield conn
             return
-        with self._sqlite_writer, self._writer_file_lock(), self.engine.connect() as conn:
+        with _reachable(), self._sqlite_writer, self._writer_file_lock(), self.engine.connect() as conn:
             conn = conn.execution_options(sqlite_begin="IMMEDIATE")
             with conn.begin():
                 yield conn
@@ -70,8 +82,18 @@ class Database:
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
-        with self.engine.connect() as conn, conn.begin():
+        """A read transaction; raises `DatabaseUnavailable` when the database cannot be reached."""
+        with _reachable(), self.engine.connect() as conn, conn.begin():
             yield conn
+
+    def is_up(self) -> bool:
+        """True when the database answers a trivial query; False, never an error, otherwise."""
+        try:
+            with self.read() as conn:
+                conn.execute(text("SELECT 1"))
+        except (DatabaseUnavailable, SQLAlchemyError):
+            return False
+        return True
 
     def create_all(self) -> None:
         """Create the tables directly (tests); production uses `storage.migrate.upgrade`."""
@@ -82,6 +104,20 @@ class Database:
         if self._lock_file is not None:
             self._lock_file.close()
             self._lock_file = None
+
+
+def hide_password(url: str) -> str:
+    """The database URL as it may appear in logs: any password replaced by `***`."""
+    return make_url(url).render_as_string(hide_password=True)
+
+
+@contextmanager
+def _reachable() -> Iterator[None]:
+    """Turns SQLAlchemy's "cannot reach the database" errors into `DatabaseUnavailable`."""
+    try:
+        yield
+    except _UNAVAILABLE as exc:
+        raise DatabaseUnavailable() from exc
 
 
 def _open_lock_file(url: str) -> IO[bytes] | None:

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import asyncio
 
-from sqlalchemy.exc import OperationalError
-
 from bot.app import Services
 from bot.intake.batcher import IngestQueue
 from bot.intake.ingest import Ingestor
 from storage.db import Database
+from storage.errors import DatabaseUnavailable
 from tests.helpers import decisions, event, run_async, sends
 
 
@@ -62,4 +61,4 @@ def test_a_failing_batch_fails_each_of_its_requests(services: Services) -> None:
 
     outcomes = run_async(two)
     ingest.close()
-    assert all(isinstance(outcome, OperationalError) for outcome in outcomes)
+    assert all(isinstance(outcome, DatabaseUnavailable) for outcome in outcomes)

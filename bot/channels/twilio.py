@@ -1,6 +1,7 @@
-"""The `twilio` SMS provider: one survey text out through Twilio's Messages API.
+"""The `twilio` SMS provider: one survey text out through Twilio's Messages API, and the two
+things Twilio's webhooks need from the library (checking a signature, writing TwiML).
 
-The only module that sends through the twilio library. It uses the library's own REST client
+The only module that imports the twilio library. Sending uses the library's own REST client
 (`twilio.rest.Client`) over a `TwilioHttpClient` subclass (the library's documented extension
 point) that changes two things: requests never retry by themselves, and when
 `api_base_url` is set, requests for *.twilio.com (whatever region or edge) go to that
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -28,7 +30,9 @@ from requests.adapters import HTTPAdapter
 from twilio.base.exceptions import TwilioException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.http.response import Response
+from twilio.request_validator import RequestValidator
 from twilio.rest import Client
+from twilio.twiml.messaging_response import MessagingResponse
 from urllib3.exceptions import ConnectTimeoutError
 from urllib3.util.retry import Retry
 
@@ -41,6 +45,20 @@ UNSUBSCRIBED = 21610
 DEFAULT_TIMEOUT_SECONDS = 10.0
 # Not one retry anywhere: a POST retried after its answer was lost could send a survey twice.
 _NO_RETRIES = Retry(total=0, read=False, redirect=0, status=0)
+
+
+def signature_is_valid(auth_token: str, url: str, params: Mapping[str, str], signature: str) -> bool:
+    """True when `signature` (the `X-Twilio-Signature` header) is the one Twilio computes with
+    `auth_token` over `url` (exactly as Twilio requested it) and the form fields `params`."""
+    return bool(RequestValidator(auth_token).validate(url, params, signature))
+
+
+def render_twiml(answer: str | None) -> str:
+    """A TwiML `<Response>` that texts `answer` back to the sender, or says nothing when None."""
+    response = MessagingResponse()
+    if answer:
+        response.message(answer)
+    return str(response.to_xml())
 
 
 class _OneShotHttpClient(TwilioHttpClient):

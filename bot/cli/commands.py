@@ -12,7 +12,7 @@ from typing import Any
 
 from bot.app import Services, build_services
 from bot.config import Config, DigestConfig
-from bot.errors import NotFound, SurveybotError
+from bot.errors import NotFound, SlackRefused, SurveybotError
 from bot.intake.files import Unparsable as _Unparsable
 from bot.intake.files import read_csv, read_jsonl
 from bot.intake.ingest import EventResult, chunks
@@ -173,15 +173,13 @@ def render_digest(config: Config, name: str, end: datetime) -> tuple[DigestRepor
 def post_digest_now(config: Config, name: str, end: datetime) -> tuple[str, str]:
     """Post the digest now, by hand: outside the once-per-window record, so the scheduled
     post of the same window still happens. Returns (channel id, message ts)."""
-    from bot.slack.client import SlackError
-
     digest = digest_for(config, name)
     services = open_services(config)
     try:
         if services.slack is None:
             raise SurveybotError(messages.NO_SLACK)
-        return services.slack.digests.post_now(digest, end)
-    except SlackError as exc:
-        raise SurveybotError(messages.slack_refused(str(exc.response.get("error")))) from None
+        return services.slack.post_digest_now(digest, end)
+    except SlackRefused as exc:
+        raise SurveybotError(messages.slack_refused(exc.error)) from None
     finally:
         services.close()

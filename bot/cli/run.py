@@ -8,13 +8,13 @@ from types import FrameType
 from typing import Any
 
 import uvicorn
-from sqlalchemy.engine import make_url
 
 from bot.app import Services, build_services, start_background, stop_background
 from bot.cli.commands import open_database
 from bot.config import Config
 from bot.texts import messages
 from bot.web.app import create_web_app
+from storage.db import hide_password
 
 log = logging.getLogger("surveybot")
 
@@ -30,7 +30,7 @@ def serve(config: Config, *, host: str, port: int) -> int:
     server = uvicorn.Server(
         uvicorn.Config(app, host=host, port=port, log_config=None, access_log=False, server_header=False)
     )
-    log.info(messages.serving(host, port, make_url(config.storage.url).render_as_string(hide_password=True)))
+    log.info(messages.serving(host, port, hide_password(config.storage.url)))
     # uvicorn handles SIGTERM/SIGINT by shutting down gracefully, then raises the signal again
     # under the handlers it found; these make that second delivery a no-op, so we exit 0.
     signal.signal(signal.SIGTERM, _already_handled)

@@ -9,13 +9,13 @@ from typing import Any
 import orjson
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
-from sqlalchemy.exc import SQLAlchemyError
 
 from bot.app import Services
 from bot.intake.batcher import IngestQueue
 from bot.intake.ingest import MAX_BATCH
 from bot.texts import messages
 from bot.web.schemas import EVENTS_REQUEST, EVENTS_RESPONSES
+from storage.errors import DatabaseUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +53,7 @@ def events_router(services: Services) -> APIRouter:
             return json_response({"error": exc.error}, exc.status)
         try:
             results = await ingest_queue.submit(raws)
-        except SQLAlchemyError:
+        except DatabaseUnavailable:
             log.exception("events not stored: the database is unreachable")
             return json_response({"error": messages.STORAGE_UNAVAILABLE}, 503)
         status = 422 if single and results[0].status == "invalid" else 202

@@ -12,8 +12,6 @@ from datetime import date, datetime, timedelta
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection
-
 from bot.config import Config, DigestConfig
 from bot.metrics.digest import (
     AlertSummary,
@@ -25,6 +23,7 @@ from bot.metrics.digest import (
     ThemeLine,
 )
 from bot.metrics.statistics import Change, Estimate, nps_change, nps_estimate, share_change, share_estimate
+from storage.db import Connection
 from storage.metrics import (
     HoldRow,
     MetricRow,

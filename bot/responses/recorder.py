@@ -11,13 +11,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection
-
 from bot.config import Config
 from bot.pages.ratings import RatingResult, SendView
 from storage import queries
 from storage import responses as answers
-from storage.db import Database
+from storage.db import Connection, Database
 from triggers.addresses import AddressKeys
 
 log = logging.getLogger(__name__)

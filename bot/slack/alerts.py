@@ -16,8 +16,6 @@ import threading
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import Connection
-
 from bot.config import Config
 from bot.metrics.digest import AlertSummary
 from bot.responses.recorder import ScoreRecorded
@@ -25,7 +23,7 @@ from bot.runtime.clock import Clock
 from bot.slack.alert_blocks import alert_fallback, render_alert_blocks
 from bot.slack.directory import ChannelDirectory
 from storage import alerts as stored
-from storage.db import Database
+from storage.db import Connection, Database
 
 log = logging.getLogger(__name__)
 

@@ -1,10 +1,14 @@
-"""The Slack side of the running bot, on slack-bolt (the only module that imports it).
+"""The Slack side of the running bot: the one module that imports slack_bolt and slack_sdk.
 
-`build_slack_bot` wires a bolt `App` (its `WebClient` from `bot.slack.client`) with the slash
-command `/surveybot` and the alert buttons; bolt checks the signing secret of every request
-(a forged one gets 401 and changes nothing). Slack's retries (`X-Slack-Retry-Num`) of a
-delivery already handled here are acknowledged and dropped; the handlers are idempotent in the
-database anyway, so a retry reaching another process changes nothing either.
+Everything else in `bot.slack` talks to the `WebClient` built here through the small protocols
+it needs; a caller that handles Slack's refusals (`SlackBot.post_digest_now`) gets them as
+`bot.errors.SlackRefused`, never as an SDK error.
+
+`build_slack_bot` wires a bolt `App` around that `WebClient` with the slash command `/surveybot`
+and the alert buttons; bolt checks the signing secret of every request (a forged one gets 401
+and changes nothing). Slack's retries (`X-Slack-Retry-Num`) of a delivery already handled here
+are acknowledged and dropped; the handlers are idempotent in the database anyway, so a retry
+reaching another process changes nothing either.
 
 HTTP: `slack_router` serves `POST /slack/events` (commands, interactivity, events) through a
 thin adapter: the body is read on the event loop, `App.dispatch` runs in the thread pool.
@@ -18,19 +22,22 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
 from slack_bolt import Ack, App, BoltRequest, BoltResponse
 from slack_bolt.adapter.socket_mode import SocketModeHandler
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 from starlette.concurrency import run_in_threadpool
 
-from bot.config import Config
+from bot.config import Config, DigestConfig, SlackConfig
+from bot.errors import SlackRefused
 from bot.runtime.clock import Clock
 from bot.slack.alert_blocks import CLAIM_ACTION, RESOLVE_ACTION
 from bot.slack.alerts import AlertPoster
-from bot.slack.client import build_web_client
 from bot.slack.digests import DigestPoster
 from bot.slack.directory import ChannelDirectory
 from bot.slack.stats_command import stats_answer
@@ -51,6 +58,13 @@ class SlackBot:
     digests: DigestPoster
     alerts: AlertPoster | None
     bolt: App
+
+    def post_digest_now(self, digest: DigestConfig, end: datetime) -> tuple[str, str]:
+        """`DigestPoster.post_now`; raises `SlackRefused` when Slack answers with an error."""
+        try:
+            return self.digests.post_now(digest, end)
+        except SlackApiError as exc:
+            raise SlackRefused(str(exc.response.get("error"))) from exc
 
     def close(self) -> None:
         if self.alerts:
@@ -75,6 +89,16 @@ def build_slack_bot(config: Config, db: Database, clock: Clock, *, worker: str) 
     bolt.use(RetryFilter().middleware)
     _register(bolt, lambda text: stats_answer(db, config, clock, text), alerts)
     return SlackBot(client, directory, digests, alerts, bolt)
+
+
+def build_web_client(slack: SlackConfig) -> WebClient:
+    """A `WebClient` with the bot token, pointed at `slack.api_base_url` when set (tests, GovSlack),
+    retrying twice when Slack answers 429."""
+    client = WebClient(token=slack.bot_token)
+    if slack.api_base_url:
+        client.base_url = slack.api_base_url.rstrip("/") + "/"
+    client.retry_handlers.append(RateLimitErrorRetryHandler(max_retry_count=2))
+    return client
 
 
 def _register(bolt: App, answer: Callable[[str], dict[str, Any]], alerts: AlertPoster | None) -> None:

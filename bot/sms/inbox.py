@@ -20,7 +20,6 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from jinja2 import TemplateError
-from sqlalchemy import Connection
 
 from bot.config import Config
 from bot.responses.recorder import Responses, ScoreRecorded
@@ -30,7 +29,7 @@ from bot.sms.parsing import parse_reply
 from bot.texts.rendering import render_text
 from storage import inbound, queries
 from storage import responses as answers
-from storage.db import Database
+from storage.db import Connection, Database
 from storage.inbound import RepliedSend
 from triggers.addresses import AddressKeys
 

@@ -10,8 +10,8 @@ check holds behind a proxy or tunnel that rewrites host, scheme or port. Anythin
 forged gets 403 and changes nothing. A database that cannot be reached answers 503, so
 Twilio may try again; the MessageSid makes a repeat count once.
 
-The router only translates HTTP; `bot.sms.inbox.SmsInbox` does the work. This module and
-`bot.channels.twilio` are the only ones that import twilio.
+The router only translates HTTP; `bot.sms.inbox.SmsInbox` does the work. The signature check
+and the TwiML come from `bot.channels.twilio`, the one module that imports twilio.
 """
 
 from __future__ import annotations
@@ -21,15 +21,13 @@ from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
-from sqlalchemy.exc import InterfaceError, OperationalError
-from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import ImmutableMultiDict
-from twilio.request_validator import RequestValidator
-from twilio.twiml.messaging_response import MessagingResponse
 
+from bot.channels.twilio import render_twiml, signature_is_valid
 from bot.sms.inbox import DeliveryReport, InboundSms, SmsInbox
 from bot.web.schemas import TWIML, WEBHOOK_ERRORS
+from storage.errors import DatabaseUnavailable
 from storage.models import SendStatus
 
 log = logging.getLogger(__name__)
@@ -40,7 +38,6 @@ BODY_LIMIT = 64 * 1024  # Twilio's form for a 1,600-character message is a few K
 REPORTED_STATUSES = frozenset(
     {SendStatus.SENT, SendStatus.DELIVERED, SendStatus.UNDELIVERED, SendStatus.FAILED}
 )
-DATABASE_DOWN = (OperationalError, InterfaceError, PoolTimeout)
 XML = "application/xml"
 
 
@@ -52,35 +49,34 @@ class _Rejected(Exception):
 
 def twilio_routes(inbox: SmsInbox, *, auth_token: str | None, public_url: str) -> APIRouter:
     """The webhook routes; with no `auth_token` configured every request is refused (403)."""
-    validator = RequestValidator(auth_token) if auth_token else None
     router = APIRouter(tags=["twilio"])
 
     @router.post(SMS_PATH, summary="Twilio: a message comes in", response_class=Response,
                  responses={**TWIML, **WEBHOOK_ERRORS})  # fmt: skip
     async def incoming_sms(request: Request) -> Response:
         try:
-            form = await _signed_form(request, validator, public_url)
+            form = await _signed_form(request, auth_token, public_url)
             sms = InboundSms(_field(form, "MessageSid"), _field(form, "From"),
                              form.get("To", ""), form.get("Body", ""))  # fmt: skip
             answer = await run_in_threadpool(inbox.receive, sms)
         except _Rejected as problem:
             return Response(problem.detail, status_code=problem.status, media_type="text/plain")
-        except DATABASE_DOWN:
+        except DatabaseUnavailable:
             return _unavailable()
-        return Response(_twiml(answer), media_type=XML)
+        return Response(render_twiml(answer), media_type=XML)
 
     @router.post(STATUS_PATH, summary="Twilio: a message we sent changed status", status_code=204,
                  response_class=Response, responses=WEBHOOK_ERRORS)  # fmt: skip
     async def status_callback(request: Request) -> Response:
         try:
-            form = await _signed_form(request, validator, public_url)
+            form = await _signed_form(request, auth_token, public_url)
             report = DeliveryReport(_field(form, "MessageSid"), _field(form, "MessageStatus"),
                                     form.get("ErrorCode") or None)  # fmt: skip
             if report.status in REPORTED_STATUSES:
                 await run_in_threadpool(inbox.record_report, report)
         except _Rejected as problem:
             return Response(problem.detail, status_code=problem.status, media_type="text/plain")
-        except DATABASE_DOWN:
+        except DatabaseUnavailable:
             return _unavailable()
         return Response(status_code=204)
 
@@ -88,14 +84,14 @@ def twilio_routes(inbox: SmsInbox, *, auth_token: str | None, public_url: str) -
 
 
 async def _signed_form(
-    request: Request, validator: RequestValidator | None, public_url: str
+    request: Request, auth_token: str | None, public_url: str
 ) -> ImmutableMultiDict[str, str]:
     """The form fields, once the signature over `public_url` + path (+ query) checks out."""
     body = await _read_body(request)
     form = ImmutableMultiDict(parse_qsl(body.decode("utf-8", errors="replace"), keep_blank_values=True))
     signature = request.headers.get("x-twilio-signature", "")
     url = public_url + request.url.path + (f"?{request.url.query}" if request.url.query else "")
-    if validator is None or not signature or not validator.validate(url, form, signature):
+    if not auth_token or not signature or not signature_is_valid(auth_token, url, form, signature):
         log.warning("refused a Twilio webhook to %s: missing or wrong signature", request.url.path)
         raise _Rejected(403, "invalid Twilio signature")
     return form
@@ -115,13 +111,6 @@ def _field(form: ImmutableMultiDict[str, str], name: str) -> str:
     if not value:
         raise _Rejected(400, f"missing form field {name}")
     return value
-
-
-def _twiml(answer: str | None) -> str:
-    response = MessagingResponse()
-    if answer:
-        response.message(answer)
-    return str(response.to_xml())
 
 
 def _unavailable() -> Response:
