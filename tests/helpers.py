@@ -1,4 +1,5 @@
-"""Small helpers the tests share: reading the outbox, building events, querying rows."""
+"""Small helpers the tests share: reading the outbox, building events, querying rows, writing a
+config file, waiting for a real process or server."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from sqlalchemy import select
 
 from storage.db import Database
 from storage.models import Decision, Send
+from tests.conftest import BASE_CONFIG
 
 T = TypeVar("T")
 
@@ -77,3 +79,20 @@ def free_port() -> int:
 def sms_trigger(**fields: Any) -> dict[str, Any]:
     """The test config's CSAT trigger on `ticket.solved` by SMS, with `fields` changed."""
     return {"name": "t", "on": "ticket.solved", "survey": "support_csat", "channels": ["sms"], **fields}
+
+
+def write_config(tmp_path: Path, db_url: str, **extra: object) -> Path:
+    """The test config as a JSON file in `tmp_path`, on `db_url`, with log channels writing to
+    `tmp_path/outbox/`; `extra` sections replace the test config's."""
+    raw = {
+        **BASE_CONFIG,
+        "storage": {"url": db_url},
+        **extra,
+        "channels": {
+            name: {"provider": "log", "path": str(tmp_path / f"outbox/{name}.jsonl")}
+            for name in ("sms", "email")
+        },
+    }
+    path = tmp_path / "config.json"
+    path.write_bytes(orjson.dumps(raw))
+    return path

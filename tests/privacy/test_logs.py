@@ -17,12 +17,11 @@ import orjson
 import pytest
 
 from bot.pages.links import LinkSigner
+from tests.cli.test_commands import wait_for
 from tests.conftest import BASE_CONFIG
-from tests.fakes.smtp_server import FakeSmtpServer, smtp_tls_server
+from tests.fakes.smtp_server import FakeSmtpServer
 from tests.fakes.twilio_api import ACCOUNT_SID, AUTH_TOKEN, FakeTwilio, inbound_sms_params, signed_webhook
-from tests.test_cli import free_port, wait_for
-
-__all__ = ["smtp_tls_server"]
+from tests.helpers import free_port
 
 REPO = Path(__file__).resolve().parents[2]  # run this tree's code, whatever is installed
 API_KEY = "api-key-Kq93hVd2"

@@ -12,32 +12,13 @@ from pathlib import Path
 import httpx
 import orjson
 import pytest
-from alembic.autogenerate import compare_metadata
-from alembic.runtime.migration import MigrationContext
 from click.testing import CliRunner
 from sqlalchemy import create_engine, text
-from sqlmodel import SQLModel
 
 from bot.cli.main import cli
 from storage.db import Database
-from storage.migrate import create_schema, current_revision, head_revision, upgrade
-from tests.conftest import BASE_CONFIG
-from tests.helpers import free_port, sends
-
-
-def write_config(tmp_path: Path, db_url: str, **extra: object) -> Path:
-    raw = {
-        **BASE_CONFIG,
-        "storage": {"url": db_url},
-        **extra,
-        "channels": {
-            name: {"provider": "log", "path": str(tmp_path / f"outbox/{name}.jsonl")}
-            for name in ("sms", "email")
-        },
-    }
-    path = tmp_path / "config.json"
-    path.write_bytes(orjson.dumps(raw))
-    return path
+from storage.migrate import create_schema, head_revision
+from tests.helpers import free_port, sends, write_config
 
 
 def test_emit_by_options_shows_the_decisions(tmp_path: Path, database: Database, db_url: str) -> None:
@@ -105,21 +86,6 @@ def test_import_csv_maps_dotted_columns(tmp_path: Path, database: Database, db_u
     assert "line 3: contact.email: 'not-an-email' is not an email address" in result.output
     [send] = sends(database)
     assert (send.channel, send.to_address) == ("email", "ada@example.com")
-
-
-def test_migrations_build_exactly_the_schema_the_code_expects(db_url: str) -> None:
-    db = Database(db_url)
-    if not db.is_sqlite:
-        with db.engine.begin() as conn:  # start from an empty schema, not the fixture's tables
-            for table in reversed(SQLModel.metadata.sorted_tables):
-                conn.execute(text(f'DROP TABLE IF EXISTS "{table.name}" CASCADE'))
-            conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
-    upgrade(db)
-    upgrade(db)  # a second run is a no-op
-    assert current_revision(db) == head_revision()
-    with db.engine.connect() as conn:
-        assert compare_metadata(MigrationContext.configure(conn), SQLModel.metadata) == []
-    db.dispose()
 
 
 def test_db_upgrade_command(tmp_path: Path) -> None:

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Browser, Page, ViewportSize, expect
 
-from tests.mail.conftest import RatingSite
+from tests.pages.conftest import RatingSite
 
 pytestmark = pytest.mark.browser
 

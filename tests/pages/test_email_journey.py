@@ -13,7 +13,7 @@ from bot.channels.base import OutboundMessage
 from bot.channels.smtp_email import SmtpEmailChannel
 from bot.config import EmailChannelConfig
 from tests.fakes.smtp_server import FakeSmtpServer
-from tests.mail.conftest import RatingSite
+from tests.pages.conftest import RatingSite
 
 
 def send_survey(site: RatingSite, smtp: FakeSmtpServer, send_id: str) -> tuple[str, str]:
