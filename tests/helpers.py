@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import time
 from collections.abc import Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 
+import httpx
 import orjson
+import pytest
 from sqlalchemy import select
 
 from storage.db import Database
@@ -74,6 +77,30 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
+
+
+def wait_until(
+    condition: Callable[[], bool], what: str, *, timeout: float = 30, interval: float = 0.05
+) -> None:
+    """Return as soon as `condition()` holds; fail the test naming `what` if it still does not
+    after `timeout` seconds.
+
+    Only for real processes and servers, whose pace is not ours: time in our own logic is moved
+    with the injected FakeClock, never waited for."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            pytest.fail(f"gave up after {timeout:g}s waiting for {what}")
+        time.sleep(interval)
+
+
+def answers_ok(url: str, client: httpx.Client | None = None) -> bool:
+    """Whether GET `url` answers 200 just now; False while nothing answers there (yet)."""
+    try:
+        response = client.get(url, timeout=2) if client else httpx.get(url, timeout=2)
+    except httpx.TransportError:
+        return False
+    return response.status_code == 200
 
 
 def sms_trigger(**fields: Any) -> dict[str, Any]:

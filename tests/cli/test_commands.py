@@ -6,19 +6,17 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
 import orjson
-import pytest
 from click.testing import CliRunner
 from sqlalchemy import create_engine, text
 
 from bot.cli.main import cli
 from storage.db import Database
 from storage.migrate import create_schema, head_revision
-from tests.helpers import free_port, sends, write_config
+from tests.helpers import answers_ok, free_port, sends, wait_until, write_config
 
 
 def test_emit_by_options_shows_the_decisions(tmp_path: Path, database: Database, db_url: str) -> None:
@@ -95,16 +93,6 @@ def test_db_upgrade_command(tmp_path: Path) -> None:
     assert result.output.strip() == f"schema at revision {head_revision()}"
 
 
-def wait_for(predicate: object, timeout: float = 15.0) -> None:
-    """Poll until `predicate()` is true; the test fails if it is not by `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():  # type: ignore[operator]
-            return
-        time.sleep(0.02)
-    pytest.fail(f"timed out after {timeout}s")
-
-
 def test_run_serves_sends_at_once_and_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
     port = free_port()
     config = write_config(tmp_path, f"sqlite:///{tmp_path / 'bot.db'}")
@@ -116,19 +104,16 @@ def test_run_serves_sends_at_once_and_stops_cleanly_on_sigterm(tmp_path: Path) -
     )
     try:
         base = f"http://127.0.0.1:{port}"
-
-        def healthy() -> bool:
-            try:
-                return httpx.get(f"{base}/healthz").status_code == 200
-            except httpx.TransportError:
-                return False
-
-        wait_for(healthy)
+        wait_until(lambda: answers_ok(f"{base}/healthz"), "the bot to answer /healthz", timeout=15)
         event = {"id": "e1", "type": "ticket.solved", "contact": {"id": "c1", "phone": "+14155550100"}}
         response = httpx.post(f"{base}/v1/events", json=event, headers={"Authorization": "Bearer test-key"})
         assert response.status_code == 202
         outbox = tmp_path / "outbox/sms.jsonl"
-        wait_for(lambda: outbox.exists() and outbox.read_bytes().count(b"\n") == 1, timeout=10)
+        wait_until(
+            lambda: outbox.exists() and outbox.read_bytes().count(b"\n") == 1,
+            "the survey in the outbox",
+            timeout=10,
+        )
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=15) == 0
     finally:
