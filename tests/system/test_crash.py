@@ -69,7 +69,8 @@ def crash_config(db_url: str, fake: FakeTwilio, tmp_path: Path) -> Path:
 
 
 def phone(i: int) -> str:
-    return f"+1415555{i:04d}"
+    """A valid US number of its own for each `i` (+14155550000 on, for tens of thousands)."""
+    return f"+1415{5_550_000 + i:07d}"
 
 
 class Bot:
@@ -117,7 +118,7 @@ class Poster(threading.Thread):
                 body = {
                     "id": f"live-{n}",
                     "type": "ticket.solved",
-                    "contact": {"id": f"live-{n}", "phone": phone(SENDS + n % 4000)},
+                    "contact": {"id": f"live-{n}", "phone": phone(SENDS + n)},
                 }
                 try:
                     answer = client.post(f"{bot.url}/v1/events", json=body)
@@ -169,6 +170,7 @@ def test_sigkill_at_random_moments_loses_nothing_and_sends_nothing_twice(
             time.sleep(LEASE_SECONDS + 0.5)  # let the last in-flight sends age past the lease
             finisher = Bot(config_path, tmp_path)
             bots.append(finisher)  # killed below should a wait fail
+            finisher.wait_ready()  # a SIGTERM before it serves would kill it, not stop it cleanly
             wait_until(
                 lambda: not any(s.status in ("scheduled", "claimed", "sending") for s in sends(database)),
                 "the finishing bot to settle every send",
