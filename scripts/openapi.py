@@ -2,7 +2,7 @@
 
     python scripts/openapi.py > docs/openapi.json
 
-(tests/api/test_openapi.py fails when docs/openapi.json differs from what the app serves.)
+(tests/web/test_openapi.py fails when docs/openapi.json differs from what the app serves.)
 """
 
 from __future__ import annotations

@@ -1,19 +1,24 @@
-"""Small helpers the tests share: reading the outbox, building events, querying rows."""
+"""Small helpers the tests share: reading the outbox, building events, querying rows, writing a
+config file, waiting for a real process or server."""
 
 from __future__ import annotations
 
 import asyncio
 import socket
+import time
 from collections.abc import Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 
+import httpx
 import orjson
+import pytest
 from sqlalchemy import select
 
 from storage.db import Database
 from storage.models import Decision, Send
+from tests.conftest import BASE_CONFIG
 
 T = TypeVar("T")
 
@@ -74,6 +79,47 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+def wait_until(
+    condition: Callable[[], bool], what: str, *, timeout: float = 30, interval: float = 0.05
+) -> None:
+    """Return as soon as `condition()` holds; fail the test naming `what` if it still does not
+    after `timeout` seconds.
+
+    Only for real processes and servers, whose pace is not ours: time in our own logic is moved
+    with the injected FakeClock, never waited for."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            pytest.fail(f"gave up after {timeout:g}s waiting for {what}")
+        time.sleep(interval)
+
+
+def answers_ok(url: str, client: httpx.Client | None = None) -> bool:
+    """Whether GET `url` answers 200 just now; False while nothing answers there (yet)."""
+    try:
+        response = client.get(url, timeout=2) if client else httpx.get(url, timeout=2)
+    except httpx.TransportError:
+        return False
+    return response.status_code == 200
+
+
 def sms_trigger(**fields: Any) -> dict[str, Any]:
     """The test config's CSAT trigger on `ticket.solved` by SMS, with `fields` changed."""
     return {"name": "t", "on": "ticket.solved", "survey": "support_csat", "channels": ["sms"], **fields}
+
+
+def write_config(tmp_path: Path, db_url: str, **extra: object) -> Path:
+    """The test config as a JSON file in `tmp_path`, on `db_url`, with log channels writing to
+    `tmp_path/outbox/`; `extra` sections replace the test config's."""
+    raw = {
+        **BASE_CONFIG,
+        "storage": {"url": db_url},
+        **extra,
+        "channels": {
+            name: {"provider": "log", "path": str(tmp_path / f"outbox/{name}.jsonl")}
+            for name in ("sms", "email")
+        },
+    }
+    path = tmp_path / "config.json"
+    path.write_bytes(orjson.dumps(raw))
+    return path

@@ -1,4 +1,5 @@
-"""Fixtures for the fakes of outside services; each fake lives in its own module here."""
+"""Fixtures for the fakes of outside services, registered for the whole suite (the root
+conftest loads this plugin); each fake lives in its own module here."""
 
 from __future__ import annotations
 
@@ -9,6 +10,10 @@ import pytest
 
 from tests.fakes.slack_api import FakeSlack
 from tests.fakes.slack_requests import SIGNING_SECRET
+from tests.fakes.smtp_server import closed_port, smtp_server, smtp_tls_server
+from tests.fakes.twilio_api import fake_twilio
+
+__all__ = ["closed_port", "fake_slack", "fake_twilio", "slack_overrides", "smtp_server", "smtp_tls_server"]
 
 SLACK_TOKEN = "xoxb-test-token"
 SLACK_CHANNELS = {"cx-metrics": "C0CX", "cx-alerts": "C0ALERTS", "general": "C0GENERAL"}

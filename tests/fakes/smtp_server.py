@@ -1,7 +1,6 @@
 """A real SMTP server on 127.0.0.1 (aiosmtpd) that records what it receives, for tests.
 
-Use as a pytest plugin module (`pytest_plugins = ["tests.fakes.smtp_server"]` in the root
-conftest, or import the fixtures). Fixtures:
+Its fixtures are registered for the whole suite by `tests.fakes.plugin`:
 
   smtp_server       plain SMTP, no auth: `FakeSmtpServer`
   smtp_tls_server   STARTTLS required (self-signed certificate made for the test), AUTH

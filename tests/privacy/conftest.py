@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from tests.sms.conftest import fake_twilio, make_world, world
+from tests.sms.conftest import make_world, world
 
-__all__ = ["fake_twilio", "make_world", "world"]
+__all__ = ["make_world", "world"]

@@ -18,8 +18,8 @@ from bot.privacy.erasure import Eraser, property_keeper
 from bot.web.app import create_web_app
 from storage.models import Contact, Decision, Event
 from tests.conftest import make_config
+from tests.helpers import write_config
 from tests.sms.conftest import PHONE, SmsWorld, WorldFactory, rows
-from tests.test_cli import write_config
 
 DIGEST = {"name": "weekly", "channel": "#cx", "schedule": "0 9 * * mon", "window": "7d",
           "group_by": ["properties.team", "properties.priority"]}  # fmt: skip

@@ -1,6 +1,6 @@
 """The public endpoints under attack: oversized bodies, templates that try to run code, old
 links. (Signatures and keys have their own tests: tests/sms/test_webhook_guard.py,
-tests/mail/test_links.py, tests/test_events_api.py.)"""
+tests/pages/test_links.py, tests/intake/test_events_api.py.)"""
 
 from __future__ import annotations
 

@@ -18,11 +18,9 @@ import pytest
 
 from bot.pages.links import LinkSigner
 from tests.conftest import BASE_CONFIG
-from tests.fakes.smtp_server import FakeSmtpServer, smtp_tls_server
+from tests.fakes.smtp_server import FakeSmtpServer
 from tests.fakes.twilio_api import ACCOUNT_SID, AUTH_TOKEN, FakeTwilio, inbound_sms_params, signed_webhook
-from tests.test_cli import free_port, wait_for
-
-__all__ = ["smtp_tls_server"]
+from tests.helpers import answers_ok, free_port, wait_until
 
 REPO = Path(__file__).resolve().parents[2]  # run this tree's code, whatever is installed
 API_KEY = "api-key-Kq93hVd2"
@@ -88,13 +86,7 @@ def test_the_logs_of_a_whole_flow_hold_no_secret_address_or_comment(
 
 
 def drive_a_whole_flow(base: str, twilio: FakeTwilio, smtp: FakeSmtpServer) -> None:
-    def up() -> bool:
-        try:
-            return httpx.get(f"{base}/healthz").status_code == 200
-        except httpx.TransportError:
-            return False
-
-    wait_for(up)
+    wait_until(lambda: answers_ok(f"{base}/healthz"), "the bot to answer /healthz", timeout=15)
     events = {"events": [
         {"id": "e1", "type": "ticket.solved", "contact": {"id": "c1", "phone": PHONE, "name": NAME},
          "properties": {"ticket_id": "T-1"}},
@@ -106,7 +98,11 @@ def drive_a_whole_flow(base: str, twilio: FakeTwilio, smtp: FakeSmtpServer) -> N
     )
     accepted = httpx.post(f"{base}/v1/events", json=events, headers={"Authorization": f"Bearer {API_KEY}"})
     assert accepted.status_code == 202, accepted.text
-    wait_for(lambda: len(twilio.messages) == 1 and len(smtp.messages) == 1)
+    wait_until(
+        lambda: len(twilio.messages) == 1 and len(smtp.messages) == 1,
+        "the SMS to reach Twilio and the email the SMTP server",
+        timeout=15,
+    )
     for text in ("2", SMS_COMMENT):
         params = inbound_sms_params(PHONE, text)
         reply = httpx.post(

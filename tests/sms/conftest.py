@@ -30,13 +30,10 @@ from tests.fakes.twilio_api import (
     ACCOUNT_SID,
     AUTH_TOKEN,
     FakeTwilio,
-    fake_twilio,
     inbound_sms_params,
     signed_webhook,
 )
 from tests.helpers import event
-
-__all__ = ["fake_twilio"]
 
 PUBLIC_URL = "https://surveys.example.com"
 FROM_NUMBER = "+15550001111"

@@ -7,10 +7,8 @@ from __future__ import annotations
 import signal
 import subprocess
 import sys
-import time
 import uuid
 from collections import Counter
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -28,7 +26,7 @@ from storage.models import Decision, Response, Send
 from tests.conftest import empty_database_url, open_test_database
 from tests.fakes.slack_api import FakeSlack
 from tests.fakes.twilio_api import ACCOUNT_SID, AUTH_TOKEN, FakeTwilio, inbound_sms_params, signed_webhook
-from tests.helpers import free_port
+from tests.helpers import answers_ok, free_port, wait_until
 
 PROCESSES = 4
 CONTACTS = 60
@@ -66,15 +64,6 @@ def config_for(db_url: str, twilio: FakeTwilio, slack: FakeSlack, tmp_path: Path
     path.write_bytes(orjson.dumps(raw))
     parse_config(path.read_text())  # the test's own config must be valid
     return path
-
-
-def eventually(check: Callable[[], bool], what: str, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return
-        time.sleep(0.1)
-    pytest.fail(f"timed out waiting for {what}")
 
 
 def rows(db: Database, model: Any) -> list[Any]:
@@ -125,7 +114,12 @@ def test_four_processes_share_the_work_and_do_everything_once(
         try:
             with httpx.Client(timeout=30) as client, ThreadPoolExecutor(max_workers=16) as pool:
                 for port in ports:
-                    eventually(lambda port=port: _ready(client, port), f"process on {port} to be ready")  # type: ignore[misc]
+                    ready = f"http://127.0.0.1:{port}/readyz"
+                    wait_until(
+                        lambda url=ready: answers_ok(url, client),
+                        f"the process on {port} to be ready",
+                        timeout=60,
+                    )
                 # Each contact's touchpoint reaches all four processes at once, as four events.
                 posts = [
                     (
@@ -150,11 +144,12 @@ def test_four_processes_share_the_work_and_do_everything_once(
                     )
                 )
                 assert {a.status_code for a in answers} == {202}
-                eventually(
+                wait_until(
                     lambda: (
                         len(twilio.messages) >= CONTACTS and all(s.status == "sent" for s in rows(db, Send))
                     ),
                     "every survey to go out",
+                    timeout=60,
                 )
                 sids = {m["to"]: m["sid"] for m in twilio.messages}
                 # Each contact answers 1; Twilio retries every webhook once, to another process.
@@ -173,8 +168,10 @@ def test_four_processes_share_the_work_and_do_everything_once(
                     )
                 )
                 assert {w.status_code for w in webhooks} == {200}
-                eventually(
-                    lambda: len(slack.calls_to("chat.postMessage")) >= CONTACTS + 1, "alerts and the digest"
+                wait_until(
+                    lambda: len(slack.calls_to("chat.postMessage")) >= CONTACTS + 1,
+                    "alerts and the digest",
+                    timeout=60,
                 )
         finally:
             for bot in bots:
@@ -195,10 +192,3 @@ def test_four_processes_share_the_work_and_do_everything_once(
     assert posted["C0ALERTS"] == CONTACTS, "one alert per low score"
     assert posted["C0METRICS"] == 1, "the missed digest window, once"
     db.dispose()
-
-
-def _ready(client: httpx.Client, port: int) -> bool:
-    try:
-        return client.get(f"http://127.0.0.1:{port}/readyz").status_code == 200
-    except httpx.TransportError:
-        return False

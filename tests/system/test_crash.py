@@ -26,7 +26,7 @@ from bot.runtime.clock import SystemClock
 from storage.db import Database
 from storage.models import Decision, Event
 from tests.fakes.twilio_api import ACCOUNT_SID, AUTH_TOKEN, FakeTwilio
-from tests.helpers import free_port, sends
+from tests.helpers import answers_ok, free_port, sends, wait_until
 
 SENDS = 1500
 KILLS = 12
@@ -69,7 +69,8 @@ def crash_config(db_url: str, fake: FakeTwilio, tmp_path: Path) -> Path:
 
 
 def phone(i: int) -> str:
-    return f"+1415555{i:04d}"
+    """A valid US number of its own for each `i` (+14155550000 on, for tens of thousands)."""
+    return f"+1415{5_550_000 + i:07d}"
 
 
 class Bot:
@@ -90,15 +91,9 @@ class Bot:
 
     def wait_ready(self) -> None:
         """Until it answers /readyz: the kills should land while it works, not while it boots."""
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{self.url}/readyz", timeout=2).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.05)
-        pytest.fail("a restarted bot never became ready")
+        wait_until(
+            lambda: answers_ok(f"{self.url}/readyz"), f"the bot on {self.port} to be ready", timeout=60
+        )
 
     def kill(self) -> None:
         self.process.send_signal(signal.SIGKILL)
@@ -123,7 +118,7 @@ class Poster(threading.Thread):
                 body = {
                     "id": f"live-{n}",
                     "type": "ticket.solved",
-                    "contact": {"id": f"live-{n}", "phone": phone(SENDS + n % 4000)},
+                    "contact": {"id": f"live-{n}", "phone": phone(SENDS + n)},
                 }
                 try:
                     answer = client.post(f"{bot.url}/v1/events", json=body)
@@ -174,11 +169,14 @@ def test_sigkill_at_random_moments_loses_nothing_and_sends_nothing_twice(
                 kills += 1
             time.sleep(LEASE_SECONDS + 0.5)  # let the last in-flight sends age past the lease
             finisher = Bot(config_path, tmp_path)
-            deadline = time.monotonic() + 120
-            while time.monotonic() < deadline:
-                if not any(s.status in ("scheduled", "claimed", "sending") for s in sends(database)):
-                    break
-                time.sleep(0.2)
+            bots.append(finisher)  # killed below should a wait fail
+            finisher.wait_ready()  # a SIGTERM before it serves would kill it, not stop it cleanly
+            wait_until(
+                lambda: not any(s.status in ("scheduled", "claimed", "sending") for s in sends(database)),
+                "the finishing bot to settle every send",
+                timeout=120,
+                interval=0.2,
+            )
             finisher.process.send_signal(signal.SIGTERM)
             assert finisher.process.wait(timeout=30) == 0
         finally:

@@ -19,8 +19,7 @@ from tests.conftest import ServicesFactory
 from tests.fakes.plugin import slack_overrides
 from tests.fakes.slack_api import FakeSlack
 from tests.fakes.slack_requests import button_click, signed_headers
-from tests.slack_journeys import record_score
-from tests.test_slack_http import all_text
+from tests.slack.journeys import all_text, record_score
 
 PROPERTIES = {"ticket_id": "T-7", "team": "billing", "agent": "sam"}
 

@@ -6,38 +6,17 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
 import orjson
-import pytest
-from alembic.autogenerate import compare_metadata
-from alembic.runtime.migration import MigrationContext
 from click.testing import CliRunner
 from sqlalchemy import create_engine, text
-from sqlmodel import SQLModel
 
 from bot.cli.main import cli
 from storage.db import Database
-from storage.migrate import create_schema, current_revision, head_revision, upgrade
-from tests.conftest import BASE_CONFIG
-from tests.helpers import free_port, sends
-
-
-def write_config(tmp_path: Path, db_url: str, **extra: object) -> Path:
-    raw = {
-        **BASE_CONFIG,
-        "storage": {"url": db_url},
-        **extra,
-        "channels": {
-            name: {"provider": "log", "path": str(tmp_path / f"outbox/{name}.jsonl")}
-            for name in ("sms", "email")
-        },
-    }
-    path = tmp_path / "config.json"
-    path.write_bytes(orjson.dumps(raw))
-    return path
+from storage.migrate import create_schema, head_revision
+from tests.helpers import answers_ok, free_port, sends, wait_until, write_config
 
 
 def test_emit_by_options_shows_the_decisions(tmp_path: Path, database: Database, db_url: str) -> None:
@@ -107,36 +86,11 @@ def test_import_csv_maps_dotted_columns(tmp_path: Path, database: Database, db_u
     assert (send.channel, send.to_address) == ("email", "ada@example.com")
 
 
-def test_migrations_build_exactly_the_schema_the_code_expects(db_url: str) -> None:
-    db = Database(db_url)
-    if not db.is_sqlite:
-        with db.engine.begin() as conn:  # start from an empty schema, not the fixture's tables
-            for table in reversed(SQLModel.metadata.sorted_tables):
-                conn.execute(text(f'DROP TABLE IF EXISTS "{table.name}" CASCADE'))
-            conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
-    upgrade(db)
-    upgrade(db)  # a second run is a no-op
-    assert current_revision(db) == head_revision()
-    with db.engine.connect() as conn:
-        assert compare_metadata(MigrationContext.configure(conn), SQLModel.metadata) == []
-    db.dispose()
-
-
 def test_db_upgrade_command(tmp_path: Path) -> None:
     config = write_config(tmp_path, f"sqlite:///{tmp_path / 'fresh.db'}")
     result = CliRunner().invoke(cli, ["db", "upgrade", "--config", str(config)])
     assert result.exit_code == 0, result.output
     assert result.output.strip() == f"schema at revision {head_revision()}"
-
-
-def wait_for(predicate: object, timeout: float = 15.0) -> None:
-    """Poll until `predicate()` is true; the test fails if it is not by `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():  # type: ignore[operator]
-            return
-        time.sleep(0.02)
-    pytest.fail(f"timed out after {timeout}s")
 
 
 def test_run_serves_sends_at_once_and_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
@@ -150,19 +104,16 @@ def test_run_serves_sends_at_once_and_stops_cleanly_on_sigterm(tmp_path: Path) -
     )
     try:
         base = f"http://127.0.0.1:{port}"
-
-        def healthy() -> bool:
-            try:
-                return httpx.get(f"{base}/healthz").status_code == 200
-            except httpx.TransportError:
-                return False
-
-        wait_for(healthy)
+        wait_until(lambda: answers_ok(f"{base}/healthz"), "the bot to answer /healthz", timeout=15)
         event = {"id": "e1", "type": "ticket.solved", "contact": {"id": "c1", "phone": "+14155550100"}}
         response = httpx.post(f"{base}/v1/events", json=event, headers={"Authorization": "Bearer test-key"})
         assert response.status_code == 202
         outbox = tmp_path / "outbox/sms.jsonl"
-        wait_for(lambda: outbox.exists() and outbox.read_bytes().count(b"\n") == 1, timeout=10)
+        wait_until(
+            lambda: outbox.exists() and outbox.read_bytes().count(b"\n") == 1,
+            "the survey in the outbox",
+            timeout=10,
+        )
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=15) == 0
     finally:

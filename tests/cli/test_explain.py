@@ -13,8 +13,7 @@ from bot.cli.main import cli
 from bot.runtime.clock import FakeClock
 from storage import queries
 from tests.conftest import ServicesFactory
-from tests.helpers import event
-from tests.test_cli import write_config
+from tests.helpers import event, write_config
 
 
 def explain(tmp_path: Path, services: Services, *args: str) -> tuple[int, str]:

@@ -17,7 +17,7 @@ from tests.conftest import BASE_CONFIG
 from tests.fakes.metric_rows import NOW, SURVEYS, Dataset, insert_rows, make_dataset
 from tests.fakes.plugin import slack_overrides
 from tests.fakes.slack_api import FakeSlack
-from tests.test_cli import write_config
+from tests.helpers import write_config
 
 END = NOW.isoformat()
 SURVEY_CONFIG = BASE_CONFIG["surveys"] | {

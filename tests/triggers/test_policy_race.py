@@ -17,7 +17,7 @@ from bot.config import Config
 from storage.db import Database
 from tests.conftest import make_config
 from tests.helpers import sends
-from tests.race_worker import ingest_rounds
+from tests.triggers.race_worker import ingest_rounds
 
 ROUNDS = 40
 NOW = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)  # one instant, so the daily cap is one day's

@@ -17,7 +17,7 @@ from bot.slack.publish import post_digest
 from storage.db import Database
 from tests.fakes.metric_rows import NOW, SURVEYS, insert_rows, make_dataset
 from tests.fakes.slack_api import FakeSlack
-from tests.test_stats import score_test_bound
+from tests.metrics.test_statistics import score_test_bound
 
 CONFIG = Config.model_validate(
     {

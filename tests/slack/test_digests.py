@@ -15,7 +15,7 @@ from storage.db import Database
 from tests.conftest import ServicesFactory
 from tests.fakes.plugin import slack_overrides
 from tests.fakes.slack_api import FakeSlack
-from tests.test_slack_http import all_text
+from tests.slack.journeys import all_text
 
 WEEKLY = {
     "name": "weekly_cx",

@@ -20,8 +20,8 @@ from tests.fakes.metric_rows import NOW, SURVEYS, insert_rows, make_dataset
 from tests.fakes.plugin import slack_overrides
 from tests.fakes.slack_api import FakeSlack
 from tests.fakes.slack_requests import SIGNING_SECRET, button_click, sign, signed_headers, slash_command
-from tests.slack_journeys import record_score
-from tests.test_stats import score_test_bound
+from tests.metrics.test_statistics import score_test_bound
+from tests.slack.journeys import all_text, record_score
 
 SURVEY_CONFIG = {
     name: {"metric": metric, "question": {"sms": "Rate us"}}
@@ -32,15 +32,6 @@ SURVEY_CONFIG = {
 
 def post(client: TestClient, body: str, **headers: str) -> Any:
     return client.post("/slack/events", content=body, headers=signed_headers(body) | headers)
-
-
-def all_text(blocks: list[dict[str, Any]]) -> str:
-    parts = []
-    for block in blocks:
-        if "text" in block:
-            parts.append(block["text"]["text"])
-        parts += [e.get("text", "") for e in block.get("elements", []) if isinstance(e.get("text"), str)]
-    return "\n".join(parts)
 
 
 def test_our_signature_is_the_one_slack_sdk_verifies() -> None:

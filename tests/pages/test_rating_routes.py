@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import httpx
 
-from tests.mail.conftest import RatingSite
+from tests.pages.conftest import RatingSite
 
 
 def test_opening_a_rating_link_records_nothing(rating_site: RatingSite) -> None:

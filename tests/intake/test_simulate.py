@@ -18,8 +18,7 @@ from bot.intake.simulate import Simulation
 from storage.db import Database
 from storage.models import Send
 from tests.conftest import ServicesFactory
-from tests.helpers import decisions, sends
-from tests.test_cli import write_config
+from tests.helpers import decisions, sends, write_config
 
 START = datetime(2026, 3, 1, tzinfo=UTC)
 POLICY = {

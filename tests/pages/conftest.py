@@ -1,4 +1,4 @@
-"""Fixtures for the email tests: the fake SMTP server, the rating site, a headless browser."""
+"""Fixtures for the rating page tests: the rating site over an in-memory store, a headless browser."""
 
 from __future__ import annotations
 
@@ -15,9 +15,6 @@ from bot.pages.ratings import page_templates, rating_routes
 from bot.runtime.clock import FakeClock
 from tests.fakes.live_server import bind_local_socket, serving, url_of
 from tests.fakes.rating_store import MemoryRatingStore, StoredSend
-from tests.fakes.smtp_server import closed_port, smtp_server, smtp_tls_server
-
-__all__ = ["browser", "closed_port", "rating_site", "smtp_server", "smtp_tls_server"]
 
 CHROMIUM_ARGS = [
     "--no-sandbox",

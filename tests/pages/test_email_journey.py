@@ -4,6 +4,7 @@ customer opens it in a browser, taps a score, writes a comment and sends it."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import httpx
 import pytest
@@ -13,7 +14,7 @@ from bot.channels.base import OutboundMessage
 from bot.channels.smtp_email import SmtpEmailChannel
 from bot.config import EmailChannelConfig
 from tests.fakes.smtp_server import FakeSmtpServer
-from tests.mail.conftest import RatingSite
+from tests.pages.conftest import RatingSite
 
 
 def send_survey(site: RatingSite, smtp: FakeSmtpServer, send_id: str) -> tuple[str, str]:
@@ -51,7 +52,7 @@ def send_survey(site: RatingSite, smtp: FakeSmtpServer, send_id: str) -> tuple[s
 @pytest.mark.browser
 @pytest.mark.parametrize("javascript", [True, False], ids=["js", "no-js"])
 def test_a_customer_rates_from_the_email(
-    rating_site: RatingSite, smtp_server: FakeSmtpServer, browser: Browser, javascript: bool
+    rating_site: RatingSite, smtp_server: FakeSmtpServer, browser: Browser, javascript: bool, tmp_path: Path
 ) -> None:
     send_id = rating_site.add_send(metric="csat")
     html, _ = send_survey(rating_site, smtp_server, send_id)
@@ -64,7 +65,9 @@ def test_a_customer_rates_from_the_email(
     page.clock.install()
     page.set_content(html)  # the email as a mail app shows it
     if javascript:
-        page.screenshot(path="/tmp/email-phone.png", full_page=True)
+        shot = tmp_path / "email-phone.png"
+        page.screenshot(path=shot, full_page=True)
+        print(f"the survey email on a phone: {shot}")  # shown with -s, or when the test fails
 
     page.get_by_role("link", name="4", exact=True).click()
     expect(page.locator("#rate-score-4")).to_be_checked()

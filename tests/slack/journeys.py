@@ -1,4 +1,5 @@
-"""Steps the Slack tests share: a survey sent and answered through the real paths."""
+"""Steps the Slack tests share: a survey sent and answered through the real paths, and the text
+of the blocks Slack was sent."""
 
 from __future__ import annotations
 
@@ -29,3 +30,13 @@ def record_score(
     outcome = services.responses.record_rating(send_id, score, comment, services.clock.now())
     assert outcome in ("recorded", "updated")
     return send_id
+
+
+def all_text(blocks: list[dict[str, Any]]) -> str:
+    """The texts of Slack blocks and of their elements, one per line, in order."""
+    parts = []
+    for block in blocks:
+        if "text" in block:
+            parts.append(block["text"]["text"])
+        parts += [e.get("text", "") for e in block.get("elements", []) if isinstance(e.get("text"), str)]
+    return "\n".join(parts)

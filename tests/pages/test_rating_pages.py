@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Page, ViewportSize, expect
 
-from tests.mail.conftest import RatingSite
+from tests.pages.conftest import RatingSite
 
 pytestmark = pytest.mark.browser
 
@@ -124,7 +125,9 @@ def test_a_page_that_is_never_shown_saves_nothing(rating_site: RatingSite, brows
     context.close()
 
 
-def test_screenshots_on_a_phone(rating_site: RatingSite, browser: Browser) -> None:
+def test_screenshots_on_a_phone(rating_site: RatingSite, browser: Browser, tmp_path: Path) -> None:
+    shots = tmp_path / "screenshots"
+    print(f"phone screenshots of the rating pages: {shots}")  # shown with -s, or when the test fails
     context = browser.new_context(viewport=PHONE, device_scale_factor=2, is_mobile=True)
     page = context.new_page()
     page.clock.install()
@@ -132,15 +135,15 @@ def test_screenshots_on_a_phone(rating_site: RatingSite, browser: Browser) -> No
     page.goto(rating_site.signer.rating_url(send_id, 4))
     page.clock.run_for(1100)
     expect(page.locator("#status")).to_have_text(SAVED)
-    page.screenshot(path="/tmp/rate-phone.png")
+    page.screenshot(path=shots / "rate-phone.png")
 
     nps = rating_site.add_send("snd_nps", metric="nps")
     page.goto(rating_site.signer.rating_url(nps, 8))
-    page.screenshot(path="/tmp/rate-nps-phone.png")
+    page.screenshot(path=shots / "rate-nps-phone.png")
     page.get_by_label("Anything you'd like to tell us?").fill("Quick and friendly, thanks!")
     page.get_by_role("button", name="Send my answer").click()
     page.get_by_text("Change your answer").click()
-    page.screenshot(path="/tmp/thanks-phone.png", full_page=True)
+    page.screenshot(path=shots / "thanks-phone.png", full_page=True)
     page.goto(rating_site.signer.rating_url(send_id, 4)[:-2] + "xx")
-    page.screenshot(path="/tmp/invalid-phone.png")
+    page.screenshot(path=shots / "invalid-phone.png")
     context.close()

@@ -16,7 +16,6 @@ from tests.fakes.twilio_api import (
     ACCOUNT_SID,
     AUTH_TOKEN,
     FakeTwilio,
-    fake_twilio,  # noqa: F401 - a pytest fixture
     inbound_sms_params,
     refused_url,
     signed_webhook,
@@ -50,7 +49,7 @@ def message(to: str = "+14155550100", body: str = "How did we do? Reply 1-5.") -
 
 
 @pytest.fixture
-def make_channel(fake_twilio: FakeTwilio) -> Iterator[ChannelFactory]:  # noqa: F811
+def make_channel(fake_twilio: FakeTwilio) -> Iterator[ChannelFactory]:
     built: list[TwilioSmsChannel] = []
 
     def build(**overrides: Any) -> TwilioSmsChannel:
@@ -81,7 +80,7 @@ def make_channel(fake_twilio: FakeTwilio) -> Iterator[ChannelFactory]:  # noqa: 
 
 
 def test_a_delivered_request_is_sent_with_the_message_sid(
-    fake_twilio: FakeTwilio,  # noqa: F811
+    fake_twilio: FakeTwilio,
     make_channel: ChannelFactory,
 ) -> None:
     outcome = make_channel().send(message(body="Hi Ada, how did we do? Reply 1-5."))
@@ -97,7 +96,7 @@ def test_a_delivered_request_is_sent_with_the_message_sid(
 
 
 def test_a_messaging_service_sends_without_a_from_number(
-    fake_twilio: FakeTwilio,  # noqa: F811
+    fake_twilio: FakeTwilio,
     make_channel: ChannelFactory,
 ) -> None:
     outcome = make_channel(**{"from": None, "messaging_service_sid": SERVICE}).send(message())
@@ -110,7 +109,7 @@ def test_a_messaging_service_sends_without_a_from_number(
 
 
 def test_the_status_callback_goes_with_each_message_when_set(
-    fake_twilio: FakeTwilio,  # noqa: F811
+    fake_twilio: FakeTwilio,
     make_channel: ChannelFactory,
 ) -> None:
     make_channel(status_callback_url=CALLBACK).send(message())
@@ -120,7 +119,7 @@ def test_the_status_callback_goes_with_each_message_when_set(
 
 
 def test_429_is_retried_later_with_a_growing_wait_and_nothing_sent(
-    fake_twilio: FakeTwilio,  # noqa: F811
+    fake_twilio: FakeTwilio,
     make_channel: ChannelFactory,
 ) -> None:
     channel = make_channel()
@@ -137,7 +136,7 @@ def test_429_is_retried_later_with_a_growing_wait_and_nothing_sent(
 
 
 def test_an_answer_resets_the_backoff(
-    fake_twilio: FakeTwilio,  # noqa: F811
+    fake_twilio: FakeTwilio,
     make_channel: ChannelFactory,
 ) -> None:
     channel = make_channel()
@@ -163,7 +162,7 @@ def test_a_refused_connection_is_retried_later(make_channel: ChannelFactory) -> 
 @pytest.mark.parametrize("fault", ["server_error", "hang", "drop"])
 def test_a_possibly_lost_answer_is_unknown_and_never_repeated(
     fault: Any,
-    fake_twilio: FakeTwilio,  # noqa: F811
+    fake_twilio: FakeTwilio,
     make_channel: ChannelFactory,
 ) -> None:
     fake_twilio.fail_next(5, fault)
@@ -176,7 +175,7 @@ def test_a_possibly_lost_answer_is_unknown_and_never_repeated(
 
 
 def test_an_unsubscribed_recipient_fails_and_opts_out(
-    fake_twilio: FakeTwilio,  # noqa: F811
+    fake_twilio: FakeTwilio,
     make_channel: ChannelFactory,
 ) -> None:
     fake_twilio.fail_next(1, "unsubscribed")
@@ -189,7 +188,7 @@ def test_an_unsubscribed_recipient_fails_and_opts_out(
 
 
 def test_other_client_errors_fail_with_twilios_message(
-    fake_twilio: FakeTwilio,  # noqa: F811
+    fake_twilio: FakeTwilio,
     make_channel: ChannelFactory,
 ) -> None:
     fake_twilio.fail_next(1, "invalid_number")
@@ -207,7 +206,7 @@ def test_other_client_errors_fail_with_twilios_message(
 
 
 def test_sends_are_paced_to_the_configured_rate(
-    fake_twilio: FakeTwilio,  # noqa: F811
+    fake_twilio: FakeTwilio,
     make_channel: ChannelFactory,
 ) -> None:
     time = VirtualTime()
@@ -243,7 +242,7 @@ def test_signed_webhook_passes_twilios_own_validation() -> None:
 
 def test_api_base_url_wins_over_a_region_and_edge_from_the_environment(
     monkeypatch: pytest.MonkeyPatch,
-    fake_twilio: FakeTwilio,  # noqa: F811
+    fake_twilio: FakeTwilio,
     make_channel: ChannelFactory,
 ) -> None:
     monkeypatch.setenv("TWILIO_REGION", "ie1")
