@@ -1,7 +1,7 @@
 """Every SMS text surveybot answers with on its own (survey questions come from the config).
 
 Plain GSM-7 characters only and each under one segment (160 characters), so an answer never
-costs two messages; `tests/test_sms_replies.py` checks both.
+costs two messages; `tests/sms/test_conversation_steps.py` checks both.
 """
 
 from __future__ import annotations

@@ -103,12 +103,10 @@ def test_matplotlib_only_in_the_chart() -> None:
     check_sdk_home("matplotlib")
 
 
-@pytest.mark.xfail(strict=True, reason="bot/sms/webhooks.py still imports twilio (being fixed)")
 def test_twilio_only_in_the_twilio_channel() -> None:
     check_sdk_home("twilio")
 
 
-@pytest.mark.xfail(strict=True, reason="bot/slack/client.py still imports slack_sdk (being fixed)")
 def test_slack_sdks_only_in_the_slack_app() -> None:
     check_sdk_home("slack_sdk")
     check_sdk_home("slack_bolt")
