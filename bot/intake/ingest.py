@@ -318,6 +318,7 @@ class Ingestor:
                     "channel": verdict.channel,
                     "to_address": verdict.to,
                     "status": "scheduled",
+                    "reason": None,  # every row has every column: one insert takes them all
                     "attempts": 0,
                     "due_at": verdict.due_at,
                     "created_at": now,
