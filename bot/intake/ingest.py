@@ -22,10 +22,10 @@ from storage import queries
 from storage.db import Database
 from storage.ids import new_id
 from triggers.addresses import AddressKeys
+from triggers.engine import History, PendingSend, TriggerDecision, TriggerIndex, decide_event
 from triggers.events import ContactIn, EventIn, parse_event
-from triggers.policy import PolicyState, Verdict, decide, history_horizon
-from triggers.rules import cancel_matches
-from triggers.settings import TriggerConfig
+from triggers.outcomes import Outcome, Reason
+from triggers.policy import PolicyState
 
 MAX_BATCH = 1000
 
@@ -33,10 +33,14 @@ MAX_BATCH = 1000
 @dataclass(frozen=True)
 class DecisionOut:
     trigger: str
-    outcome: str
-    reason: str | None = None
+    outcome: Outcome
+    reason: Reason | None = None
     send_id: str | None = None
     due_at: datetime | None = None
+
+    @classmethod
+    def of(cls, decision: TriggerDecision) -> DecisionOut:
+        return cls(decision.trigger, decision.outcome, decision.reason, decision.send_id, decision.due_at)
 
     def to_json(self) -> dict[str, Any]:
         due = self.due_at.isoformat().replace("+00:00", "Z") if self.due_at else None
@@ -75,7 +79,7 @@ class _Batch:
 
     events: list[dict[str, Any]] = field(default_factory=list)
     decisions: list[dict[str, Any]] = field(default_factory=list)
-    sends: list[dict[str, Any]] = field(default_factory=list)
+    new_sends: dict[str, dict[str, Any]] = field(default_factory=dict)  # by send id
     cancel_ids: list[str] = field(default_factory=list)
     due_now: bool = False
 
@@ -97,14 +101,7 @@ class Ingestor:
         self.address_keys = address_keys
         self.on_due = on_due
         self.telemetry: Telemetry | None = None
-        self._triggers = {t.name: t for t in config.triggers}
-        self._by_type: dict[str, list[TriggerConfig]] = {}
-        self._cancellers: dict[str, list[TriggerConfig]] = {}
-        for trigger in config.triggers:
-            self._by_type.setdefault(trigger.on, []).append(trigger)
-            if trigger.cancel_on:
-                self._cancellers.setdefault(trigger.cancel_on.type, []).append(trigger)
-        self._horizon = history_horizon(config.throttle, list(config.surveys.values()))
+        self.index = TriggerIndex.build(config.triggers, config.surveys, config.throttle)
 
     def ingest(
         self, raws: Sequence[Any], *, source: str = "api", now: datetime | None = None
@@ -175,22 +172,19 @@ class Ingestor:
             if not fresh:
                 return False
             contacts = self._merge_contacts(conn, fresh, now)
-            state = self._policy_state(conn, fresh, contacts, now)
+            history = self._history(conn, fresh, contacts, now)
             if lock_days:
-                state.daily_counts = queries.DailyCounts(
+                history.state.daily_counts = queries.DailyCounts(
                     lambda day: queries.daily_count(conn, day, lock=True)
                 )
             batch = _Batch()
-            pending = self._pending(conn, fresh)
             for index, event in fresh:
-                results[index].decisions = self._decide_event(
-                    event, contacts, state, pending, batch, source, now
-                )
+                results[index].decisions = self._decide_event(event, contacts, history, batch, source, now)
             self._apply_cancels(conn, batch, results, now)
             queries.insert_rows(conn, queries.events_t, batch.events)
-            queries.insert_rows(conn, queries.sends_t, batch.sends)
+            queries.insert_rows(conn, queries.sends_t, list(batch.new_sends.values()))
             queries.insert_rows(conn, queries.decisions_t, batch.decisions)
-            self._count_days(conn, state)  # last: the day's counter row stays locked until commit
+            self._count_days(conn, history.state)  # last: the day's counter row stays locked until commit
             return batch.due_now
 
     def _count_days(self, conn: Connection, state: PolicyState) -> None:
@@ -234,13 +228,14 @@ class Ingestor:
         queries.upsert_contacts(conn, merged.values(), known=set(stored), now=now)
         return merged
 
-    def _policy_state(
+    def _history(
         self,
         conn: Connection,
         fresh: list[tuple[int, EventIn]],
         contacts: dict[str, ContactIn],
         now: datetime,
-    ) -> PolicyState:
+    ) -> History:
+        """What the gates and `cancel_on` need to know of these contacts, read once for the batch."""
         keys = [
             self.address_keys.key(channel, address)
             for contact in contacts.values()
@@ -248,23 +243,23 @@ class Ingestor:
             if (address := contact.address(channel))
         ]
         earliest = min(min(e.occurred_at for _, e in fresh), now)
-        return queries.load_policy_state(
-            conn, contact_ids=list(contacts), since=earliest - self._horizon, address_keys=keys
+        state = queries.load_policy_state(
+            conn, contact_ids=list(contacts), since=earliest - self.index.horizon, address_keys=keys
         )
+        return History(state, self.address_keys.key, _new_send_id, self._pending(conn, fresh))
 
-    def _pending(self, conn: Connection, fresh: list[tuple[int, EventIn]]) -> list[queries.PendingSend]:
-        triggers = sorted({t.name for _, e in fresh for t in self._cancellers.get(e.type, ())})
+    def _pending(self, conn: Connection, fresh: list[tuple[int, EventIn]]) -> dict[str, list[PendingSend]]:
+        triggers = {name: t for _, e in fresh for name, t in self.index.cancelled_by(e.type).items()}
         if not triggers:
-            return []
-        contact_ids = sorted({e.contact.id for _, e in fresh if e.type in self._cancellers})
+            return {}
+        contact_ids = sorted({e.contact.id for _, e in fresh if self.index.cancelled_by(e.type)})
         return queries.load_pending_sends(conn, contact_ids=contact_ids, triggers=triggers)
 
     def _decide_event(
         self,
         event: EventIn,
         contacts: dict[str, ContactIn],
-        state: PolicyState,
-        pending: list[queries.PendingSend],
+        history: History,
         batch: _Batch,
         source: str,
         now: datetime,
@@ -282,116 +277,55 @@ class Ingestor:
                 "source": source,
             }
         )
-        out = self._cancel_pending(event, pending, batch, now)
-        contact = contacts[event.contact.id]
-        for trigger in self._by_type.get(event.type, ()):
-            survey = self.config.surveys[trigger.survey]
-            verdict = decide(
-                event, contact, trigger, survey, self.config.throttle, state, now, self.address_keys.key
-            )
-            out.append(self._record(pk, event, contact, trigger, verdict, batch, pending, now))
-        return out
+        decided = decide_event(event, contacts[event.contact.id], history, self.index, now, event_ref=pk)
+        for decision in decided.decisions:
+            self._record(decision, batch, now)
+        batch.due_now = batch.due_now or decided.due_by(now)
+        return [DecisionOut.of(d) for d in decided.decisions]
 
-    def _record(
-        self,
-        pk: str,
-        event: EventIn,
-        contact: ContactIn,
-        trigger: TriggerConfig,
-        verdict: Verdict,
-        batch: _Batch,
-        pending: list[queries.PendingSend],
-        now: datetime,
-    ) -> DecisionOut:
-        send_id = None
-        if verdict.outcome != "suppressed":
-            assert verdict.due_at is not None and verdict.channel is not None
-            send_id = new_id("snd")
-            batch.sends.append(
-                {
-                    "id": send_id,
-                    "event_pk": pk,
-                    "trigger": trigger.name,
-                    "survey": trigger.survey,
-                    "contact_id": contact.id,
-                    "metric": self.config.surveys[trigger.survey].metric,
-                    "channel": verdict.channel,
-                    "to_address": verdict.to,
-                    "status": "scheduled",
-                    "reason": None,  # every row has every column: one insert takes them all
-                    "attempts": 0,
-                    "due_at": verdict.due_at,
-                    "created_at": now,
-                    "updated_at": now,
-                }
-            )
-            batch.due_now = batch.due_now or verdict.due_at <= now
-            if trigger.cancel_on:
-                pending.append(queries.PendingSend(send_id, pk, trigger.name, contact.id, event.document()))
+    def _record(self, decision: TriggerDecision, batch: _Batch, now: datetime) -> None:
+        if decision.outcome == "cancelled":
+            assert decision.send_id is not None
+            new_send = batch.new_sends.get(decision.send_id)
+            if new_send is not None:
+                new_send.update(status="cancelled", reason=decision.reason)
+            else:
+                batch.cancel_ids.append(decision.send_id)
+        elif decision.schedules:
+            assert decision.send_id is not None
+            batch.new_sends[decision.send_id] = {
+                "id": decision.send_id,
+                "event_pk": decision.event_ref,
+                "trigger": decision.trigger,
+                "survey": decision.survey,
+                "contact_id": decision.contact_id,
+                "metric": self.config.surveys[decision.survey].metric,
+                "channel": decision.channel,
+                "to_address": decision.to,
+                "status": "scheduled",
+                "reason": None,  # every row has every column: one insert takes them all
+                "attempts": 0,
+                "due_at": decision.due_at,
+                "created_at": now,
+                "updated_at": now,
+            }
         batch.decisions.append(
             {
-                "event_pk": pk,
-                "contact_id": contact.id,
-                "trigger": trigger.name,
-                "survey": trigger.survey,
-                "outcome": verdict.outcome,
-                "reason": verdict.reason,
-                "send_id": send_id,
-                "due_at": verdict.due_at if send_id else None,
+                "event_pk": decision.event_ref,
+                "contact_id": decision.contact_id,
+                "trigger": decision.trigger,
+                "survey": decision.survey,
+                "outcome": decision.outcome,
+                "reason": decision.reason,
+                "send_id": decision.send_id,
+                "due_at": decision.due_at,
                 "decided_at": now,
             }
         )
-        return DecisionOut(
-            trigger.name, verdict.outcome, verdict.reason, send_id, verdict.due_at if send_id else None
-        )
 
-    def _cancel_pending(
-        self, event: EventIn, pending: list[queries.PendingSend], batch: _Batch, now: datetime
-    ) -> list[DecisionOut]:
-        """Sends this event calls off (`cancel_on`): cancelled now, and the dispatcher re-checks."""
-        if event.type not in self._cancellers:
-            return []
-        cancellers = {t.name: t for t in self._cancellers[event.type]}
-        document = event.document()
-        hits = [
-            p
-            for p in pending
-            if p.contact_id == event.contact.id
-            and p.trigger in cancellers
-            and cancel_matches(cancellers[p.trigger], p.document, document)
-        ]
-        return [self._cancel(p, event, batch, pending, now) for p in hits]
 
-    def _cancel(
-        self,
-        hit: queries.PendingSend,
-        event: EventIn,
-        batch: _Batch,
-        pending: list[queries.PendingSend],
-        now: datetime,
-    ) -> DecisionOut:
-        pending.remove(hit)
-        reason = "cancel_on"
-        new_send = next((s for s in batch.sends if s["id"] == hit.send_id), None)
-        if new_send is not None:
-            new_send.update(status="cancelled", reason=reason)
-        else:
-            batch.cancel_ids.append(hit.send_id)
-        trigger = self._triggers[hit.trigger]
-        batch.decisions.append(
-            {
-                "event_pk": hit.event_pk,
-                "contact_id": hit.contact_id,
-                "trigger": hit.trigger,
-                "survey": trigger.survey,
-                "outcome": "cancelled",
-                "reason": reason,
-                "send_id": hit.send_id,
-                "due_at": None,
-                "decided_at": now,
-            }
-        )
-        return DecisionOut(hit.trigger, "cancelled", reason, hit.send_id)
+def _new_send_id() -> str:
+    return new_id("snd")
 
 
 def chunks(items: Iterable[Any], size: int = MAX_BATCH) -> Iterable[list[Any]]:
