@@ -1,7 +1,8 @@
-"""Named queries for taking events in: locks, look-ups in bulk, and bulk writes.
+"""Named queries for taking events in: locks, look-ups in bulk, and bulk writes (the batch's
+event, send and decision rows are made in `storage.intake`).
 
 Everything here works per batch, never per row: one query loads the history of every contact
-in a batch, one statement inserts all its decisions.
+in a batch, one statement cancels every send it calls off.
 """
 
 from __future__ import annotations
@@ -217,10 +218,6 @@ def cancel_sends(conn: Connection, send_ids: Sequence[str], *, reason: str, now:
         .returning(s.id)
     )
     return {row[0] for row in rows}
-
-
-def insert_rows(conn: Connection, table: Any, rows: list[dict[str, Any]]) -> None:
-    bulk_insert(conn, table, rows)
 
 
 def get_or_create_setting(conn: Connection, key: str, make: Any) -> str:

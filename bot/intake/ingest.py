@@ -1,8 +1,9 @@
-"""Taking events in: the one path that `POST /v1/events`, `emit`, `import` and `simulate` share.
+"""Taking events in: the one path that `POST /v1/events`, `emit` and `import` share.
 
 A batch is validated event by event (a bad one is reported and stores nothing), then decided
-and written in one transaction: the contacts' history is read once, every trigger is judged in
-memory in event order, and events, decisions and sends are inserted in bulk.
+and written in one transaction: the contacts' history is read once, each event is decided in
+memory in order (`triggers.engine`, which `simulate` runs too), and events, decisions and sends
+are inserted in bulk (`storage.intake`).
 """
 
 from __future__ import annotations
@@ -12,15 +13,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection
-
 from bot.config import Config
 from bot.errors import InvalidEvent
 from bot.runtime.clock import Clock
 from bot.runtime.telemetry import Telemetry
-from storage import queries
-from storage.db import Database
-from storage.ids import new_id
+from storage import intake, queries
+from storage.db import Connection, Database
 from triggers.addresses import AddressKeys
 from triggers.engine import History, PendingSend, TriggerDecision, TriggerIndex, decide_event
 from triggers.events import ContactIn, EventIn, parse_event
@@ -71,17 +69,6 @@ class EventResult:
 
 class _Overbooked(Exception):
     """The daily cap was passed by sends another process scheduled at the same time."""
-
-
-@dataclass
-class _Batch:
-    """What one transaction writes, gathered in memory first."""
-
-    events: list[dict[str, Any]] = field(default_factory=list)
-    decisions: list[dict[str, Any]] = field(default_factory=list)
-    new_sends: dict[str, dict[str, Any]] = field(default_factory=dict)  # by send id
-    cancel_ids: list[str] = field(default_factory=list)
-    due_now: bool = False
 
 
 class Ingestor:
@@ -161,31 +148,23 @@ class Ingestor:
         lock_days: bool,
     ) -> bool:
         with self.db.write() as conn:
-            event_ids = [e.id for _, e in valid if e.id is not None]
-            contact_ids = sorted({e.contact.id for _, e in valid})
-            queries.lock_keys(conn, [f"c:{c}" for c in contact_ids] + [f"e:{i}" for i in event_ids])
-            duplicates = queries.existing_event_ids(conn, event_ids)
-            fresh = [(i, e) for i, e in valid if e.id is None or e.id not in duplicates]
-            for i, _ in valid:
-                if results[i].id in duplicates:
-                    results[i].status = "duplicate"
+            fresh = _fresh(conn, valid, results)
             if not fresh:
                 return False
-            contacts = self._merge_contacts(conn, fresh, now)
-            history = self._history(conn, fresh, contacts, now)
-            if lock_days:
-                history.state.daily_counts = queries.DailyCounts(
-                    lambda day: queries.daily_count(conn, day, lock=True)
-                )
-            batch = _Batch()
+            contacts = intake.merge_contacts(conn, [e.contact for _, e in fresh], now=now)
+            history = self._history(conn, fresh, contacts, now, lock_days=lock_days)
+            rows = intake.IntakeRows(now=now, surveys=self.index.surveys)
+            due_now = False
             for index, event in fresh:
-                results[index].decisions = self._decide_event(event, contacts, history, batch, source, now)
-            self._apply_cancels(conn, batch, results, now)
-            queries.insert_rows(conn, queries.events_t, batch.events)
-            queries.insert_rows(conn, queries.sends_t, list(batch.new_sends.values()))
-            queries.insert_rows(conn, queries.decisions_t, batch.decisions)
+                event_ref = rows.add_event(event, source=source)
+                contact = contacts[event.contact.id]
+                decided = decide_event(event, contact, history, self.index, now, event_ref=event_ref)
+                rows.add_decisions(decided)
+                results[index].decisions = [DecisionOut.of(d) for d in decided.decisions]
+                due_now = due_now or decided.due_by(now)
+            _drop_cancels(results, rows.write(conn))
             self._count_days(conn, history.state)  # last: the day's counter row stays locked until commit
-            return batch.due_now
+            return due_now
 
     def _count_days(self, conn: Connection, state: PolicyState) -> None:
         """Add this batch's sends to the per-day counters; overbooked if a racer got there first.
@@ -200,42 +179,17 @@ class Ingestor:
         if cap is not None and any(total > cap for total in totals.values()):
             raise _Overbooked()
 
-    def _apply_cancels(
-        self, conn: Connection, batch: _Batch, results: list[EventResult], now: datetime
-    ) -> None:
-        """Cancel stored sends; one the dispatcher took meanwhile is past calling off."""
-        if not batch.cancel_ids:
-            return
-        cancelled = queries.cancel_sends(conn, batch.cancel_ids, reason="cancel_on", now=now)
-        missed = set(batch.cancel_ids) - cancelled
-        if missed:
-            batch.decisions = [
-                d for d in batch.decisions if not (d["outcome"] == "cancelled" and d["send_id"] in missed)
-            ]
-            for result in results:
-                result.decisions = [
-                    d for d in result.decisions if not (d.outcome == "cancelled" and d.send_id in missed)
-                ]
-
-    def _merge_contacts(
-        self, conn: Connection, fresh: list[tuple[int, EventIn]], now: datetime
-    ) -> dict[str, ContactIn]:
-        stored = queries.load_contacts(conn, sorted({e.contact.id for _, e in fresh}))
-        merged: dict[str, ContactIn] = {}
-        for _, event in fresh:
-            cid = event.contact.id
-            merged[cid] = event.contact.merged_over(merged.get(cid) or stored.get(cid))
-        queries.upsert_contacts(conn, merged.values(), known=set(stored), now=now)
-        return merged
-
     def _history(
         self,
         conn: Connection,
         fresh: list[tuple[int, EventIn]],
         contacts: dict[str, ContactIn],
         now: datetime,
+        *,
+        lock_days: bool,
     ) -> History:
-        """What the gates and `cancel_on` need to know of these contacts, read once for the batch."""
+        """What the gates and `cancel_on` need to know of these contacts, read once for the batch;
+        with `lock_days`, each day's send counter is held until commit from its first read."""
         keys = [
             self.address_keys.key(channel, address)
             for contact in contacts.values()
@@ -246,7 +200,9 @@ class Ingestor:
         state = queries.load_policy_state(
             conn, contact_ids=list(contacts), since=earliest - self.index.horizon, address_keys=keys
         )
-        return History(state, self.address_keys.key, _new_send_id, self._pending(conn, fresh))
+        if lock_days:
+            state.daily_counts = queries.DailyCounts(lambda day: queries.daily_count(conn, day, lock=True))
+        return History(state, self.address_keys.key, intake.new_send_id, self._pending(conn, fresh))
 
     def _pending(self, conn: Connection, fresh: list[tuple[int, EventIn]]) -> dict[str, list[PendingSend]]:
         triggers = {name: t for _, e in fresh for name, t in self.index.cancelled_by(e.type).items()}
@@ -255,77 +211,29 @@ class Ingestor:
         contact_ids = sorted({e.contact.id for _, e in fresh if self.index.cancelled_by(e.type)})
         return queries.load_pending_sends(conn, contact_ids=contact_ids, triggers=triggers)
 
-    def _decide_event(
-        self,
-        event: EventIn,
-        contacts: dict[str, ContactIn],
-        history: History,
-        batch: _Batch,
-        source: str,
-        now: datetime,
-    ) -> list[DecisionOut]:
-        pk = new_id("evt")
-        batch.events.append(
-            {
-                "pk": pk,
-                "event_id": event.id,
-                "type": event.type,
-                "contact_id": event.contact.id,
-                "occurred_at": event.occurred_at,
-                "received_at": now,
-                "properties": event.properties,
-                "source": source,
-            }
-        )
-        decided = decide_event(event, contacts[event.contact.id], history, self.index, now, event_ref=pk)
-        for decision in decided.decisions:
-            self._record(decision, batch, now)
-        batch.due_now = batch.due_now or decided.due_by(now)
-        return [DecisionOut.of(d) for d in decided.decisions]
 
-    def _record(self, decision: TriggerDecision, batch: _Batch, now: datetime) -> None:
-        if decision.outcome == "cancelled":
-            assert decision.send_id is not None
-            new_send = batch.new_sends.get(decision.send_id)
-            if new_send is not None:
-                new_send.update(status="cancelled", reason=decision.reason)
-            else:
-                batch.cancel_ids.append(decision.send_id)
-        elif decision.schedules:
-            assert decision.send_id is not None
-            batch.new_sends[decision.send_id] = {
-                "id": decision.send_id,
-                "event_pk": decision.event_ref,
-                "trigger": decision.trigger,
-                "survey": decision.survey,
-                "contact_id": decision.contact_id,
-                "metric": self.config.surveys[decision.survey].metric,
-                "channel": decision.channel,
-                "to_address": decision.to,
-                "status": "scheduled",
-                "reason": None,  # every row has every column: one insert takes them all
-                "attempts": 0,
-                "due_at": decision.due_at,
-                "created_at": now,
-                "updated_at": now,
-            }
-        batch.decisions.append(
-            {
-                "event_pk": decision.event_ref,
-                "contact_id": decision.contact_id,
-                "trigger": decision.trigger,
-                "survey": decision.survey,
-                "outcome": decision.outcome,
-                "reason": decision.reason,
-                "send_id": decision.send_id,
-                "due_at": decision.due_at,
-                "decided_at": now,
-            }
-        )
+def _fresh(
+    conn: Connection, valid: list[tuple[int, EventIn]], results: list[EventResult]
+) -> list[tuple[int, EventIn]]:
+    """The events not stored before, their contacts and ids locked; the others marked duplicate."""
+    event_ids = [e.id for _, e in valid if e.id is not None]
+    contact_ids = sorted({e.contact.id for _, e in valid})
+    queries.lock_keys(conn, [f"c:{c}" for c in contact_ids] + [f"e:{i}" for i in event_ids])
+    duplicates = queries.existing_event_ids(conn, event_ids)
+    for i, _ in valid:
+        if results[i].id in duplicates:
+            results[i].status = "duplicate"
+    return [(i, e) for i, e in valid if e.id is None or e.id not in duplicates]
 
 
-def _new_send_id() -> str:
-    return new_id("snd")
+def _drop_cancels(results: list[EventResult], missed: set[str]) -> None:
+    """Take out the cancels of sends that were past calling off when the batch was written."""
+    if not missed:
+        return
+    for result in results:
+        result.decisions = [
+            d for d in result.decisions if not (d.outcome == "cancelled" and d.send_id in missed)
+        ]
 
 
 def chunks(items: Iterable[Any], size: int = MAX_BATCH) -> Iterable[list[Any]]:
