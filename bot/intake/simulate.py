@@ -28,11 +28,12 @@ from bot.intake.files import Unparsable, file_format, read_csv, read_jsonl
 from bot.intake.ordering import in_time_order
 from triggers.engine import EventDecisions, History, TriggerIndex, decide_event
 from triggers.events import ContactIn, EventIn, parse_event
+from triggers.outcomes import Outcome
 from triggers.policy import PolicyState
 from triggers.quiet_hours import contact_timezone
 
-WOULD_SEND = "would_send"
-CANCELLED = "cancelled"
+WOULD_SEND = "would_send"  # the report's own word: scheduled or deferred
+CANCELLED: Outcome = "cancelled"
 MAX_ERRORS = 20
 MIN_SWEEP_EVERY = 20_000
 # Event ids are remembered this long (by occurred_at): a retried event carries its own time.
