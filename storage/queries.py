@@ -1,14 +1,14 @@
-"""Named queries for taking events in: locks, look-ups in bulk, and bulk writes.
+"""Named queries for taking events in: locks, look-ups in bulk, and bulk writes (the batch's
+event, send and decision rows are made in `storage.intake`).
 
 Everything here works per batch, never per row: one query loads the history of every contact
-in a batch, one statement inserts all its decisions.
+in a batch, one statement cancels every send it calls off.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -25,10 +25,14 @@ from storage.models import (
     Event,
     OptOut,
     Send,
+    SendStatus,
     Setting,
 )
+from triggers.engine import PendingSend
 from triggers.events import ContactIn
 from triggers.policy import PastSend, PolicyState
+from triggers.rules import cancel_key
+from triggers.settings import TriggerConfig
 
 contacts_t = Contact.__table__  # type: ignore[attr-defined]
 events_t = Event.__table__  # type: ignore[attr-defined]
@@ -174,42 +178,33 @@ def add_daily_counts(conn: Connection, added: dict[date, int]) -> dict[date, int
     return totals
 
 
-@dataclass(frozen=True)
-class PendingSend:
-    send_id: str
-    event_pk: str
-    trigger: str
-    contact_id: str
-    document: dict[str, Any]
-
-
 def load_pending_sends(
-    conn: Connection, *, contact_ids: Sequence[str], triggers: Sequence[str]
-) -> list[PendingSend]:
-    """Sends not yet gone out that a `cancel_on` event could still call off."""
+    conn: Connection, *, contact_ids: Sequence[str], triggers: Mapping[str, TriggerConfig]
+) -> dict[str, list[PendingSend]]:
+    """By contact, the sends of these triggers (by name) not yet gone out, which a `cancel_on`
+    event could still call off."""
     if not triggers:
-        return []
+        return {}
     s, e = sends_t.c, events_t.c
     rows = conn.execute(
-        select(s.id, s.event_pk, s.trigger, s.contact_id, e.event_id, e.type, e.properties)
-        .join(events_t, e.pk == s.event_pk)
-        .where(s.contact_id.in_(contact_ids), s.trigger.in_(triggers), s.status.in_(SEND_PENDING))
-    )
-    return [
-        PendingSend(
-            r.id,
-            r.event_pk,
-            r.trigger,
-            r.contact_id,
-            {
-                "id": r.event_id,
-                "type": r.type,
-                "contact": {"id": r.contact_id},
-                "properties": r.properties or {},
-            },
+        select(
+            s.id, s.event_pk, s.trigger, s.contact_id, s.survey, s.due_at, e.event_id, e.type, e.properties
         )
-        for r in rows
-    ]
+        .join(events_t, e.pk == s.event_pk)
+        .where(s.contact_id.in_(contact_ids), s.trigger.in_(sorted(triggers)), s.status.in_(SEND_PENDING))
+    )
+    pending: dict[str, list[PendingSend]] = {}
+    for r in rows:
+        document = {
+            "id": r.event_id,
+            "type": r.type,
+            "contact": {"id": r.contact_id},
+            "properties": r.properties or {},
+        }
+        key = cancel_key(triggers[r.trigger], document)
+        send = PendingSend(r.id, r.event_pk, r.trigger, r.contact_id, key, PastSend(r.survey, r.due_at))
+        pending.setdefault(r.contact_id, []).append(send)
+    return pending
 
 
 def cancel_sends(conn: Connection, send_ids: Sequence[str], *, reason: str, now: datetime) -> set[str]:
@@ -220,14 +215,10 @@ def cancel_sends(conn: Connection, send_ids: Sequence[str], *, reason: str, now:
     rows = conn.execute(
         update(sends_t)
         .where(s.id.in_(send_ids), s.status.in_(SEND_PENDING))
-        .values(status="cancelled", reason=reason, updated_at=now)
+        .values(status=SendStatus.CANCELLED, reason=reason, updated_at=now)
         .returning(s.id)
     )
     return {row[0] for row in rows}
-
-
-def insert_rows(conn: Connection, table: Any, rows: list[dict[str, Any]]) -> None:
-    bulk_insert(conn, table, rows)
 
 
 def get_or_create_setting(conn: Connection, key: str, make: Any) -> str:

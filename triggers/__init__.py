@@ -1,4 +1,5 @@
-"""Pure decisions: which trigger fires for an event, and whether the policy lets it through.
+"""Pure decisions: which triggers an event sets off, whether the policy lets them through, and
+which pending sends it calls off (`engine.decide_event`: an event and the history in, decisions out).
 
 Nothing here does I/O; storage hands in the history these functions judge.
 """

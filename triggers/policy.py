@@ -1,6 +1,7 @@
 """One trigger, one event: scheduled, deferred or suppressed, and why.
 
-The gates run in this order and the first that stops a send is the reason recorded:
+The gates run in this order and the first that stops a send is the reason recorded
+(`triggers.outcomes.GATES`):
   opted_out, no_address, stale, conditions, sampled_out,
   survey_cooldown, contact_cooldown, contact_cap, daily_cap.
 Quiet hours never stop a send: they defer it to the end of the contact's quiet window.
@@ -18,21 +19,10 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from triggers.events import ContactIn, EventIn
+from triggers.outcomes import GateReason, Outcome
 from triggers.quiet_hours import contact_timezone, end_of_quiet_hours
 from triggers.rules import conditions_hold, in_sample
 from triggers.settings import Cap, SurveyConfig, ThrottleConfig, TriggerConfig
-
-GATES = (
-    "opted_out",
-    "no_address",
-    "stale",
-    "conditions",
-    "sampled_out",
-    "survey_cooldown",
-    "contact_cooldown",
-    "contact_cap",
-    "daily_cap",
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,8 +49,8 @@ class PolicyState:
 
 @dataclass(frozen=True)
 class Verdict:
-    outcome: str  # scheduled | deferred | suppressed
-    reason: str | None = None
+    outcome: Outcome  # scheduled, deferred or suppressed: cancelling is not a gate's to do
+    reason: GateReason | None = None
     channel: str | None = None
     to: str | None = None
     due_at: datetime | None = None
@@ -146,7 +136,7 @@ def decide(
 
 def choose_channel(
     contact: ContactIn, channels: Sequence[str], opted_out: set[str], address_key: AddressKey
-) -> tuple[str | None, str | None, str | None]:
+) -> tuple[str | None, str | None, GateReason | None]:
     """The first channel with an address not opted out; else the reason there is none."""
     any_address = False
     for channel in channels:
@@ -161,7 +151,7 @@ def choose_channel(
 
 def throttle_reason(
     state: PolicyState, contact_id: str, survey: str, due_at: datetime, limits: Limits
-) -> str | None:
+) -> GateReason | None:
     """The first cooldown or cap a send at `due_at` would break, or None."""
     history = state.sends.get(contact_id, ())
     if any(p.survey == survey and abs(p.due_at - due_at) < limits.survey_cooldown for p in history):

@@ -46,12 +46,8 @@ def cancel_key(trigger: TriggerConfig, document: Mapping[str, Any]) -> tuple[Any
     return None if any(value is None for value in values) else values
 
 
-def cancel_matches(trigger: TriggerConfig, original: Mapping[str, Any], later: Mapping[str, Any]) -> bool:
-    """A later event calls off a pending send when every `cancel_on.match` path agrees."""
-    return cancels(trigger, cancel_key(trigger, original), later)
-
-
 def cancels(trigger: TriggerConfig, key: tuple[Any, ...] | None, later: Mapping[str, Any]) -> bool:
-    """Whether `later` calls off a send whose event had `cancel_key` `key`."""
+    """Whether `later` calls off a send whose event had `cancel_key` `key`: every
+    `cancel_on.match` path agrees (and the first event had a value at each)."""
     assert trigger.cancel_on is not None
     return key is not None and key == tuple(lookup(later, path) for path in trigger.cancel_on.match)

@@ -1,8 +1,9 @@
-"""Taking events in: the one path that `POST /v1/events`, `emit`, `import` and `simulate` share.
+"""Taking events in: the one path that `POST /v1/events`, `emit` and `import` share.
 
 A batch is validated event by event (a bad one is reported and stores nothing), then decided
-and written in one transaction: the contacts' history is read once, every trigger is judged in
-memory in event order, and events, decisions and sends are inserted in bulk.
+and written in one transaction: the contacts' history is read once, each event is decided in
+memory in order (`triggers.engine`, which `simulate` runs too), and events, decisions and sends
+are inserted in bulk (`storage.intake`).
 """
 
 from __future__ import annotations
@@ -12,20 +13,17 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection
-
 from bot.config import Config
 from bot.errors import InvalidEvent
 from bot.runtime.clock import Clock
 from bot.runtime.telemetry import Telemetry
-from storage import queries
-from storage.db import Database
-from storage.ids import new_id
+from storage import intake, queries
+from storage.db import Connection, Database
 from triggers.addresses import AddressKeys
+from triggers.engine import History, PendingSend, TriggerDecision, TriggerIndex, decide_event
 from triggers.events import ContactIn, EventIn, parse_event
-from triggers.policy import PolicyState, Verdict, decide, history_horizon
-from triggers.rules import cancel_matches
-from triggers.settings import TriggerConfig
+from triggers.outcomes import Outcome, Reason
+from triggers.policy import PolicyState
 
 MAX_BATCH = 1000
 
@@ -33,10 +31,14 @@ MAX_BATCH = 1000
 @dataclass(frozen=True)
 class DecisionOut:
     trigger: str
-    outcome: str
-    reason: str | None = None
+    outcome: Outcome
+    reason: Reason | None = None
     send_id: str | None = None
     due_at: datetime | None = None
+
+    @classmethod
+    def of(cls, decision: TriggerDecision) -> DecisionOut:
+        return cls(decision.trigger, decision.outcome, decision.reason, decision.send_id, decision.due_at)
 
     def to_json(self) -> dict[str, Any]:
         due = self.due_at.isoformat().replace("+00:00", "Z") if self.due_at else None
@@ -69,17 +71,6 @@ class _Overbooked(Exception):
     """The daily cap was passed by sends another process scheduled at the same time."""
 
 
-@dataclass
-class _Batch:
-    """What one transaction writes, gathered in memory first."""
-
-    events: list[dict[str, Any]] = field(default_factory=list)
-    decisions: list[dict[str, Any]] = field(default_factory=list)
-    sends: list[dict[str, Any]] = field(default_factory=list)
-    cancel_ids: list[str] = field(default_factory=list)
-    due_now: bool = False
-
-
 class Ingestor:
     """Validates, decides and stores events; calls `on_due` when a send is due at once."""
 
@@ -97,14 +88,7 @@ class Ingestor:
         self.address_keys = address_keys
         self.on_due = on_due
         self.telemetry: Telemetry | None = None
-        self._triggers = {t.name: t for t in config.triggers}
-        self._by_type: dict[str, list[TriggerConfig]] = {}
-        self._cancellers: dict[str, list[TriggerConfig]] = {}
-        for trigger in config.triggers:
-            self._by_type.setdefault(trigger.on, []).append(trigger)
-            if trigger.cancel_on:
-                self._cancellers.setdefault(trigger.cancel_on.type, []).append(trigger)
-        self._horizon = history_horizon(config.throttle, list(config.surveys.values()))
+        self.index = TriggerIndex.build(config.triggers, config.surveys, config.throttle)
 
     def ingest(
         self, raws: Sequence[Any], *, source: str = "api", now: datetime | None = None
@@ -164,34 +148,23 @@ class Ingestor:
         lock_days: bool,
     ) -> bool:
         with self.db.write() as conn:
-            event_ids = [e.id for _, e in valid if e.id is not None]
-            contact_ids = sorted({e.contact.id for _, e in valid})
-            queries.lock_keys(conn, [f"c:{c}" for c in contact_ids] + [f"e:{i}" for i in event_ids])
-            duplicates = queries.existing_event_ids(conn, event_ids)
-            fresh = [(i, e) for i, e in valid if e.id is None or e.id not in duplicates]
-            for i, _ in valid:
-                if results[i].id in duplicates:
-                    results[i].status = "duplicate"
+            fresh = _fresh(conn, valid, results)
             if not fresh:
                 return False
-            contacts = self._merge_contacts(conn, fresh, now)
-            state = self._policy_state(conn, fresh, contacts, now)
-            if lock_days:
-                state.daily_counts = queries.DailyCounts(
-                    lambda day: queries.daily_count(conn, day, lock=True)
-                )
-            batch = _Batch()
-            pending = self._pending(conn, fresh)
+            contacts = intake.merge_contacts(conn, [e.contact for _, e in fresh], now=now)
+            history = self._history(conn, fresh, contacts, now, lock_days=lock_days)
+            rows = intake.IntakeRows(now=now, surveys=self.index.surveys)
+            due_now = False
             for index, event in fresh:
-                results[index].decisions = self._decide_event(
-                    event, contacts, state, pending, batch, source, now
-                )
-            self._apply_cancels(conn, batch, results, now)
-            queries.insert_rows(conn, queries.events_t, batch.events)
-            queries.insert_rows(conn, queries.sends_t, batch.sends)
-            queries.insert_rows(conn, queries.decisions_t, batch.decisions)
-            self._count_days(conn, state)  # last: the day's counter row stays locked until commit
-            return batch.due_now
+                event_ref = rows.add_event(event, source=source)
+                contact = contacts[event.contact.id]
+                decided = decide_event(event, contact, history, self.index, now, event_ref=event_ref)
+                rows.add_decisions(decided)
+                results[index].decisions = [DecisionOut.of(d) for d in decided.decisions]
+                due_now = due_now or decided.due_by(now)
+            _drop_cancels(results, rows.write(conn))
+            self._count_days(conn, history.state)  # last: the day's counter row stays locked until commit
+            return due_now
 
     def _count_days(self, conn: Connection, state: PolicyState) -> None:
         """Add this batch's sends to the per-day counters; overbooked if a racer got there first.
@@ -206,41 +179,17 @@ class Ingestor:
         if cap is not None and any(total > cap for total in totals.values()):
             raise _Overbooked()
 
-    def _apply_cancels(
-        self, conn: Connection, batch: _Batch, results: list[EventResult], now: datetime
-    ) -> None:
-        """Cancel stored sends; one the dispatcher took meanwhile is past calling off."""
-        if not batch.cancel_ids:
-            return
-        cancelled = queries.cancel_sends(conn, batch.cancel_ids, reason="cancel_on", now=now)
-        missed = set(batch.cancel_ids) - cancelled
-        if missed:
-            batch.decisions = [
-                d for d in batch.decisions if not (d["outcome"] == "cancelled" and d["send_id"] in missed)
-            ]
-            for result in results:
-                result.decisions = [
-                    d for d in result.decisions if not (d.outcome == "cancelled" and d.send_id in missed)
-                ]
-
-    def _merge_contacts(
-        self, conn: Connection, fresh: list[tuple[int, EventIn]], now: datetime
-    ) -> dict[str, ContactIn]:
-        stored = queries.load_contacts(conn, sorted({e.contact.id for _, e in fresh}))
-        merged: dict[str, ContactIn] = {}
-        for _, event in fresh:
-            cid = event.contact.id
-            merged[cid] = event.contact.merged_over(merged.get(cid) or stored.get(cid))
-        queries.upsert_contacts(conn, merged.values(), known=set(stored), now=now)
-        return merged
-
-    def _policy_state(
+    def _history(
         self,
         conn: Connection,
         fresh: list[tuple[int, EventIn]],
         contacts: dict[str, ContactIn],
         now: datetime,
-    ) -> PolicyState:
+        *,
+        lock_days: bool,
+    ) -> History:
+        """What the gates and `cancel_on` need to know of these contacts, read once for the batch;
+        with `lock_days`, each day's send counter is held until commit from its first read."""
         keys = [
             self.address_keys.key(channel, address)
             for contact in contacts.values()
@@ -248,149 +197,43 @@ class Ingestor:
             if (address := contact.address(channel))
         ]
         earliest = min(min(e.occurred_at for _, e in fresh), now)
-        return queries.load_policy_state(
-            conn, contact_ids=list(contacts), since=earliest - self._horizon, address_keys=keys
+        state = queries.load_policy_state(
+            conn, contact_ids=list(contacts), since=earliest - self.index.horizon, address_keys=keys
         )
+        if lock_days:
+            state.daily_counts = queries.DailyCounts(lambda day: queries.daily_count(conn, day, lock=True))
+        return History(state, self.address_keys.key, intake.new_send_id, self._pending(conn, fresh))
 
-    def _pending(self, conn: Connection, fresh: list[tuple[int, EventIn]]) -> list[queries.PendingSend]:
-        triggers = sorted({t.name for _, e in fresh for t in self._cancellers.get(e.type, ())})
+    def _pending(self, conn: Connection, fresh: list[tuple[int, EventIn]]) -> dict[str, list[PendingSend]]:
+        triggers = {name: t for _, e in fresh for name, t in self.index.cancelled_by(e.type).items()}
         if not triggers:
-            return []
-        contact_ids = sorted({e.contact.id for _, e in fresh if e.type in self._cancellers})
+            return {}
+        contact_ids = sorted({e.contact.id for _, e in fresh if self.index.cancelled_by(e.type)})
         return queries.load_pending_sends(conn, contact_ids=contact_ids, triggers=triggers)
 
-    def _decide_event(
-        self,
-        event: EventIn,
-        contacts: dict[str, ContactIn],
-        state: PolicyState,
-        pending: list[queries.PendingSend],
-        batch: _Batch,
-        source: str,
-        now: datetime,
-    ) -> list[DecisionOut]:
-        pk = new_id("evt")
-        batch.events.append(
-            {
-                "pk": pk,
-                "event_id": event.id,
-                "type": event.type,
-                "contact_id": event.contact.id,
-                "occurred_at": event.occurred_at,
-                "received_at": now,
-                "properties": event.properties,
-                "source": source,
-            }
-        )
-        out = self._cancel_pending(event, pending, batch, now)
-        contact = contacts[event.contact.id]
-        for trigger in self._by_type.get(event.type, ()):
-            survey = self.config.surveys[trigger.survey]
-            verdict = decide(
-                event, contact, trigger, survey, self.config.throttle, state, now, self.address_keys.key
-            )
-            out.append(self._record(pk, event, contact, trigger, verdict, batch, pending, now))
-        return out
 
-    def _record(
-        self,
-        pk: str,
-        event: EventIn,
-        contact: ContactIn,
-        trigger: TriggerConfig,
-        verdict: Verdict,
-        batch: _Batch,
-        pending: list[queries.PendingSend],
-        now: datetime,
-    ) -> DecisionOut:
-        send_id = None
-        if verdict.outcome != "suppressed":
-            assert verdict.due_at is not None and verdict.channel is not None
-            send_id = new_id("snd")
-            batch.sends.append(
-                {
-                    "id": send_id,
-                    "event_pk": pk,
-                    "trigger": trigger.name,
-                    "survey": trigger.survey,
-                    "contact_id": contact.id,
-                    "metric": self.config.surveys[trigger.survey].metric,
-                    "channel": verdict.channel,
-                    "to_address": verdict.to,
-                    "status": "scheduled",
-                    "attempts": 0,
-                    "due_at": verdict.due_at,
-                    "created_at": now,
-                    "updated_at": now,
-                }
-            )
-            batch.due_now = batch.due_now or verdict.due_at <= now
-            if trigger.cancel_on:
-                pending.append(queries.PendingSend(send_id, pk, trigger.name, contact.id, event.document()))
-        batch.decisions.append(
-            {
-                "event_pk": pk,
-                "contact_id": contact.id,
-                "trigger": trigger.name,
-                "survey": trigger.survey,
-                "outcome": verdict.outcome,
-                "reason": verdict.reason,
-                "send_id": send_id,
-                "due_at": verdict.due_at if send_id else None,
-                "decided_at": now,
-            }
-        )
-        return DecisionOut(
-            trigger.name, verdict.outcome, verdict.reason, send_id, verdict.due_at if send_id else None
-        )
+def _fresh(
+    conn: Connection, valid: list[tuple[int, EventIn]], results: list[EventResult]
+) -> list[tuple[int, EventIn]]:
+    """The events not stored before, their contacts and ids locked; the others marked duplicate."""
+    event_ids = [e.id for _, e in valid if e.id is not None]
+    contact_ids = sorted({e.contact.id for _, e in valid})
+    queries.lock_keys(conn, [f"c:{c}" for c in contact_ids] + [f"e:{i}" for i in event_ids])
+    duplicates = queries.existing_event_ids(conn, event_ids)
+    for i, _ in valid:
+        if results[i].id in duplicates:
+            results[i].status = "duplicate"
+    return [(i, e) for i, e in valid if e.id is None or e.id not in duplicates]
 
-    def _cancel_pending(
-        self, event: EventIn, pending: list[queries.PendingSend], batch: _Batch, now: datetime
-    ) -> list[DecisionOut]:
-        """Sends this event calls off (`cancel_on`): cancelled now, and the dispatcher re-checks."""
-        if event.type not in self._cancellers:
-            return []
-        cancellers = {t.name: t for t in self._cancellers[event.type]}
-        document = event.document()
-        hits = [
-            p
-            for p in pending
-            if p.contact_id == event.contact.id
-            and p.trigger in cancellers
-            and cancel_matches(cancellers[p.trigger], p.document, document)
+
+def _drop_cancels(results: list[EventResult], missed: set[str]) -> None:
+    """Take out the cancels of sends that were past calling off when the batch was written."""
+    if not missed:
+        return
+    for result in results:
+        result.decisions = [
+            d for d in result.decisions if not (d.outcome == "cancelled" and d.send_id in missed)
         ]
-        return [self._cancel(p, event, batch, pending, now) for p in hits]
-
-    def _cancel(
-        self,
-        hit: queries.PendingSend,
-        event: EventIn,
-        batch: _Batch,
-        pending: list[queries.PendingSend],
-        now: datetime,
-    ) -> DecisionOut:
-        pending.remove(hit)
-        reason = "cancel_on"
-        new_send = next((s for s in batch.sends if s["id"] == hit.send_id), None)
-        if new_send is not None:
-            new_send.update(status="cancelled", reason=reason)
-        else:
-            batch.cancel_ids.append(hit.send_id)
-        trigger = self._triggers[hit.trigger]
-        batch.decisions.append(
-            {
-                "event_pk": hit.event_pk,
-                "contact_id": hit.contact_id,
-                "trigger": hit.trigger,
-                "survey": trigger.survey,
-                "outcome": "cancelled",
-                "reason": reason,
-                "send_id": hit.send_id,
-                "due_at": None,
-                "decided_at": now,
-            }
-        )
-        return DecisionOut(hit.trigger, "cancelled", reason, hit.send_id)
 
 
 def chunks(items: Iterable[Any], size: int = MAX_BATCH) -> Iterable[list[Any]]:

@@ -1,10 +1,10 @@
 """`surveybot simulate`: replay events through a policy and count what would have gone out.
 
-The replay runs the very gate code ingestion runs (`triggers.policy.decide`) over an in-memory
-history instead of a database: each event is decided at its own `occurred_at`, in time order,
-and nothing is stored or sent. Memory stays bounded by keeping, per contact, only the history
-the gates can still see (the policy's horizon: its longest cooldown or cap window); a contact
-idle for longer than that is forgotten, as are its merged details and its event ids.
+The replay runs the very decision code ingestion runs (`triggers.engine.decide_event`) over an
+in-memory history instead of a database: each event is decided at its own `occurred_at`, in
+time order, and nothing is stored or sent. Memory stays bounded by keeping, per contact, only
+the history the gates can still see (the policy's horizon: its longest cooldown or cap window);
+a contact idle for longer than that is forgotten, as are its merged details and its event ids.
 
 What differs from a live run, on purpose: no opt-outs (they come from replies, which a replay
 has none of), no `stale` (each event is decided at the moment it happened), and an event id
@@ -13,6 +13,7 @@ seen again with an `occurred_at` more than a day later is not recognised as a du
 
 from __future__ import annotations
 
+import itertools
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -25,14 +26,14 @@ from bot.config import Config
 from bot.errors import InvalidEvent
 from bot.intake.files import Unparsable, file_format, read_csv, read_jsonl
 from bot.intake.ordering import in_time_order
+from triggers.engine import EventDecisions, History, TriggerIndex, decide_event
 from triggers.events import ContactIn, EventIn, parse_event
-from triggers.policy import AddressKey, PastSend, PolicyState, Verdict, decide, history_horizon
+from triggers.outcomes import Outcome
+from triggers.policy import PolicyState
 from triggers.quiet_hours import contact_timezone
-from triggers.rules import cancel_key, cancels
-from triggers.settings import TriggerConfig
 
-WOULD_SEND = "would_send"
-CANCELLED = "cancelled"
+WOULD_SEND = "would_send"  # the report's own word: scheduled or deferred
+CANCELLED: Outcome = "cancelled"
 MAX_ERRORS = 20
 MIN_SWEEP_EVERY = 20_000
 # Event ids are remembered this long (by occurred_at): a retried event carries its own time.
@@ -48,15 +49,6 @@ class _Known:
     contact: ContactIn
     zone: ZoneInfo
     last_seen: datetime
-
-
-@dataclass(slots=True)
-class _Pending:
-    """A send a later `cancel_on` event could still call off (it is not due yet)."""
-
-    send: PastSend
-    trigger: TriggerConfig
-    key: tuple[Any, ...] | None  # the event's values at `cancel_on.match` (not the whole event)
 
 
 @dataclass
@@ -94,18 +86,16 @@ class Simulation:
 
     def __init__(self, config: Config) -> None:
         self.config = config
-        # Opt-outs are what address keys are for, and a replay has none: the address serves as is.
-        self._address_key: AddressKey = lambda _channel, address: address
-        self._by_type: dict[str, list[TriggerConfig]] = defaultdict(list)
-        self._cancellers: dict[str, list[TriggerConfig]] = defaultdict(list)
-        for trigger in config.triggers:
-            self._by_type[trigger.on].append(trigger)
-            if trigger.cancel_on:
-                self._cancellers[trigger.cancel_on.type].append(trigger)
-        self._horizon = history_horizon(config.throttle, list(config.surveys.values()))
-        self.state = PolicyState()
+        self.index = TriggerIndex.build(config.triggers, config.surveys, config.throttle)
+        send_numbers = itertools.count()
+        self.history = History(
+            PolicyState(),
+            # Opt-outs are what address keys are for, and a replay has none: the address serves as is.
+            address_key=lambda _channel, address: address,
+            new_send_id=lambda: str(next(send_numbers)),
+            forget_cancelled=True,
+        )
         self.known: dict[str, _Known] = {}
-        self.pending: dict[str, list[_Pending]] = {}
         self.seen_ids: dict[str, datetime] = {}
         self.report = SimulationReport()
         self._since_sweep = 0
@@ -126,21 +116,8 @@ class Simulation:
             raise ValueError("simulate needs events in time order (see bot.intake.ordering)")
         self._clock = now
         contact, zone = self._remember(event.contact, now)
-        self._cancel_pending(event)
-        for trigger in self._by_type.get(event.type, ()):
-            survey = self.config.surveys[trigger.survey]
-            verdict = decide(
-                event,
-                contact,
-                trigger,
-                survey,
-                self.config.throttle,
-                self.state,
-                now,
-                self._address_key,
-                zone,
-            )
-            self._count(event, trigger, verdict)
+        self._forget_gone_out(contact.id, now)
+        self._count(event, decide_event(event, contact, self.history, self.index, now, zone=zone))
         self._since_sweep += 1
         if self._since_sweep >= max(MIN_SWEEP_EVERY, len(self.known)):
             self.sweep(now)
@@ -182,42 +159,34 @@ class Simulation:
         known = self.known.get(cid) if isinstance(cid, str) else None
         return known.contact if known else None
 
-    def _count(self, event: EventIn, trigger: TriggerConfig, verdict: Verdict) -> None:
-        if verdict.outcome == "suppressed":
-            key = (event.occurred_at.date().isoformat(), trigger.survey, verdict.reason or "suppressed")
-            self.report.tally[key] += 1
-            return
-        assert verdict.due_at is not None
-        self.report.tally[(verdict.due_at.date().isoformat(), trigger.survey, WOULD_SEND)] += 1
-        self.report.deferred += verdict.outcome == "deferred"
-        if trigger.cancel_on:
-            send = self.state.sends[event.contact.id][-1]  # the one `decide` just recorded
-            match = cancel_key(trigger, event.document())
-            self.pending.setdefault(event.contact.id, []).append(_Pending(send, trigger, match))
+    @property
+    def state(self) -> PolicyState:
+        """What the gates see of the history so far."""
+        return self.history.state
 
-    def _cancel_pending(self, event: EventIn) -> None:
-        """Sends this event calls off: still due later, of a trigger it cancels, matching paths."""
-        pending = self.pending.get(event.contact.id)
-        if not pending or event.type not in self._cancellers:
-            return
-        document = event.document()
-        for item in list(pending):
-            trigger = item.trigger
-            if (
-                item.send.due_at > event.occurred_at
-                and trigger.cancel_on is not None
-                and trigger.cancel_on.type == event.type
-                and cancels(trigger, item.key, document)
-            ):
-                pending.remove(item)
-                self.state.sends[event.contact.id].remove(item.send)
-                day = item.send.due_at.date().isoformat()
-                self.report.tally[(day, trigger.survey, WOULD_SEND)] -= 1
-                self.report.tally[(day, trigger.survey, CANCELLED)] += 1
+    def _forget_gone_out(self, contact_id: str, now: datetime) -> None:
+        """A replay's dispatcher keeps up: a send due by `now` has gone out, past calling off."""
+        pending = self.history.pending.get(contact_id)
+        if pending and any(p.send.due_at <= now for p in pending):
+            pending[:] = [p for p in pending if p.send.due_at > now]
+
+    def _count(self, event: EventIn, decided: EventDecisions) -> None:
+        for called_off in decided.cancelled:
+            day, survey = called_off.send.due_at.date().isoformat(), called_off.send.survey
+            self.report.tally[(day, survey, WOULD_SEND)] -= 1
+            self.report.tally[(day, survey, CANCELLED)] += 1
+        for decision in decided.decisions:
+            if decision.outcome == "suppressed":
+                day = event.occurred_at.date().isoformat()
+                self.report.tally[(day, decision.survey, decision.reason or "suppressed")] += 1
+            elif decision.schedules:
+                assert decision.due_at is not None
+                self.report.tally[(decision.due_at.date().isoformat(), decision.survey, WOULD_SEND)] += 1
+                self.report.deferred += decision.outcome == "deferred"
 
     def sweep(self, now: datetime) -> None:
         """Forget what the gates can no longer see: history older than the horizon, idle contacts."""
-        cutoff = now - self._horizon
+        cutoff = now - self.index.horizon
         sends = self.state.sends
         for cid, known in list(self.known.items()):
             history = [s for s in sends.get(cid, ()) if s.due_at >= cutoff]
@@ -227,8 +196,9 @@ class Simulation:
             sends.pop(cid, None)
             if known.last_seen < cutoff:
                 del self.known[cid]
-        for cid in [c for c, items in self.pending.items() if all(i.send.due_at <= now for i in items)]:
-            del self.pending[cid]
+        pending = self.history.pending
+        for cid in [c for c, items in pending.items() if all(i.send.due_at <= now for i in items)]:
+            del pending[cid]
         self.seen_ids = {i: t for i, t in self.seen_ids.items() if t >= now - DEDUPE_WINDOW}
         old_days = [day for day in self.state.daily_counts if day < (cutoff - timedelta(days=1)).date()]
         for day in old_days:

@@ -17,6 +17,7 @@ from pydantic.json_schema import models_json_schema
 
 from bot.intake.ingest import MAX_BATCH
 from triggers.events import MAX_TEXT
+from triggers.outcomes import Outcome
 
 Text = str | int  # ids and names may be sent as numbers; they are read as text
 
@@ -56,7 +57,7 @@ class EventBatch(BaseModel):
 
 class DecisionOut(BaseModel):
     trigger: str
-    outcome: Literal["scheduled", "deferred", "suppressed", "cancelled"]
+    outcome: Outcome
     reason: str | None = Field(description="Why no send: opted_out, no_address, stale, conditions, ...")
     send_id: str | None
     due_at: datetime | None

@@ -197,3 +197,18 @@ def test_decisions_use_aware_utc_times(services: Services) -> None:
     [send] = sends(services.db)
     assert send.due_at.tzinfo is not None
     assert send.due_at == max(datetime(2026, 11, 22, 12, 0, tzinfo=UTC), send.due_at)
+
+
+def test_a_send_called_off_in_its_own_batch_keeps_its_reason_wherever_it_stands(services: Services) -> None:
+    services.ingestor.ingest([event("e1"), event("e2", contact="c2"), event("r1", type_="ticket.reopened")])
+    services.ingestor.ingest([event("e3", contact="c3"), event("e4", contact="c4")])
+    reopened = event("r6", type_="ticket.reopened", contact="c6")
+    services.ingestor.ingest([event("e5", contact="c5"), event("e6", contact="c6"), reopened])
+    assert sorted((s.contact_id, s.status, s.reason) for s in sends(services.db)) == [
+        ("c1", "cancelled", "cancel_on"),
+        ("c2", "scheduled", None),
+        ("c3", "scheduled", None),
+        ("c4", "scheduled", None),
+        ("c5", "scheduled", None),
+        ("c6", "cancelled", "cancel_on"),
+    ]

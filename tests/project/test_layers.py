@@ -112,7 +112,6 @@ def test_slack_sdks_only_in_the_slack_app() -> None:
     check_sdk_home("slack_bolt")
 
 
-@pytest.mark.xfail(strict=True, reason="several bot/ modules still import sqlalchemy (being fixed)")
 def test_sql_only_in_storage() -> None:
     check(
         [i for i in IMPORTS if i.top in SQL_LIBRARIES and not i.path.startswith("storage/")],
