@@ -117,7 +117,7 @@ class Ingestor:
         raw_id = raw.get("id") if isinstance(raw, dict) else None
         shown_id = str(raw_id) if isinstance(raw_id, str | int) and not isinstance(raw_id, bool) else None
         try:
-            event = parse_event(raw, now)
+            event = parse_event(raw, now, max_future=self.config.server.max_future_skew)
         except InvalidEvent as exc:
             return EventResult(shown_id, "invalid", str(exc), exc.field), None
         if event.id is not None:
