@@ -16,6 +16,8 @@ from typing import Any, Literal
 import yaml
 from pydantic import (
     Field,
+    ModelWrapValidatorHandler,
+    PrivateAttr,
     ValidationError,
     field_validator,
     model_validator,
@@ -41,11 +43,38 @@ class ServerConfig(Section):
     api_keys: list[str] = Field(default_factory=list)
     secret_key: str | None = None
     max_body_bytes: int = Field(default=4 * 1024 * 1024, ge=1024)
+    max_future_skew: Duration = timedelta(days=1)
+    # Indices (in the config's list) of API keys that came with whitespace around them.
+    _padded_api_keys: list[int] = PrivateAttr(default_factory=list)
 
     @field_validator("api_keys", mode="after")
     @classmethod
-    def _drop_empty_keys(cls, keys: list[str]) -> list[str]:
-        return [key for key in keys if key.strip()]
+    def _strip_keys(cls, keys: list[str]) -> list[str]:
+        # A key read from a secrets file often ends in a newline; a presented token never does.
+        return [key.strip() for key in keys if key.strip()]
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _note_padded_keys(cls, data: Any, handler: ModelWrapValidatorHandler[ServerConfig]) -> ServerConfig:
+        server = handler(data)
+        keys = data.get("api_keys") if isinstance(data, dict) else None
+        if isinstance(keys, list):
+            server._padded_api_keys = [
+                i for i, key in enumerate(keys) if isinstance(key, str) and key.strip() and key != key.strip()
+            ]
+        return server
+
+    @property
+    def padded_api_keys(self) -> list[int]:
+        """Which of `server.api_keys` (by index) had whitespace around them, now stripped."""
+        return list(self._padded_api_keys)
+
+    @field_validator("max_future_skew", mode="after")
+    @classmethod
+    def _positive_skew(cls, skew: timedelta) -> timedelta:
+        if skew <= timedelta(0):
+            raise ValueError("must be a positive duration like 1d (how far ahead of now occurred_at may be)")
+        return skew
 
     @field_validator("public_url", mode="after")
     @classmethod

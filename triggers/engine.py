@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 from triggers.events import ContactIn, EventIn
 from triggers.outcomes import Outcome, Reason
-from triggers.policy import AddressKey, PastSend, PolicyState, decide, history_horizon
+from triggers.policy import AddressKey, PastSend, PolicyState, decide, history_horizon, lookback
 from triggers.rules import cancel_key, cancels
 from triggers.settings import SurveyConfig, ThrottleConfig, TriggerConfig
 
@@ -30,7 +30,9 @@ class TriggerIndex:
     throttle: ThrottleConfig
     set_off: Mapping[str, tuple[TriggerConfig, ...]]  # event type -> triggers, in config order
     cancelling: Mapping[str, Mapping[str, TriggerConfig]]  # cancel_on type -> trigger name -> trigger
-    horizon: timedelta  # how far back the gates look (`history_horizon`)
+    horizon: timedelta  # how long the replay keeps history (`history_horizon`)
+    lookback: timedelta  # how far either side of a send the gates look (`policy.lookback`)
+    longest_delay: timedelta  # of any trigger: how far after its event a send may be due
 
     @classmethod
     def build(
@@ -38,7 +40,8 @@ class TriggerIndex:
     ) -> TriggerIndex:
         set_off: dict[str, list[TriggerConfig]] = {}
         cancelling: dict[str, dict[str, TriggerConfig]] = {}
-        for trigger in triggers:
+        triggers_seen = list(triggers)
+        for trigger in triggers_seen:
             set_off.setdefault(trigger.on, []).append(trigger)
             if trigger.cancel_on:
                 cancelling.setdefault(trigger.cancel_on.type, {})[trigger.name] = trigger
@@ -48,6 +51,8 @@ class TriggerIndex:
             set_off={on: tuple(found) for on, found in set_off.items()},
             cancelling=cancelling,
             horizon=history_horizon(throttle, list(surveys.values())),
+            lookback=lookback(throttle, list(surveys.values())),
+            longest_delay=max((t.delay for t in triggers_seen), default=timedelta(0)),
         )
 
     def set_off_by(self, event_type: str) -> tuple[TriggerConfig, ...]:

@@ -6,17 +6,28 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import phonenumbers
 
+from triggers.durations import format_duration
 from triggers.errors import InvalidEvent
 
 MAX_TEXT = 256
-EMAIL_PATTERN = re.compile(r"^[^@\s<>\"]+@[^@\s<>\"]+\.[^@\s<>\"]+$")
+# No whitespace or control character, no quote or angle bracket: an address goes into an email
+# header as it stands. (`=?`, which would start an RFC 2047 encoded word there, is refused apart.)
+EMAIL_PATTERN = re.compile(
+    r"^[^@\s<>\"\x00-\x1f\x7f-\x9f]+@[^@\s<>\"\x00-\x1f\x7f-\x9f]+\.[^@\s<>\"\x00-\x1f\x7f-\x9f]+$"
+)
+# Properties are stored as JSON, and a JSON encoder stops at some depth (orjson at 254 levels).
+MAX_DEPTH = 32
+# The times an event may have happened at: far enough from datetime's ends that the history
+# horizon before it and any delay after it stay representable.
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST = datetime(9000, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,11 +78,14 @@ class EventIn:
         return {"id": self.id, "type": self.type, "contact": contact, "properties": self.properties}
 
 
-def parse_event(raw: Any, now: datetime, known: ContactIn | None = None) -> EventIn:
+def parse_event(
+    raw: Any, now: datetime, known: ContactIn | None = None, *, max_future: timedelta | None = None
+) -> EventIn:
     """Validate one event; raises `InvalidEvent` naming the first field that is wrong.
 
     `known` is this contact as validated before: a phone number equal to its (already E.164)
     number is valid as it stands, which spares a replay of a million events the phone parser.
+    With `max_future`, an `occurred_at` later than `now + max_future` is refused.
     """
     if not isinstance(raw, dict):
         raise InvalidEvent("event", "must be a JSON object with id, type and contact.id")
@@ -79,11 +93,18 @@ def parse_event(raw: Any, now: datetime, known: ContactIn | None = None) -> Even
     event_type = _required_text("type", raw.get("type"))
     contact = _parse_contact(raw.get("contact"), known)
     occurred_at = _parse_time("occurred_at", raw.get("occurred_at"), now)
+    if max_future is not None and occurred_at > now + max_future:
+        raise InvalidEvent(
+            "occurred_at",
+            f"{raw.get('occurred_at')!r} is more than {format_duration(max_future)} ahead of now "
+            "(server.max_future_skew); send the time the event happened",
+        )
     properties = raw.get("properties")
     if properties is None:
         properties = {}
     elif not isinstance(properties, dict):
         raise InvalidEvent("properties", "must be a JSON object of names to values")
+    _check_values("properties", properties, 1)
     return EventIn(event_id, event_type, contact, occurred_at, properties)
 
 
@@ -92,7 +113,7 @@ def _parse_contact(raw: Any, known: ContactIn | None = None) -> ContactIn:
         raise InvalidEvent("contact", 'is required: an object with at least "id"')
     email = _as_text("contact.email", raw.get("email"))
     if email is not None:
-        if not EMAIL_PATTERN.match(email):
+        if not EMAIL_PATTERN.match(email) or "=?" in email:
             raise InvalidEvent("contact.email", f"{email!r} is not an email address like ada@example.com")
         local, _, domain = email.rpartition("@")
         email = f"{local}@{domain.lower()}"
@@ -181,7 +202,26 @@ def _as_text(name: str, value: Any) -> str | None:
     text = str(value).strip()
     if len(text) > MAX_TEXT:
         raise InvalidEvent(name, f"is longer than {MAX_TEXT} characters")
+    if "\x00" in text:
+        raise InvalidEvent(name, "must not contain the NUL character (\\u0000)")
     return text or None
+
+
+def _check_values(path: str, value: Any, depth: int) -> None:
+    """Properties nest at most `MAX_DEPTH` levels, and no name or text in them holds a NUL
+    (PostgreSQL cannot store one). An error names the top-level property it is under."""
+    if depth > MAX_DEPTH:
+        raise InvalidEvent(path, f"nests more than {MAX_DEPTH} levels deep")
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if "\x00" in key:
+                raise InvalidEvent(path, "must not have a name with the NUL character (\\u0000)")
+            _check_values(f"properties.{key[:MAX_TEXT]}" if depth == 1 else path, item, depth + 1)
+    elif isinstance(value, list):
+        for item in value:
+            _check_values(path, item, depth + 1)
+    elif isinstance(value, str) and "\x00" in value:
+        raise InvalidEvent(path, "must not contain the NUL character (\\u0000)")
 
 
 def _parse_time(name: str, value: Any, now: datetime) -> datetime:
@@ -195,4 +235,10 @@ def _parse_time(name: str, value: Any, now: datetime) -> datetime:
         raise InvalidEvent(name, f"{value!r} is not an ISO 8601 time like 2026-11-22T10:00:00Z") from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)  # documented: a time without offset is UTC
-    return moment.astimezone(UTC)
+    try:
+        in_utc: datetime | None = moment.astimezone(UTC)
+    except OverflowError:  # year 1 with a positive offset, year 9999 with a negative one
+        in_utc = None
+    if in_utc is None or not EARLIEST <= in_utc < LATEST:
+        raise InvalidEvent(name, f"{value!r} is not a time between the years 1970 and 9000")
+    return in_utc

@@ -169,11 +169,16 @@ def throttle_reason(
 
 
 def history_horizon(throttle: ThrottleConfig, surveys: list[SurveyConfig]) -> timedelta:
-    """How far back the gates look: the longest cooldown or cap window of any survey."""
-    spans = [Limits.for_survey(throttle, s) for s in surveys]
-    horizons = [timedelta(days=1)]
-    for limits in spans:
-        horizons += [limits.survey_cooldown, limits.contact_cooldown]
+    """How long the replay keeps what it has seen: the gates' `lookback`, and at least a day."""
+    return max(lookback(throttle, surveys), timedelta(days=1))
+
+
+def lookback(throttle: ThrottleConfig, surveys: list[SurveyConfig]) -> timedelta:
+    """The widest span either side of a send's time in which a gate looks at other sends (the
+    longest cooldown or cap window of any survey); zero when no gate reads history at all."""
+    spans = [timedelta(0)]
+    for limits in (Limits.for_survey(throttle, s) for s in surveys):
+        spans += [limits.survey_cooldown, limits.contact_cooldown]
         if limits.cap:
-            horizons.append(limits.cap.per)
-    return max(horizons)
+            spans.append(limits.cap.per)
+    return max(spans)

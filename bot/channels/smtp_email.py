@@ -42,6 +42,9 @@ WIRE_POLICY = policy.SMTP.clone(max_line_length=998)
 # Greylisting relays answer 451 and expect the same message again after a few minutes.
 TRANSIENT_REPLY_DELAY = timedelta(minutes=5)
 SESSION_STAGES = ("EHLO", "STARTTLS", "AUTH", "MAIL FROM")
+# Control characters (C0, DEL, C1) and the Unicode line and paragraph separators: none belongs
+# in a header, and CR or LF would end it.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
 
 
 def email_templates() -> jinja2.Environment:
@@ -102,6 +105,8 @@ class SmtpEmailChannel:
         self._lock = threading.Lock()
 
     def send(self, message: OutboundMessage) -> SendOutcome:
+        if not is_safe_address(message.to):
+            return SendOutcome(status=SendStatus.FAILED, reason=f"unsafe recipient address {message.to!r}")
         email = self.compose(message)
         return self._deliver(email, message.to)
 
@@ -111,13 +116,13 @@ class SmtpEmailChannel:
     def compose(self, message: OutboundMessage) -> EmailMessage:
         """The email as it goes on the wire: headers, plain text part, HTML part."""
         email = EmailMessage(policy=COMPOSE_POLICY)
-        email["Subject"] = message.subject or ""
-        email["From"] = self._config.from_
+        email["Subject"] = header_text(message.subject or "")
+        email["From"] = header_text(self._config.from_)
         email["To"] = message.to
         email["Date"] = format_datetime(self._clock.now())
         email["Message-ID"] = _message_id(message.send_id, self._config.from_)
         if message.unsubscribe_url:
-            email["List-Unsubscribe"] = f"<{message.unsubscribe_url}>"
+            email["List-Unsubscribe"] = f"<{header_text(message.unsubscribe_url)}>"
             email["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
         context = _layout_context(message)
         plain = self._templates.get_template("email.txt").render(context)
@@ -197,6 +202,23 @@ class SmtpEmailChannel:
             self._unreachable += 1
             delay = self._backoff.after(self._unreachable)
         return SendOutcome(status=RETRY, reason=reason, retry_after=delay)
+
+
+def header_text(value: str) -> str:
+    """`value` made safe to write as one header: every run of control characters (CR and LF
+    among them) becomes one space, and `=?` becomes `= ?`.
+
+    The second matters as much as the first: Python's email package decodes an RFC 2047 encoded
+    word (`=?utf-8?b?...?=`) found anywhere in a header value we set, and before 3.11.10
+    (CVE-2024-6923) writes what it decoded, CR LF included, onto the wire unquoted: a contact's
+    name or an event property in the subject could add headers or replace the body. With no
+    `=?` left there is no encoded word to decode, on any Python."""
+    return _CONTROL.sub(" ", value).replace("=?", "= ?").strip()
+
+
+def is_safe_address(address: str) -> bool:
+    """Whether `address` can go in `To` as it stands (events refuse the others since)."""
+    return header_text(address) == address and "=?" not in address
 
 
 def _expect(answer: tuple[int, bytes], stage: str) -> None:

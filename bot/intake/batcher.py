@@ -6,6 +6,10 @@ hands each request back its slice. Under load a transaction carries many request
 thousand single events cost about what one batch of a thousand costs; with one request at a
 time it adds nothing but a thread hop. Duplicate ids across requests in one batch are judged
 in arrival order, exactly as they would be one request after another.
+
+A request never pays for another's events: should a shared transaction fail for any reason but
+an unreachable database (which every request would meet alone too), each request is ingested
+again on its own, and only the one whose events fail alone gets the error.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.intake.ingest import MAX_BATCH, EventResult, Ingestor
+from storage.errors import DatabaseUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -90,6 +95,11 @@ class IngestQueue:
         try:
             results = self.ingestor.ingest(events)
         except Exception as exc:
+            if len(group) > 1 and not isinstance(exc, DatabaseUnavailable):
+                log.exception("a shared batch of %d events failed: ingesting its requests alone", len(events))
+                for request in group:
+                    self._ingest([request])
+                return
             log.exception("ingesting a batch of %d events failed", len(events))
             for request in group:
                 request.done.set_exception(exc)

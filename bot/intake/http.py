@@ -33,6 +33,8 @@ class RequestRejected(Exception):
 def events_router(services: Services) -> APIRouter:
     router = APIRouter(tags=["events"])
     keys = [key.encode() for key in services.config.server.api_keys]
+    for index in services.config.server.padded_api_keys:
+        log.warning(messages.api_key_padded(index))
     limit = services.config.server.max_body_bytes
     ingest_queue = IngestQueue(services.ingestor)
     services.closers.append(ingest_queue.close)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from bot.config import Config
@@ -26,6 +26,8 @@ from triggers.outcomes import Outcome, Reason
 from triggers.policy import PolicyState
 
 MAX_BATCH = 1000
+# Quiet hours defer a send by less than a day (two, to be safe across a change of clocks).
+QUIET_HOURS_LONGEST = timedelta(days=2)
 
 
 @dataclass(frozen=True)
@@ -117,7 +119,7 @@ class Ingestor:
         raw_id = raw.get("id") if isinstance(raw, dict) else None
         shown_id = str(raw_id) if isinstance(raw_id, str | int) and not isinstance(raw_id, bool) else None
         try:
-            event = parse_event(raw, now)
+            event = parse_event(raw, now, max_future=self.config.server.max_future_skew)
         except InvalidEvent as exc:
             return EventResult(shown_id, "invalid", str(exc), exc.field), None
         if event.id is not None:
@@ -196,13 +198,24 @@ class Ingestor:
             for channel in ("sms", "email")
             if (address := contact.address(channel))
         ]
-        earliest = min(min(e.occurred_at for _, e in fresh), now)
         state = queries.load_policy_state(
-            conn, contact_ids=list(contacts), since=earliest - self.index.horizon, address_keys=keys
+            conn, contact_ids=list(contacts), window=self._window(fresh, now), address_keys=keys
         )
         if lock_days:
             state.daily_counts = queries.DailyCounts(lambda day: queries.daily_count(conn, day, lock=True))
         return History(state, self.address_keys.key, intake.new_send_id, self._pending(conn, fresh))
+
+    def _window(self, fresh: list[tuple[int, EventIn]], now: datetime) -> tuple[datetime, datetime] | None:
+        """The due times of past sends the gates can compare this batch's sends with: from the
+        lookback before the earliest event to the lookback after the latest a send of this batch
+        can be due (its event's time, the longest delay, a night of quiet hours). None: no gate
+        looks at history, so none is read, however many sends a contact already has."""
+        lookback = self.index.lookback
+        if not lookback:
+            return None
+        times = [e.occurred_at for _, e in fresh]
+        latest_due = max(max(times) + self.index.longest_delay, now) + QUIET_HOURS_LONGEST
+        return min(min(times), now) - lookback, latest_due + lookback
 
     def _pending(self, conn: Connection, fresh: list[tuple[int, EventIn]]) -> dict[str, list[PendingSend]]:
         triggers = {name: t for _, e in fresh for name, t in self.index.cancelled_by(e.type).items()}

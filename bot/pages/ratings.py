@@ -235,4 +235,6 @@ def _score_from(value: str | None, scale: tuple[int, int], *, default: int) -> i
 
 
 def _comment_from(value: str | None) -> str:
-    return (value or "").strip()[:COMMENT_MAX]
+    # PostgreSQL text cannot hold a NUL, and nothing a person types needs one: refusing the
+    # comment would lose the score that came with it.
+    return (value or "").replace("\x00", "").strip()[:COMMENT_MAX]

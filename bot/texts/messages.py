@@ -37,6 +37,13 @@ NO_API_KEYS = (
 )
 
 
+def api_key_padded(index: int) -> str:
+    return (
+        f"server.api_keys[{index}] had whitespace around it (a newline at the end of a secrets "
+        "file?); it was stripped: clients must send the key without it"
+    )
+
+
 def config_ok(surveys: int, triggers: int, digests: int) -> str:
     return f"config OK: {surveys} surveys, {triggers} triggers, {digests} digests"
 

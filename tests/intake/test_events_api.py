@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import pytest
@@ -9,6 +10,7 @@ from fastapi.testclient import TestClient
 
 from bot.app import Services
 from bot.web.app import create_web_app
+from tests.conftest import ServicesFactory
 from tests.helpers import event, sends
 
 AUTH = {"Authorization": "Bearer test-key"}
@@ -111,3 +113,19 @@ def test_events_sent_while_the_database_is_down_get_503_and_can_be_resent(servic
     services.ingestor = working
     with TestClient(create_web_app(services)) as up:
         assert post(up, event("e1")).json()["results"][0]["status"] == "accepted"
+
+
+def test_a_key_with_a_trailing_newline_still_matches_and_is_warned_about(
+    make_services: ServicesFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A key read from a secrets file often ends in a newline: stripped, and said so at start-up."""
+    services = make_services(server={"api_keys": ["other-key", "test-key\n"]})
+    with caplog.at_level(logging.WARNING):
+        client = TestClient(create_web_app(services))
+    assert post(client, event("e1")).status_code == 202
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert [w for w in warnings if "api_keys" in w] == [
+        "server.api_keys[1] had whitespace around it (a newline at the end of a secrets file?); "
+        "it was stripped: clients must send the key without it"
+    ]
+    assert not any("test-key" in r.getMessage() for r in caplog.records)

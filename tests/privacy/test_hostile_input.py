@@ -114,3 +114,20 @@ def test_an_unsubscribe_link_never_expires(client: TestClient, services: Service
     assert client.post(unsubscribe).status_code == 200  # RFC 8058: unsubscribing always works
     [again] = services.ingestor.ingest([event("e2", details={"phone": None})])
     assert [(d.outcome, d.reason) for d in again.decisions] == [("suppressed", "opted_out")]
+
+
+def test_a_nul_in_a_rating_comment_is_dropped_and_the_answer_kept(
+    client: TestClient, services: Services
+) -> None:
+    """PostgreSQL text cannot hold a NUL: the comment is stored without it, the score with it."""
+    [result] = services.ingestor.ingest([event("e1", details={"phone": None})])
+    send_id = result.decisions[0].send_id
+    assert send_id
+    services.dispatcher.run_once()
+    rating = services.links.rating_url(send_id, 4).removeprefix(services.config.server.public_url)
+
+    page = client.post(rating, data={"score": "2", "comment": "Slow\x00 answer"})
+
+    assert page.status_code == 200 and "Thank you" in page.text
+    answer = services.responses.get_send(send_id)
+    assert answer is not None and (answer.score, answer.comment) == (2, "Slow answer")
