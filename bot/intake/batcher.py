@@ -26,6 +26,7 @@ log = logging.getLogger(__name__)
 @dataclass
 class _Request:
     events: list[Any]
+    source: str = "api"
     done: Future[list[EventResult]] = field(default_factory=Future)
 
 
@@ -38,10 +39,11 @@ class IngestQueue:
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
 
-    async def submit(self, events: list[Any]) -> list[EventResult]:
-        """Ingest `events` (at most `max_events`) in the next shared transaction."""
+    async def submit(self, events: list[Any], *, source: str = "api") -> list[EventResult]:
+        """Ingest `events` (at most `max_events`) in the next shared transaction; `source` is
+        stored with each event (a group holds the requests of one source only)."""
         self._ensure_started()
-        request = _Request(events)
+        request = _Request(events, source)
         self._waiting.put(request)
         return await asyncio.wrap_future(request.done)
 
@@ -78,7 +80,7 @@ class IngestQueue:
             if nxt is None:
                 self._waiting.put(None)  # stop after this group
                 break
-            if count + len(nxt.events) > self.max_events:
+            if count + len(nxt.events) > self.max_events or nxt.source != first.source:
                 self._held = nxt  # starts the next group
                 break
             group.append(nxt)
@@ -88,7 +90,7 @@ class IngestQueue:
     def _ingest(self, group: list[_Request]) -> None:
         events = [event for request in group for event in request.events]
         try:
-            results = self.ingestor.ingest(events)
+            results = self.ingestor.ingest(events, source=group[0].source)
         except Exception as exc:
             log.exception("ingesting a batch of %d events failed", len(events))
             for request in group:
