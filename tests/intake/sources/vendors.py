@@ -243,7 +243,7 @@ STRIPE_SUBSCRIPTION: dict[str, Any] = {
     "id": "sub_1MowQVLkdIwHu7ixeRlqHVzs",
     "object": "subscription",
     "cancel_at_period_end": False,
-    "canceled_at": 1796040000,
+    "canceled_at": 1795348500,
     "cancellation_details": {
         "comment": None,
         "feedback": "too_expensive",
@@ -277,8 +277,8 @@ def intercom_notification(notification_id: str, topic: str, item: dict[str, Any]
         "delivery_status": "pending",
         "delivery_attempts": 1,
         "delivered_at": 0,
-        "first_sent_at": 1796039700,
-        "created_at": 1796039700,
+        "first_sent_at": 1795348500,
+        "created_at": 1795348500,
         "self": None,
     }
 
@@ -286,8 +286,8 @@ def intercom_notification(notification_id: str, topic: str, item: dict[str, Any]
 INTERCOM_CONVERSATION: dict[str, Any] = {
     "type": "conversation",
     "id": "18994700881",
-    "created_at": 1796030000,
-    "updated_at": 1796039700,
+    "created_at": 1795338000,
+    "updated_at": 1795348500,
     "source": {
         "type": "conversation",
         "id": "266694776",
