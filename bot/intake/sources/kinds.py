@@ -6,6 +6,11 @@ import re
 from typing import TYPE_CHECKING
 
 from bot.intake.sources.base import Source
+from bot.intake.sources.intercom import IntercomSource
+from bot.intake.sources.shopify import ShopifySource
+from bot.intake.sources.stripe import StripeSource
+from bot.intake.sources.webhook import Signature, WebhookSource, map_problems
+from bot.intake.sources.zendesk import ZendeskSource
 from bot.runtime.clock import Clock
 
 if TYPE_CHECKING:
@@ -42,8 +47,6 @@ def source_problems(name: str, source: SourceConfig) -> list[str]:
             if getattr(source, key) is not None:
                 problems.append(f"{where}.{key}: only kind webhook takes {key}; {source.kind} has its own")
         return problems
-    from bot.intake.sources.webhook import map_problems
-
     if source.signature is None:
         problems.append(
             f"{where}.signature: is required for kind webhook, e.g. "
@@ -77,23 +80,13 @@ def build_sources(config: Config, clock: Clock) -> dict[str, Source]:
 def _build(name: str, settings: SourceConfig, clock: Clock) -> Source:
     secret = settings.secret or ""
     if settings.kind == "zendesk":
-        from bot.intake.sources.zendesk import ZendeskSource
-
         return ZendeskSource(name, secret, clock, settings.tolerance)
     if settings.kind == "shopify":
-        from bot.intake.sources.shopify import ShopifySource
-
         return ShopifySource(name, secret)
     if settings.kind == "stripe":
-        from bot.intake.sources.stripe import StripeSource
-
         return StripeSource(name, secret, clock, settings.tolerance)
     if settings.kind == "intercom":
-        from bot.intake.sources.intercom import IntercomSource
-
         return IntercomSource(name, secret)
-    from bot.intake.sources.webhook import Signature, WebhookSource
-
     sig = settings.signature
     assert sig is not None and settings.map is not None
     signed = sig.signed or ("{timestamp}.{body}" if sig.timestamp_header else "{body}")
