@@ -9,7 +9,6 @@ from bot.intake.sources.base import Source
 from bot.intake.sources.intercom import IntercomSource
 from bot.intake.sources.shopify import ShopifySource
 from bot.intake.sources.stripe import StripeSource
-from bot.intake.sources.webhook import Signature, WebhookSource, map_problems
 from bot.intake.sources.zendesk import ZendeskSource
 from bot.runtime.clock import Clock
 
@@ -47,6 +46,8 @@ def source_problems(name: str, source: SourceConfig) -> list[str]:
             if getattr(source, key) is not None:
                 problems.append(f"{where}.{key}: only kind webhook takes {key}; {source.kind} has its own")
         return problems
+    from bot.intake.sources.webhook import map_problems  # JSONPath loads only where a map is used
+
     if source.signature is None:
         problems.append(
             f"{where}.signature: is required for kind webhook, e.g. "
@@ -87,6 +88,8 @@ def _build(name: str, settings: SourceConfig, clock: Clock) -> Source:
         return StripeSource(name, secret, clock, settings.tolerance)
     if settings.kind == "intercom":
         return IntercomSource(name, secret)
+    from bot.intake.sources.webhook import Signature, WebhookSource
+
     sig = settings.signature
     assert sig is not None and settings.map is not None
     signed = sig.signed or ("{timestamp}.{body}" if sig.timestamp_header else "{body}")
