@@ -181,6 +181,28 @@ class DispatchConfig(Section):
     lease: Duration = timedelta(minutes=5)
 
 
+class SignatureConfig(Section):
+    """How a `webhook` source's sender signs: an HMAC of the body (and optionally a timestamp)."""
+
+    header: str = Field(min_length=1)
+    algorithm: Literal["sha1", "sha256"] = "sha256"
+    encoding: Literal["hex", "base64"] = "hex"
+    prefix: str = ""
+    timestamp_header: str | None = None
+    tolerance: Duration = timedelta(minutes=5)
+    signed: str | None = None  # what is signed; default {body}, or {timestamp}.{body} with a timestamp
+
+
+class SourceConfig(Section):
+    """One entry of `sources:`: `POST /v1/sources/<name>` takes the vendor's webhooks."""
+
+    kind: Literal["zendesk", "shopify", "stripe", "intercom", "webhook"]
+    secret: str | None = None
+    tolerance: Duration = timedelta(minutes=5)  # for signed timestamps (zendesk, stripe)
+    signature: SignatureConfig | None = None  # kind webhook only
+    map: dict[str, str] | None = None  # kind webhook only
+
+
 class MetricsConfig(Section):
     min_sample: int = Field(default=30, ge=1)
 
@@ -199,6 +221,7 @@ class Config(Section):
     retention: RetentionConfig = RetentionConfig()
     metrics: MetricsConfig = MetricsConfig()
     dispatch: DispatchConfig = DispatchConfig()
+    sources: dict[str, SourceConfig] = Field(default_factory=dict)
 
 
 # --- loading ---------------------------------------------------------------------------------
@@ -336,6 +359,10 @@ def check_references(config: Config) -> list[str]:
             "slack.signing_secret: is required with slack.bot_token over HTTP (the app's Signing Secret), "
             "or set slack.app_token for Socket Mode"
         )
+    from bot.intake.sources.kinds import source_problems
+
+    for name, source in config.sources.items():
+        problems.extend(source_problems(name, source))
     names = [d.name for d in config.digests]
     for name in {n for n in names if names.count(n) > 1}:
         problems.append(f"digests: the name {name!r} is used twice; names are unique")

@@ -1,4 +1,5 @@
-"""Events coming in: the events API, `emit`/`import`, group commit, replaying files in `simulate`.
+"""Events coming in: the events API, `emit`/`import`, group commit, replaying files in `simulate`,
+vendor sources.
 
-May use: triggers (the decisions), storage, runtime, texts. Vendor sources will live here.
+May use: triggers (the decisions), storage, runtime, texts. Vendors' webhooks come in by `sources/`.
 """

@@ -31,6 +31,7 @@ log = logging.getLogger(__name__)
 @dataclass
 class _Request:
     events: list[Any]
+    source: str = "api"
     done: Future[list[EventResult]] = field(default_factory=Future)
 
 
@@ -43,10 +44,11 @@ class IngestQueue:
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
 
-    async def submit(self, events: list[Any]) -> list[EventResult]:
-        """Ingest `events` (at most `max_events`) in the next shared transaction."""
+    async def submit(self, events: list[Any], *, source: str = "api") -> list[EventResult]:
+        """Ingest `events` (at most `max_events`) in the next shared transaction; `source` is
+        stored with each event (a group holds the requests of one source only)."""
         self._ensure_started()
-        request = _Request(events)
+        request = _Request(events, source)
         self._waiting.put(request)
         return await asyncio.wrap_future(request.done)
 
@@ -83,7 +85,7 @@ class IngestQueue:
             if nxt is None:
                 self._waiting.put(None)  # stop after this group
                 break
-            if count + len(nxt.events) > self.max_events:
+            if count + len(nxt.events) > self.max_events or nxt.source != first.source:
                 self._held = nxt  # starts the next group
                 break
             group.append(nxt)
@@ -93,7 +95,7 @@ class IngestQueue:
     def _ingest(self, group: list[_Request]) -> None:
         events = [event for request in group for event in request.events]
         try:
-            results = self.ingestor.ingest(events)
+            results = self.ingestor.ingest(events, source=group[0].source)
         except Exception as exc:
             if len(group) > 1 and not isinstance(exc, DatabaseUnavailable):
                 log.exception("a shared batch of %d events failed: ingesting its requests alone", len(events))

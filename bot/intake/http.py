@@ -30,14 +30,15 @@ class RequestRejected(Exception):
         self.error = error
 
 
-def events_router(services: Services) -> APIRouter:
+def events_router(services: Services, ingest_queue: IngestQueue | None = None) -> APIRouter:
     router = APIRouter(tags=["events"])
     keys = [key.encode() for key in services.config.server.api_keys]
     for index in services.config.server.padded_api_keys:
         log.warning(messages.api_key_padded(index))
     limit = services.config.server.max_body_bytes
-    ingest_queue = IngestQueue(services.ingestor)
-    services.closers.append(ingest_queue.close)
+    if ingest_queue is None:
+        ingest_queue = IngestQueue(services.ingestor)
+        services.closers.append(ingest_queue.close)
 
     @router.post(
         "/v1/events",

@@ -33,6 +33,11 @@ class Telemetry:
             "surveybot_responses", "Scores recorded, by channel and survey", ["channel", "survey"],
             registry=self.registry,
         )  # fmt: skip
+        self.source_deliveries = Counter(
+            "surveybot_source_deliveries",
+            "Vendor webhook deliveries, by source and outcome (taken, ignored, refused_signature, "
+            "refused_stale, missing_field, unreadable)", ["source", "outcome"], registry=self.registry,
+        )  # fmt: skip
 
     def count_ingested(self, statuses: Iterable[str], decisions: Iterable[tuple[str, str | None]]) -> None:
         """Counted per label first: a batch of a thousand events touches each counter once."""

@@ -8,7 +8,9 @@ from fastapi.responses import Response
 from prometheus_client import CONTENT_TYPE_LATEST
 
 from bot.app import Services
+from bot.intake.batcher import IngestQueue
 from bot.intake.http import events_router
+from bot.intake.sources.http import sources_router
 from bot.pages.ratings import page_templates, rating_routes
 from bot.sms.webhooks import twilio_routes
 from bot.web.limits import BodyLimit, BodyTooLarge
@@ -28,7 +30,8 @@ def create_web_app(services: Services) -> FastAPI:
         redoc_url=None,
     )
     app.state.services = services
-    app.add_middleware(BodyLimit, by_prefix={"/v1/events": services.config.server.max_body_bytes})
+    limit = services.config.server.max_body_bytes
+    app.add_middleware(BodyLimit, by_prefix={"/v1/events": limit, "/v1/sources/": limit})
 
     @app.exception_handler(BodyTooLarge)
     def body_too_large(_request: Request, exc: BodyTooLarge) -> Response:
@@ -63,7 +66,10 @@ def create_web_app(services: Services) -> FastAPI:
     def metrics() -> Response:
         return Response(services.telemetry.render(), media_type=CONTENT_TYPE_LATEST)
 
-    app.include_router(events_router(services))
+    ingest_queue = IngestQueue(services.ingestor)  # one group commit for the API and the sources
+    services.closers.append(ingest_queue.close)
+    app.include_router(events_router(services, ingest_queue))
+    app.include_router(sources_router(services, ingest_queue))  # 404 for every name when none is configured
     app.include_router(
         rating_routes(services.links, services.responses, page_templates(), clock=services.clock),
         tags=["ratings"],

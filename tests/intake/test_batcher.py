@@ -62,3 +62,21 @@ def test_a_failing_batch_fails_each_of_its_requests(services: Services) -> None:
     outcomes = run_async(two)
     ingest.close()
     assert all(isinstance(outcome, DatabaseUnavailable) for outcome in outcomes)
+
+
+def test_requests_from_different_sources_each_keep_their_source(services: Services) -> None:
+    from storage.explain import contact_history
+
+    ingest = IngestQueue(services.ingestor)
+    sources = ["api", "shopify:shop", "api", "webhook:crm"] * 10
+
+    async def many() -> None:
+        await asyncio.gather(
+            *(ingest.submit([event(f"e{i}", contact=f"c{i}")], source=s) for i, s in enumerate(sources))
+        )
+
+    run_async(many)
+    ingest.close()
+    with services.db.read() as conn:
+        stored = [contact_history(conn, f"c{i}").events[0]["source"] for i in range(len(sources))]
+    assert stored == sources
