@@ -26,6 +26,9 @@ def create_web_app(services: Services) -> FastAPI:
         description="Touchpoint events in; CSAT, CES and NPS surveys out.",
         docs_url=None,
         redoc_url=None,
+        # Starlette's redirect of `/path/` to `/path` builds its Location from the Host header:
+        # anyone could make our domain redirect to theirs. Our links never end in a slash.
+        redirect_slashes=False,
     )
     app.state.services = services
     app.add_middleware(BodyLimit, by_prefix={"/v1/events": services.config.server.max_body_bytes})
