@@ -155,10 +155,12 @@ def slack_router(bot: SlackBot) -> APIRouter:
 
     @router.post("/slack/events", include_in_schema=False)
     async def slack_events(request: Request) -> Response:
-        body = await request.body()
-        bolt_request = BoltRequest(
-            body=body.decode("utf-8"), query=request.url.query, headers=dict(request.headers)
-        )
+        try:
+            body = (await request.body()).decode("utf-8")
+        except UnicodeDecodeError:  # never Slack's: it sends UTF-8; refused before any signature check
+            log.info("refused a request to /slack/events whose body is not UTF-8")
+            return Response("the body is not UTF-8", 400, media_type="text/plain")
+        bolt_request = BoltRequest(body=body, query=request.url.query, headers=dict(request.headers))
         answer: BoltResponse = await run_in_threadpool(bot.bolt.dispatch, bolt_request)
         return Response(answer.body, answer.status, headers=answer.first_headers_without_set_cookie())
 
