@@ -41,6 +41,16 @@ class ServerConfig(Section):
     api_keys: list[str] = Field(default_factory=list)
     secret_key: str | None = None
     max_body_bytes: int = Field(default=4 * 1024 * 1024, ge=1024)
+    max_connections: int = Field(default=10_000, ge=1)
+    idle_timeout: Duration = timedelta(seconds=15)
+    body_timeout: Duration = timedelta(seconds=30)
+
+    @field_validator("idle_timeout", "body_timeout", mode="after")
+    @classmethod
+    def _positive(cls, value: timedelta) -> timedelta:
+        if value < timedelta(seconds=1):
+            raise ValueError("is shorter than a second; give a duration like 15s")
+        return value
 
     @field_validator("api_keys", mode="after")
     @classmethod

@@ -6,12 +6,13 @@ import orjson
 from fastapi import FastAPI, Request
 from fastapi.responses import Response
 from prometheus_client import CONTENT_TYPE_LATEST
+from starlette.exceptions import HTTPException
 
 from bot.app import Services
 from bot.intake.http import events_router
 from bot.pages.ratings import page_templates, rating_routes
 from bot.sms.webhooks import twilio_routes
-from bot.web.limits import BodyLimit, BodyTooLarge
+from bot.web.limits import BodyLimit, BodyTooLarge, BodyTooSlow
 from bot.web.schemas import install_openapi
 
 
@@ -31,11 +32,20 @@ def create_web_app(services: Services) -> FastAPI:
         redirect_slashes=False,
     )
     app.state.services = services
-    app.add_middleware(BodyLimit, by_prefix={"/v1/events": services.config.server.max_body_bytes})
+    server = services.config.server
+    app.add_middleware(
+        BodyLimit,
+        by_prefix={"/v1/events": server.max_body_bytes},
+        timeout=server.body_timeout.total_seconds(),
+    )
 
     @app.exception_handler(BodyTooLarge)
-    def body_too_large(_request: Request, exc: BodyTooLarge) -> Response:
-        return Response(orjson.dumps({"error": exc.detail}), status_code=413, media_type="application/json")
+    @app.exception_handler(BodyTooSlow)
+    def body_refused(_request: Request, exc: HTTPException) -> Response:
+        return Response(
+            orjson.dumps({"error": exc.detail}), status_code=exc.status_code,
+            media_type="application/json", headers=exc.headers,
+        )  # fmt: skip
 
     @app.get("/healthz", tags=["health"], summary="Liveness: the process answers")
     def healthz() -> dict[str, str]:

@@ -24,6 +24,7 @@ SDK_HOMES = {
     "apscheduler": "bot/runtime/scheduler.py",
     "smtplib": "bot/channels/smtp_email.py",
     "matplotlib": "bot/metrics/chart.py",
+    "uvicorn": "bot/web/server.py",
 }
 SQL_LIBRARIES = ("sqlalchemy", "sqlmodel")
 
