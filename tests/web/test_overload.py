@@ -134,7 +134,21 @@ def asgi_post(app: Any, path: str, chunks: list[dict[str, Any]], *, stall: bool 
         "headers": [(b"host", b"testserver"), (b"content-type", b"application/x-www-form-urlencoded")],
         "client": ("127.0.0.1", 50000), "server": ("testserver", 80),
     }  # fmt: skip
-    asyncio.run(app(scope, receive, send))
+    # in a thread of its own: an earlier test of the session may leave this thread's loop running
+    raised: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            asyncio.run(app(scope, receive, send))
+        except BaseException as exc:  # handed to the test's thread
+            raised.append(exc)
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join(timeout=30)
+    assert not thread.is_alive()
+    if raised:
+        raise raised[0]
     return sent
 
 
