@@ -46,6 +46,16 @@ class ServerConfig(Section):
     max_future_skew: Duration = timedelta(days=1)
     # Indices (in the config's list) of API keys that came with whitespace around them.
     _padded_api_keys: list[int] = PrivateAttr(default_factory=list)
+    max_connections: int = Field(default=10_000, ge=1)
+    idle_timeout: Duration = timedelta(seconds=15)
+    body_timeout: Duration = timedelta(seconds=30)
+
+    @field_validator("idle_timeout", "body_timeout", mode="after")
+    @classmethod
+    def _positive(cls, value: timedelta) -> timedelta:
+        if value < timedelta(seconds=1):
+            raise ValueError("is shorter than a second; give a duration like 15s")
+        return value
 
     @field_validator("api_keys", mode="after")
     @classmethod

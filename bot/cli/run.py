@@ -7,13 +7,12 @@ import signal
 from types import FrameType
 from typing import Any
 
-import uvicorn
-
 from bot.app import Services, build_services, start_background, stop_background
 from bot.cli.commands import open_database
 from bot.config import Config
 from bot.texts import messages
 from bot.web.app import create_web_app
+from bot.web.server import build_server
 from storage.db import hide_password
 
 log = logging.getLogger("surveybot")
@@ -27,9 +26,7 @@ def serve(config: Config, *, host: str, port: int) -> int:
     app = create_web_app(services)
     start_background(services)
     socket = _connect_socket_mode(services)
-    server = uvicorn.Server(
-        uvicorn.Config(app, host=host, port=port, log_config=None, access_log=False, server_header=False)
-    )
+    server = build_server(app, config.server, host=host, port=port)
     log.info(messages.serving(host, port, hide_password(config.storage.url)))
     # uvicorn handles SIGTERM/SIGINT by shutting down gracefully, then raises the signal again
     # under the handlers it found; these make that second delivery a no-op, so we exit 0.

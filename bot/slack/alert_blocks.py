@@ -43,9 +43,11 @@ def render_alert_blocks(context: AlertContext, state: AlertRow | None = None) ->
 
 
 def alert_fallback(context: AlertContext) -> str:
+    """The message's `text` (notifications, screen readers): Slack reads it as mrkdwn too, so
+    the comment is escaped as in the blocks; `<!channel>` or a disguised link stays inert."""
     high = METRICS[context.metric].scale[1]
     title = texts.alert_title(context.survey, context.metric, context.score, high)
-    return f"{title}: {texts.alert_comment(context.comment)}"
+    return texts.escape(f"{title}: {texts.alert_comment(context.comment)}")
 
 
 def _section(text: str) -> dict[str, Any]:

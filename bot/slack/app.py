@@ -147,7 +147,10 @@ class RetryFilter:
 
 def delivery_key(body: dict[str, Any]) -> str | None:
     """What identifies one delivery across its retries: the event id, else the trigger id."""
-    return body.get("event_id") or body.get("trigger_id") or None
+    if not isinstance(body, dict):
+        return None
+    key = body.get("event_id") or body.get("trigger_id")
+    return key if isinstance(key, str) and key else None
 
 
 def slack_router(bot: SlackBot) -> APIRouter:
@@ -155,10 +158,16 @@ def slack_router(bot: SlackBot) -> APIRouter:
 
     @router.post("/slack/events", include_in_schema=False)
     async def slack_events(request: Request) -> Response:
-        body = await request.body()
-        bolt_request = BoltRequest(
-            body=body.decode("utf-8"), query=request.url.query, headers=dict(request.headers)
-        )
+        try:
+            body = (await request.body()).decode("utf-8")
+        except UnicodeDecodeError:  # never Slack's: it sends UTF-8; refused before any signature check
+            log.info("refused a request to /slack/events whose body is not UTF-8")
+            return Response("the body is not UTF-8", 400, media_type="text/plain")
+        try:  # bolt parses the body here, before any signature check: a malformed one must not 500
+            bolt_request = BoltRequest(body=body, query=request.url.query, headers=dict(request.headers))
+        except (ValueError, TypeError, AttributeError, KeyError, IndexError):
+            log.info("refused a request to /slack/events whose body is not one Slack sends")
+            return Response("the body is not a Slack request", 400, media_type="text/plain")
         answer: BoltResponse = await run_in_threadpool(bot.bolt.dispatch, bolt_request)
         return Response(answer.body, answer.status, headers=answer.first_headers_without_set_cookie())
 

@@ -90,10 +90,10 @@ def _list_text(heading: str, lines: list[str], hidden: int = 0) -> str:
 
 
 def render_fallback_text(report: DigestReport) -> str:
-    """One line for notifications: each survey's metric and n."""
+    """One line for notifications: each survey's metric and n, escaped for mrkdwn."""
     parts = []
     for s in report.sections:
         e = s.estimate
         shown = texts.metric_value(s.metric, e.value) if e else texts.no_responses()
         parts.append(f"{texts.survey_heading(s.survey, s.metric)} {shown}")
-    return texts.fallback_text(report.heading, parts)
+    return texts.escape(texts.fallback_text(report.heading, parts))

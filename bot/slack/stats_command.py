@@ -46,7 +46,7 @@ def parse_stats_words(text: str, config: Config) -> tuple[list[str] | None, time
 def stats_answer(db: Database, config: Config, clock: Clock, text: str) -> dict[str, Any]:
     parsed = parse_stats_words(text, config)
     if isinstance(parsed, str):
-        return {"response_type": RESPONSE_TYPE, "text": parsed}
+        return {"response_type": RESPONSE_TYPE, "text": texts.escape(parsed)}  # it echoes the words
     surveys, window = parsed
     with db.read() as conn:
         report = stats_report(

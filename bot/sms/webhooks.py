@@ -10,6 +10,13 @@ check holds behind a proxy or tunnel that rewrites host, scheme or port. Anythin
 forged gets 403 and changes nothing. A database that cannot be reached answers 503, so
 Twilio may try again; the MessageSid makes a repeat count once.
 
+Replays: Twilio's signature covers the URL and the names and values run together, with no
+timestamp (its `I-Twilio-Idempotency-Token` header is not signed, so it proves nothing). A
+captured request can therefore be sent again, and its fields re-cut without breaking the
+signature (`MessageSid=SM…` + `NumMedia=0` signs like `MessageSid=SM…NumMedia0`). So every
+message SID must be well formed (`SM` or `MM` and 32 hex digits): a re-cut one is refused with
+400, and an exact replay carries the SID already seen, which counts once.
+
 The router only translates HTTP; `bot.sms.inbox.SmsInbox` does the work. The signature check
 and the TwiML come from `bot.channels.twilio`, the one module that imports twilio.
 """
@@ -17,6 +24,7 @@ and the TwiML come from `bot.channels.twilio`, the one module that imports twili
 from __future__ import annotations
 
 import logging
+import re
 from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, Request
@@ -39,6 +47,8 @@ REPORTED_STATUSES = frozenset(
     {SendStatus.SENT, SendStatus.DELIVERED, SendStatus.UNDELIVERED, SendStatus.FAILED}
 )
 XML = "application/xml"
+MESSAGE_SID = re.compile(r"(SM|MM)[0-9a-f]{32}")
+SID_FIELDS = ("MessageSid", "SmsSid", "SmsMessageSid")  # the one SID under the names Twilio sends
 
 
 class _Rejected(Exception):
@@ -56,7 +66,7 @@ def twilio_routes(inbox: SmsInbox, *, auth_token: str | None, public_url: str) -
     async def incoming_sms(request: Request) -> Response:
         try:
             form = await _signed_form(request, auth_token, public_url)
-            sms = InboundSms(_field(form, "MessageSid"), _field(form, "From"),
+            sms = InboundSms(_message_sid(form), _field(form, "From"),
                              form.get("To", ""), form.get("Body", ""))  # fmt: skip
             answer = await run_in_threadpool(inbox.receive, sms)
         except _Rejected as problem:
@@ -70,7 +80,7 @@ def twilio_routes(inbox: SmsInbox, *, auth_token: str | None, public_url: str) -
     async def status_callback(request: Request) -> Response:
         try:
             form = await _signed_form(request, auth_token, public_url)
-            report = DeliveryReport(_field(form, "MessageSid"), _field(form, "MessageStatus"),
+            report = DeliveryReport(_message_sid(form), _field(form, "MessageStatus"),
                                     form.get("ErrorCode") or None)  # fmt: skip
             if report.status in REPORTED_STATUSES:
                 await run_in_threadpool(inbox.record_report, report)
@@ -111,6 +121,16 @@ def _field(form: ImmutableMultiDict[str, str], name: str) -> str:
     if not value:
         raise _Rejected(400, f"missing form field {name}")
     return value
+
+
+def _message_sid(form: ImmutableMultiDict[str, str]) -> str:
+    """`MessageSid`, once it and every other SID field present are well formed."""
+    sid = _field(form, "MessageSid")
+    for name in SID_FIELDS:
+        value = form.get(name)
+        if value is not None and not MESSAGE_SID.fullmatch(value):
+            raise _Rejected(400, f"form field {name} is not a message SID (SM or MM, then 32 hex digits)")
+    return sid
 
 
 def _unavailable() -> Response:

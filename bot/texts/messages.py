@@ -23,6 +23,10 @@ def request_too_large(limit: int) -> str:
     return f"the request body is larger than {limit} bytes"
 
 
+def body_too_slow(seconds: float) -> str:
+    return f"the request body did not arrive within {seconds:g} seconds (server.body_timeout)"
+
+
 def batch_too_large(count: int, limit: int) -> str:
     return f"a batch holds at most {limit} events; this one has {count}: split it"
 

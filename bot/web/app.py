@@ -6,6 +6,7 @@ import orjson
 from fastapi import FastAPI, Request
 from fastapi.responses import Response
 from prometheus_client import CONTENT_TYPE_LATEST
+from starlette.exceptions import HTTPException
 
 from bot.app import Services
 from bot.intake.batcher import IngestQueue
@@ -13,7 +14,7 @@ from bot.intake.http import events_router
 from bot.intake.sources.http import sources_router
 from bot.pages.ratings import page_templates, rating_routes
 from bot.sms.webhooks import twilio_routes
-from bot.web.limits import BodyLimit, BodyTooLarge
+from bot.web.limits import BodyLimit, BodyTooLarge, BodyTooSlow
 from bot.web.schemas import install_openapi
 
 
@@ -28,14 +29,26 @@ def create_web_app(services: Services) -> FastAPI:
         description="Touchpoint events in; CSAT, CES and NPS surveys out.",
         docs_url=None,
         redoc_url=None,
+        # Starlette's redirect of `/path/` to `/path` builds its Location from the Host header:
+        # anyone could make our domain redirect to theirs. Our links never end in a slash.
+        redirect_slashes=False,
     )
     app.state.services = services
-    limit = services.config.server.max_body_bytes
-    app.add_middleware(BodyLimit, by_prefix={"/v1/events": limit, "/v1/sources/": limit})
+    server = services.config.server
+    limit = server.max_body_bytes
+    app.add_middleware(
+        BodyLimit,
+        by_prefix={"/v1/events": limit, "/v1/sources/": limit},
+        timeout=server.body_timeout.total_seconds(),
+    )
 
     @app.exception_handler(BodyTooLarge)
-    def body_too_large(_request: Request, exc: BodyTooLarge) -> Response:
-        return Response(orjson.dumps({"error": exc.detail}), status_code=413, media_type="application/json")
+    @app.exception_handler(BodyTooSlow)
+    def body_refused(_request: Request, exc: HTTPException) -> Response:
+        return Response(
+            orjson.dumps({"error": exc.detail}), status_code=exc.status_code,
+            media_type="application/json", headers=exc.headers,
+        )  # fmt: skip
 
     @app.get("/healthz", tags=["health"], summary="Liveness: the process answers")
     def healthz() -> dict[str, str]:

@@ -5,20 +5,31 @@ with 413 at once; a body without one (chunked) is counted as it streams and refu
 it passes the limit. `/v1/events` takes `server.max_body_bytes`; everything else (rating and
 unsubscribe forms, Twilio's and Slack's webhooks) a small fixed limit, far above what a real
 form or webhook holds.
+
+Time is bounded too: the whole body must arrive within `server.body_timeout` of the request's
+start, or the answer is 408 (a client trickling a byte a second holds nothing for long). A
+client that goes away in the middle of its body gets no answer and leaves one short log line,
+not a traceback.
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import Mapping
 from typing import Any
 
 import orjson
 from starlette.exceptions import HTTPException
+from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bot.texts import messages
 
+log = logging.getLogger(__name__)
+
 FORM_LIMIT = 256 * 1024
+BODY_TIMEOUT = 30.0
 
 
 class BodyTooLarge(HTTPException):
@@ -27,11 +38,24 @@ class BodyTooLarge(HTTPException):
         self.limit = limit
 
 
+class BodyTooSlow(HTTPException):
+    def __init__(self, detail: str) -> None:
+        super().__init__(408, detail, headers={"Connection": "close"})
+
+
 class BodyLimit:
-    def __init__(self, app: ASGIApp, *, default: int = FORM_LIMIT, by_prefix: Mapping[str, int]) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        default: int = FORM_LIMIT,
+        by_prefix: Mapping[str, int],
+        timeout: float = BODY_TIMEOUT,
+    ) -> None:
         self.app = app
         self.default = default
         self.by_prefix = dict(by_prefix)
+        self.timeout = timeout
 
     def limit_for(self, path: str) -> tuple[int, str]:
         """The limit for `path` and the error that names it."""
@@ -50,12 +74,22 @@ class BodyLimit:
             await too_large(send, error)
             return
         received = 0
+        complete = False
+        deadline = asyncio.get_running_loop().time() + self.timeout
 
         async def counted() -> Message:
-            nonlocal received
-            message = await receive()
+            nonlocal received, complete
+            if complete:  # after the body, receive() only waits for a disconnect: no deadline
+                return await receive()
+            left = deadline - asyncio.get_running_loop().time()
+            try:
+                message = await asyncio.wait_for(receive(), timeout=max(left, 0))
+            except TimeoutError:
+                log.info("the body of a request to %s was too slow: answered 408", scope["path"])
+                raise BodyTooSlow(messages.body_too_slow(self.timeout)) from None
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
+                complete = not message.get("more_body", False)
                 if received > limit:
                     raise BodyTooLarge(limit, error)  # FastAPI lets HTTPExceptions through its body parsing
             return message
@@ -73,6 +107,8 @@ class BodyLimit:
             if started:
                 raise
             await too_large(send, exc.detail)
+        except ClientDisconnect:
+            log.info("a client went away before its request to %s was read", scope["path"])
 
 
 def _content_length(scope: Scope) -> int | None:

@@ -116,7 +116,7 @@ PAGE_ERRORS: dict[int | str, dict[str, Any]] = {
 }
 _PLAIN = {"text/plain": {"schema": {"type": "string"}}}
 WEBHOOK_ERRORS: dict[int | str, dict[str, Any]] = {
-    400: {"description": "A required form field is missing", "content": _PLAIN},
+    400: {"description": "A form field is missing, or a message SID is malformed", "content": _PLAIN},
     403: {"description": "Missing or wrong X-Twilio-Signature: nothing changed", "content": _PLAIN},
     503: {"description": "The database is unreachable; Twilio may retry", "content": _PLAIN},
 }

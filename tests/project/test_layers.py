@@ -25,6 +25,7 @@ SDK_HOMES = {
     "smtplib": "bot/channels/smtp_email.py",
     "matplotlib": "bot/metrics/chart.py",
     "jsonpath": "bot/intake/sources/webhook.py",
+    "uvicorn": "bot/web/server.py",
 }
 SQL_LIBRARIES = ("sqlalchemy", "sqlmodel")
 

@@ -220,3 +220,21 @@ def test_forget_redraws_the_contacts_alerts_without_the_erased_name_and_comment(
     assert "Sam was rude to me" not in redrawn and "Ada" not in redrawn
     assert "1 of 5" in redrawn  # the anonymous score stays
     assert send_id in str(update.params["blocks"])
+
+
+def test_the_fallback_text_of_an_alert_escapes_the_comment_when_posted_and_updated(
+    make_services: ServicesFactory, fake_slack: FakeSlack
+) -> None:
+    services = make_services(**slack_overrides(fake_slack))
+    hostile = "<!channel> <https://evil.example|Click> & <@U0BOSS>"
+    send_id = record_score(services, "e1", score=1, comment=hostile)
+    alerts_of(services).wait_idle()
+    with TestClient(create_web_app(services)) as client:
+        click(client, services, "alert_claim", send_id, "U0SAM", "t1")
+
+    [post] = fake_slack.calls_to("chat.postMessage")
+    [update] = fake_slack.calls_to("chat.update")
+    escaped = "&lt;!channel&gt; &lt;https://evil.example|Click&gt; &amp; &lt;@U0BOSS&gt;"
+    for call in (post, update):
+        assert escaped in call.params["text"]
+        assert "<" not in call.params["text"] and ">" not in call.params["text"]

@@ -12,6 +12,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.config import Config
 from bot.metrics.chart import render_trend_chart
+from bot.metrics.digest import DigestReport
 from bot.metrics.report import build_digest_report, daily_points
 from bot.slack.publish import post_digest
 from storage.db import Database
@@ -109,3 +110,15 @@ def test_a_wrong_token_is_refused_like_slack_does() -> None:
         channels = client.conversations_list()["channels"]
         assert [c["id"] for c in channels] == ["C0GENERAL"]
     assert slack.counts["/api/chat.postMessage"] == 2
+
+
+def test_the_posted_fallback_text_is_escaped_for_mrkdwn() -> None:
+    start = NOW - timedelta(days=7)
+    title = "<!channel> & <https://evil.example|Click>"
+    report = DigestReport(name="x", start=start, end=NOW, timezone="UTC", window=timedelta(days=7),
+                          min_sample=1, sections=[], title=title)  # fmt: skip
+    with FakeSlack(token=TOKEN) as slack:
+        client = WebClient(token=TOKEN, base_url=slack.url + "/api/")
+        post_digest(client, channel_id="C0GENERAL", report=report)
+    [post] = slack.calls_to("chat.postMessage")
+    assert post.params["text"].startswith("&lt;!channel&gt; &amp; &lt;https://evil.example|Click&gt;")

@@ -154,3 +154,13 @@ def test_a_bot_token_without_a_signing_secret_is_a_config_problem() -> None:
         parse_config('{"slack": {"bot_token": "xoxb-1"}}')
     assert problem.value.problems[0].startswith("slack.signing_secret: is required with slack.bot_token")
     assert parse_config('{"slack": {"bot_token": "xoxb-1", "app_token": "xapp-1"}}').slack.app_token
+
+
+def test_stats_command_echoes_the_words_escaped(
+    make_services: ServicesFactory, fake_slack: FakeSlack
+) -> None:
+    services = make_services(**slack_overrides(fake_slack))
+    with TestClient(create_web_app(services)) as client:
+        answer = orjson.loads(post(client, slash_command("stats <!channel>")).content)
+    assert "No survey named `&lt;!channel&gt;`" in answer["text"]
+    assert "<!channel>" not in answer["text"]

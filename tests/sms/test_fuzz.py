@@ -33,3 +33,36 @@ def test_any_text_gets_an_answer_and_scores_stay_on_the_scale(world: SmsWorld, r
     assert len(world.inbound()) == before + len(replies)
     assert all(1 <= response.score <= 5 for response in world.responses())
     assert all(1 <= heard.score <= 5 for heard in world.heard)
+
+
+FIELD_NAMES = ["AccountSid", "ApiVersion", "Body", "ErrorCode", "From", "MessageSid", "MessageStatus",
+               "NumMedia", "NumSegments", "SmsMessageSid", "SmsSid", "SmsStatus", "To"]  # fmt: skip
+VALUES = st.one_of(
+    st.text(max_size=60),
+    st.from_regex(r"(SM|MM)[0-9a-f]{32}", fullmatch=True),
+    st.from_regex(r"(SM|MM)[0-9a-f]{32}.{1,12}", fullmatch=True),  # a re-cut SID
+    st.sampled_from(["queued", "sent", "delivered", "undelivered", "failed", "read", "", "+14155550100"]),
+)
+FORMS = st.dictionaries(st.sampled_from(FIELD_NAMES), VALUES, max_size=len(FIELD_NAMES))
+FORM = {"Content-Type": "application/x-www-form-urlencoded"}
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    path=st.sampled_from(["/twilio/sms", "/twilio/status"]),
+    form=FORMS,
+    signed=st.booleans(),
+    raw=st.one_of(st.none(), st.binary(max_size=200)),
+)
+def test_any_webhook_signed_or_not_gets_an_answer_never_a_5xx(
+    world: SmsWorld, path: str, form: dict[str, str], signed: bool, raw: bytes | None
+) -> None:
+    before = (len(world.inbound()), len(world.responses()))
+    if raw is not None:  # any bytes at all, unsigned
+        answer = world.client.post(path, content=raw, headers=FORM)
+        assert answer.status_code == 403, answer.text
+    else:
+        status = world.post(path, form, headers=None if signed else FORM).status
+        assert status < 500
+        if status >= 400:
+            assert (len(world.inbound()), len(world.responses())) == before  # a refusal changes nothing

@@ -14,7 +14,7 @@ from bot.web.app import create_web_app
 from storage.db import Database
 from tests.conftest import make_config
 from tests.fakes.twilio_api import inbound_sms_params, signed_webhook
-from tests.sms.conftest import PHONE, PUBLIC_URL, SmsWorld, WorldFactory
+from tests.sms.conftest import FROM_NUMBER, PHONE, PUBLIC_URL, SmsWorld, WorldFactory
 
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 
@@ -98,3 +98,36 @@ def test_an_unreachable_database_answers_503_so_twilio_retries(tmp_path: Path) -
         answer = client.post(path, data=params, headers=signed_webhook(PUBLIC_URL + path, params))
         assert answer.status_code == 503 and answer.headers["retry-after"]
     services.db.dispose()
+
+
+def test_a_captured_start_replayed_with_its_fields_shifted_is_refused(make_world: WorldFactory) -> None:
+    world = make_world(triggers=[{"name": "by_sms", "on": "ticket.solved", "survey": "support_csat",
+                                  "channels": ["sms"]}])  # fmt: skip
+    world.survey()
+    start = inbound_sms_params(PHONE, "START", to=FROM_NUMBER)
+    captured = signed_webhook(PUBLIC_URL + "/twilio/sms", start)
+    assert world.post("/twilio/sms", start, headers=captured).status == 200
+    assert world.text("STOP").status == 200
+    # Twilio signs the names and values run together, so "MessageSid=SM…" + "NumMedia=0" signs
+    # the same as "MessageSid=SM…NumMedia0": a new MessageSid under the old signature.
+    shifted = {k: v for k, v in start.items() if k != "NumMedia"}
+    shifted["MessageSid"] = start["MessageSid"] + "NumMedia0"
+    inbound = len(world.inbound())
+
+    answer = world.post("/twilio/sms", shifted, headers=captured)
+
+    assert answer.status == 400 and "MessageSid" in answer.body
+    assert len(world.inbound()) == inbound
+    later = world.ingest("e2")
+    assert (later.outcome, later.reason) == ("suppressed", "opted_out")
+
+
+def test_a_status_callback_with_a_malformed_sid_is_refused(world: SmsWorld) -> None:
+    send = world.survey()
+    for field in ("MessageSid", "SmsSid"):
+        params = {"MessageSid": send.provider_message_id, "SmsSid": send.provider_message_id,
+                  "MessageStatus": "failed", "ErrorCode": "21610"}  # fmt: skip
+        params[field] += "ErrorCode21610"
+        answer = world.post("/twilio/status", params)
+        assert answer.status == 400 and field in answer.body
+    assert world.send(send.id).status == "sent"
