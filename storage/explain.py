@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, false, func, select
 
 from storage.models import Contact, Decision, Event, Response, Send
 
@@ -63,7 +63,16 @@ def contact_history(conn: Connection, contact_id: str) -> ContactHistory:
         _row(row)
         for row in conn.execute(
             select(
-                s.id, s.trigger, s.survey, s.channel, s.to_address, s.status, s.reason, s.due_at, s.sent_at
+                s.id,
+                s.trigger,
+                s.survey,
+                s.channel,
+                s.to_address,
+                s.status,
+                s.reason,
+                s.due_at,
+                s.sent_at,
+                s.test,
             )
             .where(s.contact_id == contact_id)
             .order_by(s.due_at, s.id)
@@ -73,7 +82,18 @@ def contact_history(conn: Connection, contact_id: str) -> ContactHistory:
     history.responses = [
         _row(row)
         for row in conn.execute(
-            select(r.send_id, r.survey, r.metric, r.channel, r.score, r.comment, r.counted, r.received_at)
+            select(
+                r.send_id,
+                r.survey,
+                r.metric,
+                r.channel,
+                r.score,
+                r.comment,
+                r.counted,
+                r.received_at,
+                func.coalesce(s.test, false()).label("test"),
+            )
+            .outerjoin(sends_t, s.id == r.send_id)
             .where(r.contact_id == contact_id)
             .order_by(r.received_at, r.id)
         )
@@ -155,12 +175,15 @@ def _decision_text(decision: dict[str, Any]) -> str:
 
 
 def _send_text(send: dict[str, Any]) -> str:
-    text = f"{send['channel']} to {send['to_address'] or '-'}: {send['status']}"
+    text = "test send, " if send.get("test") else ""
+    text += f"{send['channel']} to {send['to_address'] or '-'}: {send['status']}"
     return text + (f" ({send['reason']})" if send["reason"] else "")
 
 
 def _response_text(response: dict[str, Any]) -> str:
     text = f"score {response['score']} ({response['metric']})"
-    if not response["counted"]:
+    if response.get("test"):
+        text += ", test: not counted"
+    elif not response["counted"]:
         text += ", late: not counted"
     return text + (f": {response['comment']!r}" if response["comment"] else "")

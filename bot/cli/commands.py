@@ -18,11 +18,13 @@ from bot.intake.files import read_csv, read_jsonl
 from bot.intake.ingest import EventResult, chunks
 from bot.metrics.digest import DigestReport
 from bot.privacy.erasure import Eraser, ErasureReport
+from bot.sms.inbox import InboundSms
 from bot.texts import digest as texts
 from bot.texts import messages
 from storage.db import Database
 from storage.explain import ContactHistory, contact_history
 from storage.migrate import current_revision, head_revision, upgrade
+from triggers.events import EventIn
 
 
 def open_database(config: Config) -> Database:
@@ -45,6 +47,26 @@ def emit_event(config: Config, event: dict[str, Any]) -> EventResult:
         return services.ingestor.ingest([event], source="cli")[0]
     finally:
         services.db.dispose()
+
+
+def send_test_now(
+    config: Config, event: EventIn, *, survey: str, channel: str
+) -> tuple[str, str, str | None]:
+    """`surveybot send-test`: the survey to the event's contact now, marked as a test."""
+    services = open_services(config)
+    try:
+        return services.dispatcher.send_test(event, survey=survey, channel=channel)
+    finally:
+        services.close()
+
+
+def play_reply(config: Config, sms: InboundSms) -> str | None:
+    """`surveybot reply`: an SMS from a customer, through the webhook's conversation."""
+    services = open_services(config)
+    try:
+        return services.sms_inbox.receive(sms)
+    finally:
+        services.close()
 
 
 def forget_contact(

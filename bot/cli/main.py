@@ -15,7 +15,7 @@ import click
 import orjson
 
 from bot.config import Config, load_config
-from bot.errors import ConfigError, SurveybotError
+from bot.errors import ConfigError, InvalidEvent, SurveybotError
 from bot.texts import messages
 from triggers.paths import path_problem
 
@@ -161,12 +161,7 @@ def _event_from(event_json: str | None, fields: dict[str, Any]) -> dict[str, Any
         "name": fields["name"],
         "timezone": fields["timezone"],
     }
-    properties = {}
-    for item in fields["properties"]:
-        key, sep, value = item.partition("=")
-        if not sep:
-            raise click.BadParameter(f"{item!r} is not KEY=VALUE", param_hint="--property")
-        properties[key] = value
+    properties = _properties(fields["properties"])
     event: dict[str, Any] = {
         "type": fields["event_type"],
         "contact": {k: v for k, v in contact.items() if v},
@@ -208,6 +203,103 @@ def import_events(config_path: str, file: Path, fmt: str, quiet: bool) -> None:
         click.echo(f"  ... and {len(summary.errors) - 20} more invalid lines", err=True)
     if summary.decisions:
         click.echo("decisions: " + ", ".join(f"{n} {k}" for k, n in summary.decisions.most_common()))
+
+
+@cli.command("send-test")
+@config_option
+@click.argument("survey")
+@click.option("--to", "address", required=True, help="A phone number (E.164) or an email address.")
+@click.option(
+    "--channel",
+    type=click.Choice(["sms", "email"]),
+    default=None,
+    help="The channel (default: email for an address with @, sms otherwise).",
+)
+@click.option("--contact-id", default=None, help="Whose history it joins (default: test:ADDRESS).")
+@click.option("--name", default=None, help="The contact's name, for the template.")
+@click.option(
+    "--property",
+    "-p",
+    "properties",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="An event property for the template (repeatable).",
+)
+def send_test(
+    config_path: str,
+    survey: str,
+    address: str,
+    channel: str | None,
+    contact_id: str | None,
+    name: str | None,
+    properties: tuple[str, ...],
+) -> None:
+    """Send SURVEY to ADDRESS now through the configured channel, past delay, quiet hours and
+    throttle. It is marked as a test: counted in no metric, cooldown or cap; an opt-out still
+    stops it. Exit 1 when it did not go out."""
+    from bot.cli.commands import send_test_now
+    from triggers.events import parse_event
+
+    config = read_config(config_path)
+    if survey not in config.surveys:
+        raise click.BadParameter(messages.unknown_survey(survey, list(config.surveys)), param_hint="SURVEY")
+    channel = channel or ("email" if "@" in address else "sms")
+    if getattr(config.surveys[survey].question, channel) is None:
+        raise click.BadParameter(messages.no_question_for(survey, channel), param_hint="SURVEY")
+    raw = {
+        "type": "surveybot.test",
+        "contact": {
+            "id": contact_id or f"test:{address.strip()}",
+            "name": name,
+            "phone" if channel == "sms" else "email": address,
+        },
+        "properties": _properties(properties),
+    }
+    try:
+        event = parse_event(raw, datetime.now(UTC))
+    except InvalidEvent as exc:
+        raise click.BadParameter(str(exc).partition(": ")[2], param_hint="--to") from None
+    send_id, status, reason = send_test_now(config, event, survey=survey, channel=channel)
+    to = event.contact.address(channel) or address
+    click.echo(messages.test_sent(send_id, channel, to, status, reason))
+    if status not in ("sent", "delivered"):
+        sys.exit(1)
+    channel_config = getattr(config.channels, channel)
+    outbox = str(channel_config.path) if channel_config.provider == "log" else None
+    click.echo(messages.test_next_steps(event.contact.id, channel, to, outbox))
+
+
+@cli.command()
+@config_option
+@click.option("--from", "address", required=True, help="The customer's phone number (E.164).")
+@click.argument("text")
+def reply(config_path: str, address: str, text: str) -> None:
+    """Play the customer's SMS reply TEXT from ADDRESS through the same conversation as Twilio's
+    webhook (scores, comments, STOP/START/HELP), and print what surveybot answers."""
+    import secrets
+
+    from bot.cli.commands import play_reply
+    from bot.sms.inbox import InboundSms
+    from triggers.events import normalize_phone
+
+    config = read_config(config_path)
+    try:
+        number = normalize_phone(address) or address
+    except InvalidEvent as exc:
+        raise click.BadParameter(str(exc).partition(": ")[2], param_hint="--from") from None
+    own_number = config.channels.sms.from_ or ""
+    answer = play_reply(config, InboundSms(f"cli-{secrets.token_hex(8)}", number, own_number, text))
+    click.echo(answer if answer is not None else messages.NO_ANSWER)
+
+
+def _properties(items: tuple[str, ...]) -> dict[str, str]:
+    properties = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise click.BadParameter(f"{item!r} is not KEY=VALUE", param_hint="--property")
+        properties[key] = value
+    return properties
 
 
 def _window(ctx: click.Context, param: click.Parameter, value: str) -> timedelta:

@@ -27,6 +27,7 @@ from storage.db import Database
 from storage.models import SendStatus
 from storage.sends import ClaimedSend
 from triggers.addresses import AddressKeys
+from triggers.events import EventIn
 from triggers.quiet_hours import contact_timezone, end_of_quiet_hours
 
 log = logging.getLogger(__name__)
@@ -92,6 +93,21 @@ class Dispatcher:
             self.release()
         return handled
 
+    def send_test(self, event: EventIn, *, survey: str, channel: str) -> tuple[str, str, str | None]:
+        """Send `survey` to the event's contact over `channel` now, past delay, quiet hours and
+        throttle, marked as a test; the normal way out, so it too leaves at most once.
+        Returns (send id, status, reason)."""
+        now = self.clock.now()
+        metric = self.config.surveys[survey].metric
+        with self.db.write() as conn:
+            send_id = sends.insert_test_send(
+                conn, event, survey=survey, metric=metric, channel=channel, worker=self.worker, now=now
+            )
+            (send,) = sends.load_claimed(conn, [send_id])
+        self.deliver(send)
+        with self.db.read() as conn:
+            return (send_id, *sends.send_status(conn, send_id))
+
     def deliver(self, send: ClaimedSend) -> None:
         """Re-check one claimed send, then send it at most once and record what happened."""
         now = self.clock.now()
@@ -123,6 +139,8 @@ class Dispatcher:
         with self.db.read() as conn:
             if queries.opted_out_keys(conn, [key]):
                 return ("opted_out", None)
+        if send.test:
+            return None  # asked for by hand, now: quiet hours do not hold it (an opt-out does)
         zone = contact_timezone(
             send.contact.get("timezone"), send.contact.get("phone"), self.config.throttle.default_timezone
         )

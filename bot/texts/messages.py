@@ -116,3 +116,31 @@ def nothing_stored_for(what: str) -> str:
 
 
 FORGET_NEEDS_WHOM = "give a CONTACT_ID, or --phone or --email to find the contact by address"
+
+
+def test_sent(send_id: str, channel: str, to: str, status: str, reason: str | None) -> str:
+    detail = f" ({reason})" if reason else ""
+    return f"test send {send_id}: {channel} to {to}: {status}{detail}"
+
+
+def test_next_steps(contact_id: str, channel: str, to: str, outbox: str | None) -> str:
+    lines = []
+    if outbox:
+        lines.append(f"  the message is in {outbox}")
+    if channel == "sms":
+        lines.append(f"  answer it:  surveybot reply --from {to} 4")
+    else:
+        lines.append("  answer it: open one of its rating links (surveybot run must be serving)")
+    lines.append(f"  then see:   surveybot explain {contact_id}")
+    return "\n".join(lines)
+
+
+def no_question_for(survey: str, channel: str) -> str:
+    return f"survey {survey!r} has no question.{channel}: give an address of another kind, or --channel"
+
+
+def unknown_survey(name: str, known: list[str]) -> str:
+    return f"{name!r} is not a survey in the config; the surveys are: {', '.join(sorted(known)) or 'none'}"
+
+
+NO_ANSWER = "(no answer: surveybot says nothing back to this message)"
