@@ -160,3 +160,16 @@ def test_every_command_is_in_the_readme() -> None:
         subcommands = getattr(command, "commands", None)
         for full in [f"{name} {sub}" for sub in subcommands] if subcommands else [name]:
             assert f"surveybot {full}" in readme, f"`surveybot {full}` is not in the README"
+
+
+def test_the_shipped_digest_prints_without_slack_credentials(tmp_path: Path) -> None:
+    env = {"SURVEYBOT_DATABASE_URL": f"sqlite:///{tmp_path / 'surveybot.db'}", "SLACK_BOT_TOKEN": ""}
+    config = load_config(ROOT / "config.yaml", environ=env)
+    assert [d.name for d in config.digests] == ["weekly"] and config.alerts.channel == "#cx-alerts"
+    assert config.slack.bot_token in (None, "")
+    result = CliRunner().invoke(
+        cli, ["digest", "weekly", "--print", "--config", str(ROOT / "config.yaml")], env=env
+    )
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("Survey digest: weekly")
+    assert "support_csat (CSAT)" in result.output
