@@ -23,17 +23,23 @@ from bot.texts import digest as texts
 from bot.texts import messages
 from storage.db import Database
 from storage.explain import ContactHistory, contact_history
-from storage.migrate import current_revision, head_revision, upgrade
+from storage.migrate import check_current, upgrade
 from triggers.events import EventIn
 
 
-def open_database(config: Config) -> Database:
-    """The configured database, migrated on SQLite; on PostgreSQL it must already be current."""
+def open_database(config: Config, *, migrate: bool = False) -> Database:
+    """The configured database, migrated on SQLite (or with `migrate`); otherwise its schema
+    must already be current. Raises `DatabaseUnavailable` or `SchemaNotCurrent`, saying why."""
     db = Database(config.storage.url)
-    if db.is_sqlite:
-        upgrade(db)
-    elif current_revision(db) != head_revision():
-        raise SurveybotError(messages.SCHEMA_BEHIND)
+    try:
+        if db.is_sqlite or migrate:
+            db.check()
+            upgrade(db)  # on PostgreSQL under an advisory lock: processes starting together wait
+        else:
+            check_current(db)
+    except BaseException:
+        db.dispose()
+        raise
     return db
 
 

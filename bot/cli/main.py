@@ -17,10 +17,13 @@ import orjson
 from bot.config import Config, load_config
 from bot.errors import ConfigError, InvalidEvent, SurveybotError
 from bot.texts import messages
+from storage.errors import DatabaseUnavailable, SchemaNotCurrent
 from triggers.paths import path_problem
 
 F = TypeVar("F", bound=Callable[..., Any])
 DEFAULT_CONFIG = "config.yaml"
+# Something the command needs is not there (database, schema, port): exit 3 (§14).
+UNAVAILABLE = (DatabaseUnavailable, SchemaNotCurrent)
 
 
 def config_option(func: F) -> F:
@@ -55,10 +58,27 @@ def read_config(path: str) -> Config:
         sys.exit(2)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class Surveybot(click.Group):
+    """The command group: an error surveybot raises on purpose is one line on stderr, with the
+    exit code §14 gives it (3: something unavailable, 1: otherwise); `--debug` shows the traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except SurveybotError as exc:
+            if ctx.meta.get("surveybot.debug"):
+                raise
+            click.echo(f"error: {exc}", err=True)
+            ctx.exit(3 if isinstance(exc, UNAVAILABLE) else 1)
+
+
+@click.group(cls=Surveybot, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="surveybot")
-def cli() -> None:
+@click.option("--debug", is_flag=True, help="On an error, show the whole traceback.")
+@click.pass_context
+def cli(ctx: click.Context, debug: bool) -> None:
     """surveybot: CSAT, CES and NPS surveys after the moments that matter."""
+    ctx.meta["surveybot.debug"] = debug
 
 
 @cli.command("check-config")
@@ -81,13 +101,19 @@ def check_config(config_path: str) -> None:
 @config_option
 @click.option("--host", default=None, help="Listen on this address (default: server.host).")
 @click.option("--port", type=int, default=None, help="Listen on this port (default: server.port).")
-def run(config_path: str, host: str | None, port: int | None) -> None:
+@click.option(
+    "--migrate",
+    is_flag=True,
+    help="Bring the database schema up to date first (PostgreSQL; safe with several processes "
+    "starting at once). SQLite is always migrated.",
+)
+def run(config_path: str, host: str | None, port: int | None, migrate: bool) -> None:
     """Serve the HTTP API and send surveys as they fall due, until SIGTERM or Ctrl-C."""
     from bot.cli.run import serve
 
     config = read_config(config_path)
     setup_logging()
-    sys.exit(serve(config, host=host or config.server.host, port=port or config.server.port))
+    sys.exit(serve(config, host=host or config.server.host, port=port or config.server.port, migrate=migrate))
 
 
 @cli.group()
@@ -104,8 +130,12 @@ def db_upgrade(config_path: str) -> None:
 
     config = read_config(config_path)
     database = Database(config.storage.url)
-    upgrade(database)
-    click.echo(f"schema at revision {current_revision(database)}")
+    try:
+        database.check()
+        upgrade(database)
+        click.echo(f"schema at revision {current_revision(database)}")
+    finally:
+        database.dispose()
 
 
 @cli.command()
@@ -379,6 +409,8 @@ def digest(config_path: str, name: str, mode: str, end: str | None, chart_dir: P
             click.echo(messages.digest_posted(name, channel, ts))
             return
         report, charts = render_digest(config, name, until)
+    except UNAVAILABLE:
+        raise
     except SurveybotError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(render_digest_text(report), nl=False)

@@ -19,9 +19,9 @@ from storage.db import hide_password
 log = logging.getLogger("surveybot")
 
 
-def serve(config: Config, *, host: str, port: int) -> int:
+def serve(config: Config, *, host: str, port: int, migrate: bool = False) -> int:
     """Serve until SIGTERM or SIGINT; in-flight work finishes, claims are given back; exit 0."""
-    services = build_services(config, db=open_database(config))
+    services = build_services(config, db=open_database(config, migrate=migrate))
     if not config.server.api_keys:
         log.warning(messages.NO_API_KEYS)
     app = create_web_app(services)

@@ -49,12 +49,6 @@ def serving(host: str, port: int, storage: str) -> str:
     return f"surveybot listening on http://{host}:{port} (storage: {storage})"
 
 
-SCHEMA_BEHIND = (
-    "the database schema is not up to date: run `surveybot db upgrade` first "
-    "(on SQLite `surveybot run` does it itself)"
-)
-
-
 def sms_longer_than_one_segment(path: str, segments: int, encoding: str, length: int) -> str:
     per_segment = 160 if encoding == "GSM-7" else 70
     return (

@@ -11,11 +11,10 @@ from pathlib import Path
 import httpx
 import orjson
 from click.testing import CliRunner
-from sqlalchemy import create_engine, text
 
 from bot.cli.main import cli
 from storage.db import Database
-from storage.migrate import create_schema, head_revision
+from storage.migrate import head_revision
 from tests.helpers import answers_ok, free_port, sends, wait_until, write_config
 
 
@@ -134,20 +133,3 @@ def test_run_refuses_a_bad_config_with_exit_2(tmp_path: Path) -> None:
     )
     assert done.returncode == 2
     assert b"triggers[0].survey: 'nope' is not a survey" in done.stderr
-
-
-def test_postgres_url_needs_db_upgrade_first(tmp_path: Path, pg_schema_url: str) -> None:
-    engine = create_engine(pg_schema_url)
-    with engine.begin() as conn:
-        conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
-    engine.dispose()
-    config = write_config(tmp_path, pg_schema_url)
-    try:
-        args = ["emit", "--config", str(config), "--type", "x", "--contact-id", "c1"]
-        result = CliRunner().invoke(cli, args)
-    finally:
-        restored = Database(pg_schema_url)  # the schema is shared by the session's later tests
-        create_schema(restored)
-        restored.dispose()
-    assert result.exit_code != 0
-    assert "run `surveybot db upgrade` first" in str(result.exception) + result.output
