@@ -15,7 +15,7 @@ import click
 import orjson
 
 from bot.config import Config, load_config
-from bot.errors import ConfigError, InvalidEvent, SurveybotError
+from bot.errors import ConfigError, InvalidEvent, PortInUse, SurveybotError
 from bot.texts import messages
 from storage.errors import DatabaseUnavailable, SchemaNotCurrent
 from triggers.paths import path_problem
@@ -23,7 +23,7 @@ from triggers.paths import path_problem
 F = TypeVar("F", bound=Callable[..., Any])
 DEFAULT_CONFIG = "config.yaml"
 # Something the command needs is not there (database, schema, port): exit 3 (§14).
-UNAVAILABLE = (DatabaseUnavailable, SchemaNotCurrent)
+UNAVAILABLE = (DatabaseUnavailable, SchemaNotCurrent, PortInUse)
 
 
 def config_option(func: F) -> F:
@@ -49,6 +49,9 @@ format_option = click.option(
 
 def read_config(path: str) -> Config:
     """Load the config or stop with every problem listed and exit code 2."""
+    if not Path(path).exists():
+        click.echo(f"error: {messages.no_config(path)}", err=True)
+        sys.exit(2)
     try:
         return load_config(path)
     except ConfigError as exc:
@@ -79,6 +82,23 @@ class Surveybot(click.Group):
 def cli(ctx: click.Context, debug: bool) -> None:
     """surveybot: CSAT, CES and NPS surveys after the moments that matter."""
     ctx.meta["surveybot.debug"] = debug
+
+
+@cli.command()
+@click.argument("directory", default=".", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--force", is_flag=True, help="Replace a config.yaml that is already there.")
+def init(directory: Path, force: bool) -> None:
+    """Write the commented starter config.yaml into DIRECTORY (default: here). It runs as it is:
+    SQLite, and SMS and email in log mode, every message written to outbox/."""
+    from importlib.resources import files
+
+    target = directory / DEFAULT_CONFIG
+    if target.exists() and not force:
+        click.echo(f"error: {messages.config_exists(str(target))}", err=True)
+        sys.exit(1)
+    directory.mkdir(parents=True, exist_ok=True)
+    target.write_text(files("bot.texts").joinpath("starter/config.yaml").read_text(encoding="utf-8"))
+    click.echo(messages.config_written(str(target)))
 
 
 @cli.command("check-config")

@@ -138,3 +138,28 @@ def unknown_survey(name: str, known: list[str]) -> str:
 
 
 NO_ANSWER = "(no answer: surveybot says nothing back to this message)"
+
+
+def port_in_use(host: str, port: int, reason: str) -> str:
+    return (
+        f"cannot listen on {host}:{port} ({reason}): another process (another surveybot?) has it; "
+        "stop it, or choose another port with --port"
+    )
+
+
+def no_config(path: str) -> str:
+    return (
+        f"no config at {path}: give one with --config PATH or SURVEYBOT_CONFIG, "
+        "or write the commented starter config here with `surveybot init`"
+    )
+
+
+def config_written(path: str) -> str:
+    return (
+        f"wrote {path}: it runs as it is (SQLite, messages to outbox/); "
+        "check a change with `surveybot check-config`"
+    )
+
+
+def config_exists(path: str) -> str:
+    return f"{path} already exists: nothing written (--force replaces it)"

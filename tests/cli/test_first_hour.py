@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import socket
+import subprocess
+import sys
 from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -103,3 +106,49 @@ def test_reply_without_an_open_survey_says_so(tmp_path: Path, database: Database
     result = run(config, "reply", "--from", PHONE, "5")
     assert result.exit_code == 0
     assert "no open survey" in result.output.lower(), result.output
+
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_no_config_says_where_one_comes_from(tmp_path: Path) -> None:
+    result = CliRunner().invoke(cli, ["stats", "--config", str(tmp_path / "config.yaml")])
+    assert result.exit_code == 2
+    (line,) = result.output.strip().splitlines()
+    assert line.startswith(f"error: no config at {tmp_path / 'config.yaml'}")
+    assert "--config PATH or SURVEYBOT_CONFIG" in line and "surveybot init" in line
+
+
+def test_init_writes_the_shipped_config_and_never_overwrites_unasked(tmp_path: Path) -> None:
+    assert (ROOT / "bot/texts/starter/config.yaml").read_text() == (ROOT / "config.yaml").read_text(), (
+        "bot/texts/starter/config.yaml is what `surveybot init` writes: copy config.yaml over it"
+    )
+    target = tmp_path / "new" / "config.yaml"
+    first = CliRunner().invoke(cli, ["init", str(tmp_path / "new")])
+    assert first.exit_code == 0 and f"wrote {target}" in first.output
+    assert target.read_text() == (ROOT / "config.yaml").read_text()
+    target.write_text("# mine\n")
+    again = CliRunner().invoke(cli, ["init", str(tmp_path / "new")])
+    assert again.exit_code == 1 and "already exists" in again.output
+    assert target.read_text() == "# mine\n"
+    forced = CliRunner().invoke(cli, ["init", str(tmp_path / "new"), "--force"])
+    assert forced.exit_code == 0 and target.read_text() == (ROOT / "config.yaml").read_text()
+    check = CliRunner().invoke(cli, ["check-config", "--config", str(target)])
+    assert check.exit_code == 0, check.output
+
+
+def test_a_port_in_use_stops_run_before_it_starts_anything(tmp_path: Path) -> None:
+    config = write_config(tmp_path, f"sqlite:///{tmp_path / 'bot.db'}")
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = subprocess.run(
+            [sys.executable, "-m", "bot", "run", "--config", str(config), "--port", str(port)],
+            cwd=tmp_path, capture_output=True, timeout=60,
+        )  # fmt: skip
+    assert done.returncode == 3
+    assert done.stdout == b""
+    (line,) = done.stderr.decode().strip().splitlines()
+    assert line.startswith(f"error: cannot listen on 127.0.0.1:{port}") and "--port" in line
+    assert not (tmp_path / "bot.db").exists()  # nothing started: not even the database
