@@ -8,7 +8,15 @@ from __future__ import annotations
 
 from triggers.errors import InvalidEvent, SurveybotError
 
-__all__ = ["ConfigError", "InvalidEvent", "NotFound", "PortInUse", "SlackRefused", "SurveybotError"]
+__all__ = [
+    "ConfigError",
+    "InvalidEvent",
+    "InvalidFile",
+    "NotFound",
+    "PortInUse",
+    "SlackRefused",
+    "SurveybotError",
+]
 
 
 class ConfigError(SurveybotError):
@@ -33,3 +41,7 @@ class SlackRefused(SurveybotError):
 
 class PortInUse(SurveybotError):
     """The address to listen on is taken by another process."""
+
+
+class InvalidFile(SurveybotError):
+    """The file cannot be read as events at all."""

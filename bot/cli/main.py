@@ -15,15 +15,18 @@ import click
 import orjson
 
 from bot.config import Config, load_config
-from bot.errors import ConfigError, InvalidEvent, PortInUse, SurveybotError
+from bot.errors import ConfigError, InvalidEvent, InvalidFile, PortInUse, SurveybotError
 from bot.texts import messages
 from storage.errors import DatabaseUnavailable, SchemaNotCurrent
 from triggers.paths import path_problem
 
 F = TypeVar("F", bound=Callable[..., Any])
 DEFAULT_CONFIG = "config.yaml"
-# Something the command needs is not there (database, schema, port): exit 3 (§14).
+# Something the command needs is not there (database, schema, port): exit 3.
 UNAVAILABLE = (DatabaseUnavailable, SchemaNotCurrent, PortInUse)
+# The arguments name something that cannot be used at all: exit 2, as a bad argument.
+BAD_INPUT = (InvalidFile,)
+SHOWN_ERRORS = 20
 
 
 def config_option(func: F) -> F:
@@ -62,8 +65,9 @@ def read_config(path: str) -> Config:
 
 
 class Surveybot(click.Group):
-    """The command group: an error surveybot raises on purpose is one line on stderr, with the
-    exit code §14 gives it (3: something unavailable, 1: otherwise); `--debug` shows the traceback."""
+    """The command group: an error surveybot raises on purpose is one line on stderr, with its
+    exit code (3: something unavailable, 2: a file that is no use, 1: otherwise); `--debug`
+    shows the traceback instead."""
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -72,7 +76,7 @@ class Surveybot(click.Group):
             if ctx.meta.get("surveybot.debug"):
                 raise
             click.echo(f"error: {exc}", err=True)
-            ctx.exit(3 if isinstance(exc, UNAVAILABLE) else 1)
+            ctx.exit(3 if isinstance(exc, UNAVAILABLE) else 2 if isinstance(exc, BAD_INPUT) else 1)
 
 
 @click.group(cls=Surveybot, context_settings={"help_option_names": ["-h", "--help"]})
@@ -247,12 +251,22 @@ def import_events(config_path: str, file: Path, fmt: str, quiet: bool) -> None:
     summary = import_file(config, file, fmt=fmt, progress=not quiet)
     counts: Counter[str] = summary.counts
     click.echo(f"{sum(counts.values())} events: " + ", ".join(f"{n} {s}" for s, n in sorted(counts.items())))
-    for line, error in summary.errors[:20]:
-        click.echo(f"  line {line}: {error}", err=True)
-    if len(summary.errors) > 20:
-        click.echo(f"  ... and {len(summary.errors) - 20} more invalid lines", err=True)
     if summary.decisions:
         click.echo("decisions: " + ", ".join(f"{n} {k}" for k, n in summary.decisions.most_common()))
+    _exit_on_invalid(summary.errors, counts["invalid"], sum(counts.values()), "import")
+
+
+def _exit_on_invalid(errors: list[tuple[int, str]], invalid: int, total: int, command: str) -> None:
+    """The first invalid lines in line order, how many more, and exit 1 when there were any
+    (no `errors` given: they are in the JSON document already)."""
+    if not invalid:
+        return
+    for line, error in errors[:SHOWN_ERRORS]:
+        click.echo(f"  line {line}: {error}", err=True)
+    if errors and invalid > min(len(errors), SHOWN_ERRORS):
+        click.echo(f"  and {invalid - min(len(errors), SHOWN_ERRORS)} more", err=True)
+    click.echo(messages.invalid_rows(invalid, total, command), err=True)
+    sys.exit(1)
 
 
 @cli.command("send-test")
@@ -512,11 +526,16 @@ def simulate(config_path: str, events_file: Path, fmt: str, as_json: bool) -> No
     from bot.cli import tables
     from bot.intake.simulate import simulate_file
 
-    report = simulate_file(read_config(config_path), events_file, fmt=fmt).to_json()
+    simulation = simulate_file(read_config(config_path), events_file, fmt=fmt)
+    report = simulation.to_json()
     if as_json:
         click.echo(orjson.dumps(report, option=orjson.OPT_INDENT_2).decode())
-        return
-    _print(tables.simulation_view(report))
+    else:
+        _print(tables.simulation_view(report))
+    events = simulation.events
+    _exit_on_invalid(
+        [] if as_json else simulation.errors, events["invalid"], sum(events.values()), "simulate"
+    )
 
 
 def _print(renderable: Any) -> None:

@@ -68,5 +68,4 @@ def simulation_view(report: dict[str, Any]) -> RenderableType:
         for survey, outcomes in surveys.items():
             for outcome, count in outcomes.items():
                 days.add_row(day, survey, outcome.replace("_", " "), f"{count:,}")
-    errors = [Text(f"line {e['line']}: {e['error']}", style="red") for e in report["errors"]]
-    return Group(summary, by_survey, days, *errors)
+    return Group(summary, by_survey, days)

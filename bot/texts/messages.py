@@ -163,3 +163,8 @@ def config_written(path: str) -> str:
 
 def config_exists(path: str) -> str:
     return f"{path} already exists: nothing written (--force replaces it)"
+
+
+def invalid_rows(invalid: int, total: int, command: str) -> str:
+    others = "the others were imported" if command == "import" else "the replay left them out"
+    return f"{invalid} of {total} events were invalid (lines above); {others}"

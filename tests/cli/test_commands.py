@@ -64,9 +64,10 @@ def test_import_jsonl_goes_through_the_same_path(tmp_path: Path, database: Datab
     path = tmp_path / "events.jsonl"
     path.write_bytes(b"\n".join(lines) + b"\n")
     result = CliRunner().invoke(cli, ["import", "--config", str(config), "--quiet", str(path)])
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 1, result.output  # one line was invalid
     assert "2502 events: 2500 accepted, 1 duplicate, 1 invalid" in result.output
     assert "line 2501: not valid JSON" in result.output
+    assert "1 of 2502 events were invalid (lines above); the others were imported" in result.output
     assert len(sends(database)) == 2500
 
 
@@ -79,6 +80,7 @@ def test_import_csv_maps_dotted_columns(tmp_path: Path, database: Database, db_u
         "e2,ticket.solved,c2,not-an-email,T-2\n"
     )
     result = CliRunner().invoke(cli, ["import", "--config", str(config), "--quiet", str(path)])
+    assert result.exit_code == 1
     assert "2 events: 1 accepted, 1 invalid" in result.output
     assert "line 3: contact.email: 'not-an-email' is not an email address" in result.output
     [send] = sends(database)

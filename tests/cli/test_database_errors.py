@@ -1,4 +1,4 @@
-"""A database that is not there, or not ready, is one line saying what to do, and exit 3 (§14)."""
+"""A database that is not there, or not ready, is one line saying what to do, and exit 3."""
 
 from __future__ import annotations
 
