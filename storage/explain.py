@@ -112,7 +112,9 @@ def _contact(conn: Connection, contact_id: str) -> dict[str, Any] | None:
 def _decisions(conn: Connection, contact_id: str, event_ids: dict[str, str | None]) -> list[dict[str, Any]]:
     d = decisions_t.c
     rows = conn.execute(
-        select(d.event_pk, d.trigger, d.survey, d.outcome, d.reason, d.send_id, d.due_at, d.decided_at)
+        select(
+            d.event_pk, d.trigger, d.survey, d.outcome, d.reason, d.detail, d.send_id, d.due_at, d.decided_at
+        )
         .where(d.contact_id == contact_id)
         .order_by(d.decided_at, d.id)
     )
@@ -168,7 +170,7 @@ def _event_text(event: dict[str, Any]) -> str:
 def _decision_text(decision: dict[str, Any]) -> str:
     text = f"{decision['trigger']}: {decision['outcome']}"
     if decision["reason"]:
-        text += f" ({decision['reason']})"
+        text += f" ({decision['reason']}" + (f": {decision['detail']})" if decision.get("detail") else ")")
     if decision["due_at"]:
         text += f", due {decision['due_at']}"
     return text

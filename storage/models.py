@@ -136,6 +136,7 @@ class Decision(SQLModel, table=True):
     survey: str
     outcome: str
     reason: str | None = None
+    detail: str | None = None  # for people: a deferral's time zone and where it came from
     send_id: str | None = None
     due_at: datetime | None = _time(nullable=True)
     decided_at: datetime = _time()

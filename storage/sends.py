@@ -206,7 +206,14 @@ def expire_in_flight(conn: Connection, *, now: datetime, older_than: datetime) -
 
 
 def record_send_time_decision(
-    conn: Connection, send: ClaimedSend, *, outcome: str, reason: str, due_at: datetime | None, now: datetime
+    conn: Connection,
+    send: ClaimedSend,
+    *,
+    outcome: str,
+    reason: str,
+    due_at: datetime | None,
+    now: datetime,
+    detail: str | None = None,
 ) -> None:
     """A decision taken when the send fell due (re-checked), kept beside the ingestion-time ones."""
     conn.execute(
@@ -217,6 +224,7 @@ def record_send_time_decision(
             survey=send.survey,
             outcome=outcome,
             reason=reason,
+            detail=detail,
             send_id=send.id,
             due_at=due_at,
             decided_at=now,

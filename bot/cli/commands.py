@@ -140,7 +140,8 @@ def _tally(summary: ImportSummary, line: int, result: EventResult) -> None:
     if result.error:
         summary.errors.append((line, result.error))
     for decision in result.decisions:
-        summary.decisions[decision.reason or decision.outcome] += 1
+        held = decision.outcome not in ("scheduled", "deferred")
+        summary.decisions[(decision.reason or decision.outcome) if held else decision.outcome] += 1
 
 
 @contextmanager

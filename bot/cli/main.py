@@ -231,7 +231,8 @@ def _describe_result(result: dict[str, Any]) -> str:
     if result["error"]:
         lines.append(f"  error: {result['error']}")
     for d in result["decisions"]:
-        detail = d["reason"] or (f"due {d['due_at']}" if d["due_at"] else "")
+        why = d["reason"] + (f": {d['detail']}" if d.get("detail") else "") if d["reason"] else ""
+        detail = ", ".join(x for x in (why, f"due {d['due_at']}" if d["due_at"] else "") if x)
         lines.append(f"  {d['trigger']}: {d['outcome']}" + (f" ({detail})" if detail else ""))
     if result["status"] == "accepted" and not result["decisions"]:
         lines.append("  no trigger matches this event type")

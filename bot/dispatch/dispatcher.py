@@ -28,7 +28,7 @@ from storage.models import SendStatus
 from storage.sends import ClaimedSend
 from triggers.addresses import AddressKeys
 from triggers.events import EventIn
-from triggers.quiet_hours import contact_timezone, end_of_quiet_hours
+from triggers.quiet_hours import contact_timezone, end_of_quiet_hours, quiet_hours_detail
 
 log = logging.getLogger(__name__)
 
@@ -141,15 +141,17 @@ class Dispatcher:
                 return ("opted_out", None)
         if send.test:
             return None  # asked for by hand, now: quiet hours do not hold it (an opt-out does)
-        zone = contact_timezone(
-            send.contact.get("timezone"), send.contact.get("phone"), self.config.throttle.default_timezone
-        )
+        timezone, phone = send.contact.get("timezone"), send.contact.get("phone")
+        zone = contact_timezone(timezone, phone, self.config.throttle.default_timezone)
         quiet_end = end_of_quiet_hours(self.clock.now(), zone, self.config.throttle.quiet_hours)
-        return ("quiet_hours", quiet_end) if quiet_end else None
+        return ("quiet_hours", (quiet_end, quiet_hours_detail(zone, timezone, phone))) if quiet_end else None
 
     def _settle(self, send: ClaimedSend, held: tuple[str, Any]) -> None:
         """Hold a send the re-check stopped, and record why as a decision `explain` shows."""
         reason, until = held
+        detail = None
+        if reason == "quiet_hours":
+            until, detail = until
         now = self.clock.now()
         with self.db.write() as conn:
             if reason == "quiet_hours":
@@ -176,7 +178,7 @@ class Dispatcher:
                 outcome = "suppressed"
             if changed:
                 sends.record_send_time_decision(
-                    conn, send, outcome=outcome, reason=reason, due_at=until, now=now
+                    conn, send, outcome=outcome, reason=reason, due_at=until, now=now, detail=detail
                 )
 
     def _message(self, send: ClaimedSend) -> OutboundMessage:

@@ -111,3 +111,22 @@ def test_events_sent_while_the_database_is_down_get_503_and_can_be_resent(servic
     services.ingestor = working
     with TestClient(create_web_app(services)) as up:
         assert post(up, event("e1")).json()["results"][0]["status"] == "accepted"
+
+
+def test_a_deferral_says_why_in_the_answer_and_in_explain(make_services: Any) -> None:
+    from storage.explain import contact_history, timeline
+
+    services = make_services(throttle={"quiet_hours": {"start": "11:00", "end": "13:00"}})
+    client = TestClient(create_web_app(services))
+    response = post(client, event("e1", details={"phone": "+442071838750"}))  # London, 12:00 there
+    [decision] = response.json()["results"][0]["decisions"]
+    assert (decision["outcome"], decision["reason"]) == ("deferred", "quiet_hours")
+    assert decision["detail"] == "Europe/London, from the phone number's region"
+    assert decision["due_at"] == "2026-11-22T13:00:00Z"
+    with services.db.read() as conn:
+        moments = timeline(contact_history(conn, "c1"))
+    [shown] = [m.what for m in moments if m.kind == "decision"]
+    assert shown == (
+        "csat_after_ticket: deferred (quiet_hours: Europe/London, from the phone number's region), "
+        "due 2026-11-22T13:00:00Z"
+    )
