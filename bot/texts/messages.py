@@ -6,6 +6,8 @@ their own beside their channels.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 API_KEY_REJECTED = (
     "missing or wrong API key: send the header 'Authorization: Bearer <key>' "
     "with a key listed in server.api_keys"
@@ -168,3 +170,12 @@ def config_exists(path: str) -> str:
 def invalid_rows(invalid: int, total: int, command: str) -> str:
     others = "the others were imported" if command == "import" else "the replay left them out"
     return f"{invalid} of {total} events were invalid (lines above); {others}"
+
+
+def method_not_allowed(method: str, path: str, headers: Mapping[str, str]) -> str:
+    allowed = headers.get("allow") or headers.get("Allow") or ""
+    return f"{method} is not allowed on {path[:200]}: use {allowed or 'another method'}"
+
+
+def no_such_path(path: str) -> str:
+    return f"no such path: {path[:200]} (the API is described at /openapi.json)"

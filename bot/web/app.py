@@ -6,11 +6,13 @@ import orjson
 from fastapi import FastAPI, Request
 from fastapi.responses import Response
 from prometheus_client import CONTENT_TYPE_LATEST
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from bot.app import Services
 from bot.intake.http import events_router
 from bot.pages.ratings import page_templates, rating_routes
 from bot.sms.webhooks import twilio_routes
+from bot.texts import messages
 from bot.web.limits import BodyLimit, BodyTooLarge
 from bot.web.schemas import install_openapi
 
@@ -33,6 +35,21 @@ def create_web_app(services: Services) -> FastAPI:
     @app.exception_handler(BodyTooLarge)
     def body_too_large(_request: Request, exc: BodyTooLarge) -> Response:
         return Response(orjson.dumps({"error": exc.detail}), status_code=413, media_type="application/json")
+
+    @app.exception_handler(StarletteHTTPException)
+    def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        """Routing's own answers (no such path, a method the path does not take) in the shape
+        of every other error: `{"error": "..."}`, with what would be right."""
+        if exc.status_code == 405:
+            error = messages.method_not_allowed(request.method, request.url.path, exc.headers or {})
+        elif exc.status_code == 404:
+            error = messages.no_such_path(request.url.path)
+        else:
+            error = str(exc.detail)
+        return Response(
+            orjson.dumps({"error": error}), status_code=exc.status_code, headers=exc.headers,
+            media_type="application/json",
+        )  # fmt: skip
 
     @app.get("/healthz", tags=["health"], summary="Liveness: the process answers")
     def healthz() -> dict[str, str]:
