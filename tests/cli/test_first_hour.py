@@ -152,3 +152,18 @@ def test_a_port_in_use_stops_run_before_it_starts_anything(tmp_path: Path) -> No
     (line,) = done.stderr.decode().strip().splitlines()
     assert line.startswith(f"error: cannot listen on 127.0.0.1:{port}") and "--port" in line
     assert not (tmp_path / "bot.db").exists()  # nothing started: not even the database
+
+
+def test_a_score_after_the_reprompt_still_counts_through_the_inbox(
+    tmp_path: Path, database: Database, db_url: str
+) -> None:
+    config = write_config(tmp_path, db_url)
+    assert run(config, "send-test", "support_csat", "--to", PHONE).exit_code == 0
+    answers = [
+        run(config, "reply", "--from", PHONE, text).output.strip() for text in ("hmm", "dunno", "I'd say 3")
+    ]
+    assert answers[0].startswith("Sorry, we didn't catch a score")
+    assert answers[1] == "(no answer: surveybot says nothing back to this message)"  # no second re-prompt
+    assert answers[2] == "What is the main reason for your score?"
+    history = orjson.loads(run(config, "explain", f"test:{PHONE}", "--json").stdout)
+    assert [r["score"] for r in history["responses"]] == [3]
