@@ -8,6 +8,7 @@ the send fell due), so the reason a survey never arrived is always there to read
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -147,11 +148,12 @@ class Moment:
     what: str
 
 
-def timeline(history: ContactHistory) -> list[Moment]:
-    """Events, decisions, sends and responses merged into one list in time order."""
+def timeline(history: ContactHistory, when: Callable[[str], str] = str) -> list[Moment]:
+    """Events, decisions, sends and responses merged into one list in time order; `when`
+    writes the times inside the texts (a due time) for people."""
     moments = [Moment(e["occurred_at"], "event", "", _event_text(e)) for e in history.events]
     moments += [
-        Moment(d["decided_at"], "decision", d["survey"], _decision_text(d)) for d in history.decisions
+        Moment(d["decided_at"], "decision", d["survey"], _decision_text(d, when)) for d in history.decisions
     ]
     moments += [
         Moment(s["sent_at"] or s["due_at"], "send", s["survey"], _send_text(s)) for s in history.sends
@@ -167,12 +169,12 @@ def _event_text(event: dict[str, Any]) -> str:
     return f"{event['type']} (id {event['id'] or '-'}, via {event['source']})"
 
 
-def _decision_text(decision: dict[str, Any]) -> str:
+def _decision_text(decision: dict[str, Any], when: Callable[[str], str]) -> str:
     text = f"{decision['trigger']}: {decision['outcome']}"
     if decision["reason"]:
         text += f" ({decision['reason']}" + (f": {decision['detail']})" if decision.get("detail") else ")")
     if decision["due_at"]:
-        text += f", due {decision['due_at']}"
+        text += f", due {when(decision['due_at'])}"
     return text
 
 

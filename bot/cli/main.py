@@ -17,6 +17,7 @@ import orjson
 from bot.config import Config, load_config
 from bot.errors import ConfigError, InvalidEvent, InvalidFile, PortInUse, SurveybotError
 from bot.texts import messages
+from bot.texts.times import when_iso
 from storage.errors import DatabaseUnavailable, SchemaNotCurrent
 from triggers.paths import path_problem
 
@@ -232,7 +233,8 @@ def _describe_result(result: dict[str, Any]) -> str:
         lines.append(f"  error: {result['error']}")
     for d in result["decisions"]:
         why = d["reason"] + (f": {d['detail']}" if d.get("detail") else "") if d["reason"] else ""
-        detail = ", ".join(x for x in (why, f"due {d['due_at']}" if d["due_at"] else "") if x)
+        due = f"due {when_iso(d['due_at'])} UTC" if d["due_at"] else ""
+        detail = ", ".join(x for x in (why, due) if x)
         lines.append(f"  {d['trigger']}: {d['outcome']}" + (f" ({detail})" if detail else ""))
     if result["status"] == "accepted" and not result["decisions"]:
         lines.append("  no trigger matches this event type")

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from bot.texts.times import when
+
 METRIC_NAMES = {"csat": "CSAT", "ces": "CES", "nps": "NPS"}
 NO_GROUP = "(not set)"
 
@@ -23,7 +25,7 @@ def digest_title(name: str) -> str:
 
 def window_line(start: datetime, end: datetime, timezone: str) -> str:
     last = end - timedelta(microseconds=1)
-    return f"{start:%a %d %b %Y %H:%M} to {last:%a %d %b %Y %H:%M} ({timezone})"
+    return f"{when(start)} to {when(last)} ({timezone})"
 
 
 def survey_heading(name: str, metric: str) -> str:

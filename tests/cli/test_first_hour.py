@@ -73,7 +73,9 @@ def test_reply_plays_the_sms_conversation_and_explain_shows_a_test(
         2, "too slow", False, True,
     )  # fmt: skip
     assert history["sends"][0]["test"] is True
-    table = CliRunner().invoke(cli, ["explain", "--config", str(config), f"test:{PHONE}"], terminal_width=200)
+    table = CliRunner().invoke(
+        cli, ["explain", "--config", str(config), f"test:{PHONE}"], env={"COLUMNS": "200"}
+    )
     assert "test send, sms to" in table.output and "test: not counted" in table.output
     stats = orjson.loads(run(config, "stats", "--json").output)
     csat = next(s for s in stats["surveys"] if s["survey"] == "support_csat")
