@@ -81,6 +81,7 @@ class Cap(Section):
 
 class SurveyConfig(Section):
     metric: MetricName
+    name: str | None = None  # how people see it in digests' charts; default: its id
     question: SurveyQuestion
     follow_up: str | None = None
     expires_after: Duration = timedelta(days=3)

@@ -145,6 +145,21 @@ def window_name(window: timedelta) -> str:
     return f"{seconds} seconds"
 
 
+CHART_AXES = {
+    "csat": "CSAT: % of scores 4-5",
+    "ces": "CES: % of scores 5-7",
+    "nps": "NPS: % promoters (9-10) minus % detractors (0-6)",
+}
+
+
+def chart_axis(metric: str) -> str:
+    return CHART_AXES[metric]
+
+
+def chart_partial_day() -> str:
+    return "so far"
+
+
 def chart_small_sample(min_sample: int) -> str:
     return f"fewer than {min_sample} responses"
 
