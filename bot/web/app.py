@@ -13,6 +13,7 @@ from bot.intake.http import events_router
 from bot.pages.ratings import page_templates, rating_routes
 from bot.sms.webhooks import twilio_routes
 from bot.texts import messages
+from bot.web.docs import install_docs
 from bot.web.limits import BodyLimit, BodyTooLarge
 from bot.web.schemas import install_openapi
 
@@ -95,4 +96,5 @@ def create_web_app(services: Services) -> FastAPI:
 
         app.include_router(slack_router(services.slack))
     install_openapi(app)
+    install_docs(app)
     return app
