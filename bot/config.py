@@ -7,14 +7,17 @@ an unset variable without a default is a problem of its own. JSON is accepted (Y
 
 from __future__ import annotations
 
+import copy
+import difflib
 import os
 import re
 from datetime import timedelta
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args, get_origin
 
 import yaml
 from pydantic import (
+    BaseModel,
     Field,
     ModelWrapValidatorHandler,
     PrivateAttr,
@@ -275,6 +278,8 @@ def parse_config(text: str, environ: dict[str, str] | None = None, source: str =
         config = Config.model_validate(raw)
     except ValidationError as exc:
         problems.extend(_describe(error) for error in exc.errors())
+        # In the same pass: what the parts without a problem of shape refer to.
+        problems.extend(p for p in _references_despite(raw, exc) if p not in problems)
         raise ConfigError(problems) from None
     problems.extend(check_references(config))
     if problems:
@@ -313,14 +318,187 @@ def _describe(error: Any) -> str:
     path = ""
     for part in error["loc"]:
         path = f"{path}[{part}]" if isinstance(part, int) else _join(path, str(part))
-    message = str(error["msg"]).removeprefix("Value error, ")
-    if error["type"] == "extra_forbidden":
-        message = "is not a known key here (check its spelling and its section)"
-    elif error["type"] == "missing":
-        message = "is required"
-    elif error["type"] == "literal_error":
-        message = f"{error['input']!r} is not one of: {message.removeprefix('Input should be ')}"
-    return f"{path or 'config'}: {message}"
+    return f"{path or 'config'}: {_in_our_words(error)}"
+
+
+def _in_our_words(error: Any) -> str:
+    """Pydantic's message for `error`, said the way the rest of our messages are."""
+    kind, value, ctx = error["type"], error.get("input"), error.get("ctx") or {}
+    if kind == "extra_forbidden":
+        return _unknown_key(error["loc"])
+    if kind == "missing":
+        return "is required"
+    if kind == "literal_error":
+        return f"{value!r} is not one of: {str(error['msg']).removeprefix('Input should be ')}"
+    words = {
+        "less_than_equal": lambda: f"{value!r} is too large: at most {ctx.get('le')}",
+        "less_than": lambda: f"{value!r} is too large: less than {ctx.get('lt')}",
+        "greater_than_equal": lambda: f"{value!r} is too small: at least {ctx.get('ge')}",
+        "greater_than": lambda: f"{value!r} is too small: more than {ctx.get('gt')}",
+        "int_parsing": lambda: f"{value!r} is not a whole number",
+        "int_type": lambda: f"{value!r} is not a whole number",
+        "int_from_float": lambda: f"{value!r} is not a whole number",
+        "float_parsing": lambda: f"{value!r} is not a number",
+        "float_type": lambda: f"{value!r} is not a number",
+        "bool_parsing": lambda: f"{value!r} is not true or false",
+        "bool_type": lambda: f"{value!r} is not true or false",
+        "string_type": lambda: f"{value!r} is not text: write it in quotes",
+        "list_type": lambda: f"{value!r} is not a list: write it as [a, b] or one '- item' a line",
+        "dict_type": lambda: f"{value!r} is not a mapping: write it as 'key: value' lines",
+        "model_type": lambda: f"{value!r} is not a mapping: write it as 'key: value' lines",
+        "model_attributes_type": lambda: f"{value!r} is not a mapping: write it as 'key: value' lines",
+        "too_long": lambda: f"has too many items: at most {ctx.get('max_length')}",
+        "too_short": lambda: f"has too few items: at least {ctx.get('min_length')}",
+        "string_too_long": lambda: f"is too long: at most {ctx.get('max_length')} characters",
+        "string_too_short": lambda: f"is too short: at least {ctx.get('min_length')} characters",
+        "string_pattern_mismatch": lambda: f"{value!r} may hold only letters, digits and _ . -",
+    }
+    if kind in words:
+        return words[kind]()
+    return str(error["msg"]).removeprefix("Value error, ").removeprefix("Assertion failed, ")
+
+
+def _unknown_key(loc: tuple[Any, ...]) -> str:
+    """`is not a known key here`, with the closest known key when one is near (`chanels`)."""
+    known = _known_keys(loc[:-1])
+    close = difflib.get_close_matches(str(loc[-1]), known, n=1, cutoff=0.6)
+    if close:
+        return f"is not a known key here: did you mean {close[0]!r}?"
+    if known:
+        return f"is not a known key here (known: {', '.join(sorted(known))})"
+    return "is not a known key here (check its spelling and its section)"
+
+
+def _known_keys(loc: tuple[Any, ...]) -> list[str]:
+    """The keys the config accepts at `loc`: the fields (by their YAML names) of its section."""
+    node: Any = Config
+    for part in loc:
+        if isinstance(node, tuple):  # a list or a mapping: `part` picks one of its items
+            node = _node(node[1])
+            continue
+        if node is None:
+            return []
+        field = node.model_fields.get(part) or next(
+            (f for f in node.model_fields.values() if f.alias == part), None
+        )
+        node = _node(field.annotation) if field else None
+    if node is None or isinstance(node, tuple):
+        return []
+    return [field.alias or name for name, field in node.model_fields.items()]
+
+
+def _node(annotation: Any) -> Any:
+    """A section model; ("items", T) for `list[T]` or `dict[str, T]`; None for a plain value."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    args = [a for a in get_args(annotation) if a is not type(None)]
+    if get_origin(annotation) in (list, dict):
+        return ("items", args[-1]) if args else None
+    for arg in args:  # a union: the first part that is a section
+        if (found := _node(arg)) is not None:
+            return found
+    return None
+
+
+_GONE = object()  # a list item set aside for the second look (see `_references_despite`)
+SECTION_LISTS = ("triggers", "digests")
+
+
+def _references_despite(raw: dict[str, Any], failed: ValidationError) -> list[str]:
+    """The reference and template problems of the config's sound parts, found in the same pass
+    as the problems of shape: each part with such a problem is set aside (a key falls back to
+    its default, an item leaves its list), the rest validated again, and its references checked.
+    Problems about a survey that was set aside are left out: it does exist, only not soundly."""
+    pruned = copy.deepcopy(raw)
+    set_aside: dict[str, set[int]] = {name: set() for name in SECTION_LISTS}
+    surveys_aside: set[str] = set()
+    errors = failed.errors()
+    for _ in range(8):
+        kept = {name: _kept(pruned, name, set_aside[name]) for name in SECTION_LISTS}
+        changed = [_set_aside(pruned, e["loc"], e["type"], kept, set_aside, surveys_aside) for e in errors]
+        if not any(changed):
+            return []
+        kept = {name: _kept(pruned, name, set_aside[name]) for name in SECTION_LISTS}
+        candidate = {**pruned, **{n: [pruned[n][i] for i in kept[n]] for n in SECTION_LISTS if n in pruned}}
+        try:
+            config = Config.model_validate(_without_gone(candidate))
+        except ValidationError as again:
+            errors = again.errors()
+            continue
+        return [
+            _original_index(problem, kept)
+            for problem in check_references(config)
+            if not any(f"{name!r} is not a survey" in problem or f"survey {name!r} has" in problem
+                       for name in surveys_aside)
+        ]  # fmt: skip
+    return []
+
+
+def _kept(raw: dict[str, Any], name: str, aside: set[int]) -> list[int]:
+    items = raw.get(name)
+    return [i for i in range(len(items)) if i not in aside] if isinstance(items, list) else []
+
+
+def _set_aside(
+    raw: dict[str, Any],
+    loc: tuple[Any, ...],
+    kind: str,
+    kept: dict[str, list[int]],
+    set_aside: dict[str, set[int]],
+    surveys_aside: set[str],
+) -> bool:
+    """Set aside the part of `raw` an error at `loc` is about; False when nothing changed."""
+    path = list(loc[:-1] if kind == "missing" else loc)
+    if len(path) >= 2 and path[0] in SECTION_LISTS and isinstance(path[1], int):
+        if path[1] >= len(kept[path[0]]):
+            return False
+        path[1] = kept[path[0]][path[1]]
+        if len(path) == 2:
+            set_aside[path[0]].add(path[1])
+            return True
+    if len(path) >= 2 and path[0] == "surveys" and (len(path) == 2 or kind == "missing"):
+        surveys_aside.add(str(path[1]))
+    parent: Any = raw
+    for depth, part in enumerate(path):
+        inside = isinstance(parent, dict) and part in parent
+        inside = inside or (isinstance(parent, list) and isinstance(part, int) and 0 <= part < len(parent))
+        if not inside:
+            path = path[:depth]
+            break
+        if depth < len(path) - 1:
+            parent = parent[part]
+    if not path:
+        return False
+    if len(path) == 2 and path[0] in SECTION_LISTS and isinstance(path[1], int):
+        set_aside[path[0]].add(path[1])
+        return True
+    container: Any = raw
+    for part in path[:-1]:
+        container = container[part]
+    if isinstance(container, dict):
+        del container[path[-1]]
+    elif container[path[-1]] is _GONE:
+        return False
+    else:
+        container[path[-1]] = _GONE
+    return True
+
+
+def _without_gone(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _without_gone(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_without_gone(v) for v in value if v is not _GONE]
+    return value
+
+
+def _original_index(problem: str, kept: dict[str, list[int]]) -> str:
+    """`triggers[1]...` of the pruned config -> the index the user wrote it at."""
+    match = re.match(r"^(triggers|digests)\[(\d+)\]", problem)
+    if not match:
+        return problem
+    original = kept[match.group(1)][int(match.group(2))]
+    return f"{match.group(1)}[{original}]{problem[match.end() :]}"
 
 
 def check_references(config: Config) -> list[str]:

@@ -8,7 +8,15 @@ from __future__ import annotations
 
 from triggers.errors import InvalidEvent, SurveybotError
 
-__all__ = ["ConfigError", "InvalidEvent", "NotFound", "SlackRefused", "SurveybotError"]
+__all__ = [
+    "ConfigError",
+    "InvalidEvent",
+    "InvalidFile",
+    "NotFound",
+    "PortInUse",
+    "SlackRefused",
+    "SurveybotError",
+]
 
 
 class ConfigError(SurveybotError):
@@ -29,3 +37,11 @@ class SlackRefused(SurveybotError):
     def __init__(self, error: str) -> None:
         self.error = error  # Slack's code, e.g. `invalid_auth`, `channel_not_found`
         super().__init__(f"Slack refused the call: {error}")
+
+
+class PortInUse(SurveybotError):
+    """The address to listen on is taken by another process."""
+
+
+class InvalidFile(SurveybotError):
+    """The file cannot be read as events at all."""

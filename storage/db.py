@@ -29,6 +29,7 @@ from sqlalchemy.pool import NullPool
 from sqlmodel import SQLModel
 
 import storage.models  # noqa: F401 - registers the tables on SQLModel.metadata
+from storage import errors
 from storage.errors import DatabaseUnavailable
 
 __all__ = ["Connection", "Database", "hide_password"]
@@ -86,6 +87,11 @@ class Database:
         with _reachable(), self.engine.connect() as conn, conn.begin():
             yield conn
 
+    def check(self) -> None:
+        """Connect once; `DatabaseUnavailable` saying why (and what to do) when that fails."""
+        with _reachable(self.url), self.engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+
     def is_up(self) -> bool:
         """True when the database answers a trivial query; False, never an error, otherwise."""
         try:
@@ -112,12 +118,26 @@ def hide_password(url: str) -> str:
 
 
 @contextmanager
-def _reachable() -> Iterator[None]:
-    """Turns SQLAlchemy's "cannot reach the database" errors into `DatabaseUnavailable`."""
+def _reachable(url: str | None = None) -> Iterator[None]:
+    """Turns SQLAlchemy's "cannot reach the database" errors into `DatabaseUnavailable`; given
+    the URL, its message says what is wrong and what to do (for a person at a terminal)."""
     try:
         yield
     except _UNAVAILABLE as exc:
-        raise DatabaseUnavailable() from exc
+        raise DatabaseUnavailable(why_unreachable(exc, url) if url else None) from exc
+
+
+def why_unreachable(exc: Exception, url: str) -> str:
+    """One line: the database is missing, nothing listens at the address, or the driver's reason."""
+    detail = str(getattr(exc, "orig", None) or exc).strip()
+    parsed = make_url(url)
+    host = f"{parsed.host or 'localhost'}:{parsed.port or 5432}"
+    if parsed.database and f'database "{parsed.database}" does not exist' in detail:
+        return errors.no_such_database(parsed.database, host)
+    if "connection refused" in detail.lower():
+        return errors.nothing_listening(host, hide_password(url))
+    lines = [line.strip() for line in detail.splitlines() if line.strip()]
+    return errors.cannot_connect(hide_password(url), lines[-1] if lines else exc.__class__.__name__)
 
 
 def _open_lock_file(url: str) -> IO[bytes] | None:

@@ -8,11 +8,12 @@ the send fell due), so the reason a survey never arrived is always there to read
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, false, func, select
 
 from storage.models import Contact, Decision, Event, Response, Send
 
@@ -63,7 +64,16 @@ def contact_history(conn: Connection, contact_id: str) -> ContactHistory:
         _row(row)
         for row in conn.execute(
             select(
-                s.id, s.trigger, s.survey, s.channel, s.to_address, s.status, s.reason, s.due_at, s.sent_at
+                s.id,
+                s.trigger,
+                s.survey,
+                s.channel,
+                s.to_address,
+                s.status,
+                s.reason,
+                s.due_at,
+                s.sent_at,
+                s.test,
             )
             .where(s.contact_id == contact_id)
             .order_by(s.due_at, s.id)
@@ -73,7 +83,18 @@ def contact_history(conn: Connection, contact_id: str) -> ContactHistory:
     history.responses = [
         _row(row)
         for row in conn.execute(
-            select(r.send_id, r.survey, r.metric, r.channel, r.score, r.comment, r.counted, r.received_at)
+            select(
+                r.send_id,
+                r.survey,
+                r.metric,
+                r.channel,
+                r.score,
+                r.comment,
+                r.counted,
+                r.received_at,
+                func.coalesce(s.test, false()).label("test"),
+            )
+            .outerjoin(sends_t, s.id == r.send_id)
             .where(r.contact_id == contact_id)
             .order_by(r.received_at, r.id)
         )
@@ -92,7 +113,9 @@ def _contact(conn: Connection, contact_id: str) -> dict[str, Any] | None:
 def _decisions(conn: Connection, contact_id: str, event_ids: dict[str, str | None]) -> list[dict[str, Any]]:
     d = decisions_t.c
     rows = conn.execute(
-        select(d.event_pk, d.trigger, d.survey, d.outcome, d.reason, d.send_id, d.due_at, d.decided_at)
+        select(
+            d.event_pk, d.trigger, d.survey, d.outcome, d.reason, d.detail, d.send_id, d.due_at, d.decided_at
+        )
         .where(d.contact_id == contact_id)
         .order_by(d.decided_at, d.id)
     )
@@ -125,11 +148,12 @@ class Moment:
     what: str
 
 
-def timeline(history: ContactHistory) -> list[Moment]:
-    """Events, decisions, sends and responses merged into one list in time order."""
+def timeline(history: ContactHistory, when: Callable[[str], str] = str) -> list[Moment]:
+    """Events, decisions, sends and responses merged into one list in time order; `when`
+    writes the times inside the texts (a due time) for people."""
     moments = [Moment(e["occurred_at"], "event", "", _event_text(e)) for e in history.events]
     moments += [
-        Moment(d["decided_at"], "decision", d["survey"], _decision_text(d)) for d in history.decisions
+        Moment(d["decided_at"], "decision", d["survey"], _decision_text(d, when)) for d in history.decisions
     ]
     moments += [
         Moment(s["sent_at"] or s["due_at"], "send", s["survey"], _send_text(s)) for s in history.sends
@@ -145,22 +169,25 @@ def _event_text(event: dict[str, Any]) -> str:
     return f"{event['type']} (id {event['id'] or '-'}, via {event['source']})"
 
 
-def _decision_text(decision: dict[str, Any]) -> str:
+def _decision_text(decision: dict[str, Any], when: Callable[[str], str]) -> str:
     text = f"{decision['trigger']}: {decision['outcome']}"
     if decision["reason"]:
-        text += f" ({decision['reason']})"
+        text += f" ({decision['reason']}" + (f": {decision['detail']})" if decision.get("detail") else ")")
     if decision["due_at"]:
-        text += f", due {decision['due_at']}"
+        text += f", due {when(decision['due_at'])}"
     return text
 
 
 def _send_text(send: dict[str, Any]) -> str:
-    text = f"{send['channel']} to {send['to_address'] or '-'}: {send['status']}"
+    text = "test send, " if send.get("test") else ""
+    text += f"{send['channel']} to {send['to_address'] or '-'}: {send['status']}"
     return text + (f" ({send['reason']})" if send["reason"] else "")
 
 
 def _response_text(response: dict[str, Any]) -> str:
     text = f"score {response['score']} ({response['metric']})"
-    if not response["counted"]:
+    if response.get("test"):
+        text += ", test: not counted"
+    elif not response["counted"]:
         text += ", late: not counted"
     return text + (f": {response['comment']!r}" if response["comment"] else "")

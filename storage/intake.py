@@ -136,6 +136,7 @@ def decision_row(decision: TriggerDecision, *, now: datetime) -> dict[str, Any]:
         "survey": decision.survey,
         "outcome": decision.outcome,
         "reason": decision.reason,
+        "detail": decision.detail,
         "send_id": decision.send_id,
         "due_at": decision.due_at,
         "decided_at": now,

@@ -28,6 +28,7 @@ from sqlalchemy import (
     Select,
     and_,
     case,
+    false,
     func,
     literal_column,
     or_,
@@ -247,6 +248,7 @@ def send_counts(conn: Connection, *, surveys: Sequence[str], start: datetime, en
             SENDS.c.status.in_(SEND_LEFT),
             SENDS.c.sent_at >= start,
             SENDS.c.sent_at < end,
+            SENDS.c.test == false(),
         )
         .group_by(SENDS.c.survey)
     )

@@ -7,7 +7,9 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config as AlembicConfig
 
+from storage import errors
 from storage.db import Database
+from storage.errors import SchemaNotCurrent
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -29,6 +31,17 @@ def upgrade(db: Database, revision: str = "head") -> None:
         config = alembic_config(db)
         config.attributes["connection"] = conn
         command.upgrade(config, revision)
+
+
+def check_current(db: Database) -> None:
+    """`DatabaseUnavailable` when the database cannot be reached, `SchemaNotCurrent` when its
+    schema is missing or behind; each says what to do."""
+    db.check()
+    current, head = current_revision(db), head_revision()
+    if current is None:
+        raise SchemaNotCurrent(errors.no_schema())
+    if current != head:
+        raise SchemaNotCurrent(errors.schema_behind(current, head))
 
 
 def current_revision(db: Database) -> str | None:

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime, Index, Text, TypeDecorator, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Column, DateTime, Index, Text, TypeDecorator, UniqueConstraint, false
 from sqlalchemy.engine import Dialect
 from sqlmodel import Field, SQLModel
 
@@ -136,6 +136,7 @@ class Decision(SQLModel, table=True):
     survey: str
     outcome: str
     reason: str | None = None
+    detail: str | None = None  # for people: a deferral's time zone and where it came from
     send_id: str | None = None
     due_at: datetime | None = _time(nullable=True)
     decided_at: datetime = _time()
@@ -176,6 +177,9 @@ class Send(SQLModel, table=True):
     # Set by erasure when it empties `to_address`: the address's keyed hash, so the send's
     # unsubscribe link (RFC 8058: never expires) can still opt the address out.
     address_key: str | None = None
+    # A `surveybot send-test` send: past delay, quiet hours and throttle, and counted nowhere
+    # (no cooldown, cap or metric looks at it); its reply is kept with `counted` false.
+    test: bool = Field(default=False, sa_column=Column(Boolean, nullable=False, server_default=false()))
 
 
 class Response(SQLModel, table=True):

@@ -29,6 +29,7 @@ class SendAnswer:
     expires_at: datetime | None
     score: int | None
     comment: str | None
+    test: bool = False  # a `send-test` send: its response is kept, never counted
 
     def is_open(self, now: datetime) -> bool:
         return self.expires_at is None or now < self.expires_at
@@ -49,6 +50,7 @@ def load_send_answer(conn: Connection, send_id: str) -> SendAnswer | None:
             s.expires_at,
             r.score,
             r.comment,
+            s.test,
         )
         .outerjoin(responses_t, r.send_id == s.id)
         .where(s.id == send_id)
@@ -60,8 +62,8 @@ def record_response(
     conn: Connection, answer: SendAnswer, *, score: int, comment: str | None, now: datetime
 ) -> RecordResult:
     """The send's one response: the first is always kept (counted only while the survey is
-    open); a later one replaces it while open; after expiry nothing changes. A None comment
-    leaves the stored comment alone."""
+    open, and never for a test send); a later one replaces it while open; after expiry nothing
+    changes. A None comment leaves the stored comment alone."""
     is_open = answer.is_open(now)
     if answer.score is None:
         bulk_insert(
@@ -76,7 +78,7 @@ def record_response(
                     "channel": answer.channel,
                     "score": score,
                     "comment": comment,
-                    "counted": is_open,
+                    "counted": is_open and not answer.test,
                     "received_at": now,
                     "updated_at": now,
                 }

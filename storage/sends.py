@@ -16,7 +16,11 @@ from typing import Any
 
 from sqlalchemy import Connection, select, update
 
+from storage.bulk import bulk_insert
+from storage.ids import new_id
+from storage.intake import event_row, merge_contacts, new_send_id
 from storage.models import Contact, Decision, Event, Send, SendStatus
+from triggers.events import EventIn
 
 sends_t = Send.__table__  # type: ignore[attr-defined]
 contacts_t = Contact.__table__  # type: ignore[attr-defined]
@@ -37,6 +41,37 @@ class ClaimedSend:
     contact: dict[str, Any]
     properties: dict[str, Any]
     event_pk: str = ""
+    test: bool = False
+
+
+TEST_TRIGGER = "send-test"  # the `trigger` of a test send: no configured trigger decided it
+
+
+def insert_test_send(
+    conn: Connection, event: EventIn, *, survey: str, metric: str, channel: str, worker: str, now: datetime
+) -> str:
+    """Store `event` (its contact merged as ingestion does) and a test send for it, already
+    claimed by `worker`, so it takes the normal way out (`mark_sending`, then the outcome) and no
+    dispatcher can claim it meanwhile. Returns the send's id."""
+    contact = merge_contacts(conn, [event.contact], now=now)[event.contact.id]
+    event_pk = new_id("evt")
+    send_id = new_send_id()
+    bulk_insert(conn, events_t, [event_row(event, pk=event_pk, source="test", now=now)])
+    conn.execute(
+        sends_t.insert().values(
+            id=send_id, event_pk=event_pk, trigger=TEST_TRIGGER, survey=survey, metric=metric,
+            contact_id=contact.id, channel=channel, to_address=contact.address(channel),
+            status=SendStatus.CLAIMED, attempts=0, due_at=now, created_at=now, updated_at=now,
+            claimed_by=worker, claimed_at=now, test=True,
+        )
+    )  # fmt: skip
+    return send_id
+
+
+def send_status(conn: Connection, send_id: str) -> tuple[str, str | None]:
+    """The send's status and reason, as they stand."""
+    row = conn.execute(select(sends_t.c.status, sends_t.c.reason).where(sends_t.c.id == send_id)).one()
+    return row.status, row.reason
 
 
 def claim_due(conn: Connection, *, now: datetime, worker: str, limit: int) -> list[str]:
@@ -70,6 +105,7 @@ def load_claimed(conn: Connection, ids: Sequence[str]) -> list[ClaimedSend]:
             s.due_at,
             s.attempts,
             s.event_pk,
+            s.test,
             c.id.label("contact_id"),
             c.name,
             c.email,
@@ -105,6 +141,7 @@ def load_claimed(conn: Connection, ids: Sequence[str]) -> list[ClaimedSend]:
             },
             dict(r.properties or {}),
             r.event_pk,
+            r.test,
         )
         for r in rows
     ]
@@ -169,7 +206,14 @@ def expire_in_flight(conn: Connection, *, now: datetime, older_than: datetime) -
 
 
 def record_send_time_decision(
-    conn: Connection, send: ClaimedSend, *, outcome: str, reason: str, due_at: datetime | None, now: datetime
+    conn: Connection,
+    send: ClaimedSend,
+    *,
+    outcome: str,
+    reason: str,
+    due_at: datetime | None,
+    now: datetime,
+    detail: str | None = None,
 ) -> None:
     """A decision taken when the send fell due (re-checked), kept beside the ingestion-time ones."""
     conn.execute(
@@ -180,6 +224,7 @@ def record_send_time_decision(
             survey=send.survey,
             outcome=outcome,
             reason=reason,
+            detail=detail,
             send_id=send.id,
             due_at=due_at,
             decided_at=now,

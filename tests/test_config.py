@@ -53,11 +53,14 @@ def test_every_problem_is_listed_by_its_path() -> None:
     assert "triggers[1].sample:" in problems
     assert "throttle.quiet_hours.start: '25:00' is not a time of day" in problems
     assert "throttle.default_timezone: 'Mars/Base' is not an IANA time zone" in problems
-    assert "sevrer: is not a known key here" in problems
-    assert len(caught.value.problems) == 6
+    assert "sevrer: is not a known key here: did you mean 'server'?" in problems
+    # In the same pass, what the sound parts refer to: t2's survey, s1's template.
+    assert "triggers[1].survey: 'nope' is not a survey (known: s1)" in problems
+    assert "surveys.s1.question.sms: the template does not compile" in problems
+    assert len(caught.value.problems) == 8
 
 
-def test_references_and_templates_are_checked_once_the_shape_is_right() -> None:
+def test_references_and_templates_are_checked_when_the_shape_is_right_too() -> None:
     text = BAD.replace("pigeon", "email").replace("10 minutes", "10m").replace("1.5", "0.5")
     text = text.replace('"25:00"', '"20:00"').replace("Mars/Base", "UTC").replace("sevrer: {}", "")
     with pytest.raises(ConfigError) as caught:
@@ -93,7 +96,7 @@ def test_check_config_exits_2_and_lists_problems(tmp_path: Path) -> None:
     path.write_text(BAD)
     result = CliRunner().invoke(cli, ["check-config", "--config", str(path)])
     assert result.exit_code == 2
-    assert "the config has 6 problems:" in result.output
+    assert "the config has 8 problems:" in result.output
     assert "  - triggers[0].delay: '10 minutes' is not a duration like 10m" in result.output
 
 
@@ -160,3 +163,89 @@ def test_every_command_is_in_the_readme() -> None:
         subcommands = getattr(command, "commands", None)
         for full in [f"{name} {sub}" for sub in subcommands] if subcommands else [name]:
             assert f"surveybot {full}" in readme, f"`surveybot {full}` is not in the README"
+
+
+def test_the_shipped_digest_prints_without_slack_credentials(tmp_path: Path) -> None:
+    env = {"SURVEYBOT_DATABASE_URL": f"sqlite:///{tmp_path / 'surveybot.db'}", "SLACK_BOT_TOKEN": ""}
+    config = load_config(ROOT / "config.yaml", environ=env)
+    assert [d.name for d in config.digests] == ["weekly"] and config.alerts.channel == "#cx-alerts"
+    assert config.slack.bot_token in (None, "")
+    result = CliRunner().invoke(
+        cli, ["digest", "weekly", "--print", "--config", str(ROOT / "config.yaml")], env=env
+    )
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("Survey digest: weekly")
+    assert "support_csat (CSAT)" in result.output
+
+
+def test_a_reference_in_a_part_with_a_shape_problem_keeps_the_users_index() -> None:
+    text = """
+surveys: {s1: {metric: csat, question: {sms: hi}}}
+triggers:
+  - {name: t0, on: a, survey: s1, channels: [sms], delay: soon}
+  - {name: t1, on: a, survey: s1, chanels: [sms]}
+  - {name: t2, on: a, survey: s2, channels: [sms]}
+digests:
+  - {name: d, channel: "#x", schedule: "0 9 * * mon", surveys: [s1, s9], windw: 7d}
+"""
+    with pytest.raises(ConfigError) as caught:
+        parse_config(text, environ={})
+    assert caught.value.problems == [
+        "triggers[0].delay: 'soon' is not a duration like 10m "
+        "(s seconds, m minutes, h hours, d days, w weeks: 30s, 10m, 2h, 7d, 1w)",
+        "triggers[1].channels: is required",
+        "triggers[1].chanels: is not a known key here: did you mean 'channels'?",
+        "digests[0].windw: is not a known key here: did you mean 'window'?",
+        "triggers[2].survey: 's2' is not a survey (known: s1)",  # index 2 as written, with t1 set aside
+        "digests[0].surveys: 's9' is not a survey",
+    ]
+
+
+def test_a_survey_with_a_shape_problem_is_not_also_called_missing() -> None:
+    text = """
+surveys: {s1: {metric: csta, question: {sms: hi}}}
+triggers: [{name: t, on: a, survey: s1, channels: [sms]}]
+"""
+    with pytest.raises(ConfigError) as caught:
+        parse_config(text, environ={})
+    assert caught.value.problems == ["surveys.s1.metric: 'csta' is not one of: 'csat', 'ces' or 'nps'"]
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("server: {port: 70000}", "server.port: 70000 is too large: at most 65535"),
+        ("server: {port: eighty}", "server.port: 'eighty' is not a whole number"),
+        ("throttle: {daily_cap: -1}", "throttle.daily_cap: -1 is too small: at least 0"),
+        (
+            "triggers: [{name: t, on: a, survey: s, channels: sms}]",
+            "triggers[0].channels: 'sms' is not a list",
+        ),
+        ("surveys: []", "surveys: [] is not a mapping"),
+        ("chanels: {}", "chanels: is not a known key here: did you mean 'channels'?"),
+        (
+            "channels: {sms: {providr: log}}",
+            "channels.sms.providr: is not a known key here: did you mean 'provider'?",
+        ),
+        (
+            "surveys: {s: {metric: csat, question: {sms: x}, folow_up: y}}",
+            "surveys.s.folow_up: is not a known key here: did you mean 'follow_up'?",
+        ),
+    ],
+)
+def test_problems_are_said_in_our_words(text: str, problem: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        parse_config(text, environ={})
+    assert any(p.startswith(problem) for p in caught.value.problems), caught.value.problems
+    assert not any("Input should" in p for p in caught.value.problems)
+
+
+def test_every_duration_message_lists_the_same_units() -> None:
+    from triggers.durations import UNITS_HELP
+
+    for text in ("throttle: {contact_cooldown: 3 days}", "throttle: {contact_cooldown: 3}"):
+        with pytest.raises(ConfigError) as caught:
+            parse_config(text, environ={})
+        assert caught.value.problems[0].endswith(f"is not a duration like 10m ({UNITS_HELP})")
+    result = CliRunner().invoke(cli, ["stats", "--window", "a week", "--config", str(ROOT / "config.yaml")])
+    assert result.exit_code == 2 and UNITS_HELP in result.output

@@ -6,6 +6,8 @@ import re
 from datetime import timedelta
 
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+# The one way every message and doc spells the units out.
+UNITS_HELP = "s seconds, m minutes, h hours, d days, w weeks: 30s, 10m, 2h, 7d, 1w"
 _PATTERN = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$")
 
 
@@ -15,8 +17,12 @@ def parse_duration(text: str) -> timedelta:
         return timedelta(0)
     match = _PATTERN.match(text)
     if not match:
-        raise ValueError(f"{text!r} is not a duration like 10m (units: s, m, h, d, w)")
+        raise ValueError(not_a_duration(text))
     return timedelta(seconds=float(match.group(1)) * _UNITS[match.group(2)])
+
+
+def not_a_duration(value: object) -> str:
+    return f"{value!r} is not a duration like 10m ({UNITS_HELP})"
 
 
 def format_duration(value: timedelta) -> str:

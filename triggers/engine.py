@@ -112,6 +112,7 @@ class TriggerDecision:
     due_at: datetime | None = None
     channel: str | None = None
     to: str | None = None
+    detail: str | None = None  # a deferral's quiet hours: the zone used and where it came from
 
     @property
     def schedules(self) -> bool:
@@ -206,5 +207,6 @@ def _decide_trigger(
             PendingSend(send_id, event_ref, trigger.name, contact.id, key, send)
         )
     return TriggerDecision(
-        *names, verdict.outcome, verdict.reason, send_id, verdict.due_at, verdict.channel, verdict.to
-    )
+        *names, verdict.outcome, verdict.reason, send_id, verdict.due_at, verdict.channel, verdict.to,
+        verdict.detail,
+    )  # fmt: skip

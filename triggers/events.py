@@ -4,6 +4,7 @@ naming the field, why it cannot.
 
 from __future__ import annotations
 
+import difflib
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -17,6 +18,7 @@ from triggers.durations import format_duration
 from triggers.errors import InvalidEvent
 
 MAX_TEXT = 256
+CONTACT_FIELDS = ("id", "email", "phone", "name", "timezone", "locale")
 # No whitespace or control character, no quote or angle bracket: an address goes into an email
 # header as it stands. (`=?`, which would start an RFC 2047 encoded word there, is refused apart.)
 EMAIL_PATTERN = re.compile(
@@ -111,6 +113,7 @@ def parse_event(
 def _parse_contact(raw: Any, known: ContactIn | None = None) -> ContactIn:
     if not isinstance(raw, dict):
         raise InvalidEvent("contact", 'is required: an object with at least "id"')
+    _reject_unknown_contact_keys(raw)
     email = _as_text("contact.email", raw.get("email"))
     if email is not None:
         if not EMAIL_PATTERN.match(email) or "=?" in email:
@@ -130,6 +133,23 @@ def _parse_contact(raw: Any, known: ContactIn | None = None) -> ContactIn:
         name=_as_text("contact.name", raw.get("name")),
         timezone=timezone,
         locale=_as_text("contact.locale", raw.get("locale")),
+    )
+
+
+def _reject_unknown_contact_keys(raw: dict[Any, Any]) -> None:
+    """A misspelt contact field (`emial`) would be dropped without a word: it is an error, with
+    the field it was probably meant to be. Anything else about the contact goes in `properties`."""
+    unknown = sorted(str(key) for key in raw if key not in CONTACT_FIELDS)
+    if not unknown:
+        return
+    key = unknown[0]
+    shown = key[:64]
+    close = difflib.get_close_matches(shown, CONTACT_FIELDS, n=1, cutoff=0.6)
+    hint = f"did you mean {close[0]!r}? " if close else ""
+    raise InvalidEvent(
+        f"contact.{shown}" if shown.isidentifier() else "contact",
+        f"{shown!r} is not a contact field; {hint}the fields are {', '.join(CONTACT_FIELDS)} "
+        "(anything else goes in properties)",
     )
 
 

@@ -19,8 +19,8 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from triggers.events import ContactIn, EventIn
-from triggers.outcomes import GateReason, Outcome
-from triggers.quiet_hours import contact_timezone, end_of_quiet_hours
+from triggers.outcomes import GateReason, Outcome, Reason
+from triggers.quiet_hours import contact_timezone, end_of_quiet_hours, quiet_hours_detail
 from triggers.rules import conditions_hold, in_sample
 from triggers.settings import Cap, SurveyConfig, ThrottleConfig, TriggerConfig
 
@@ -50,10 +50,11 @@ class PolicyState:
 @dataclass(frozen=True)
 class Verdict:
     outcome: Outcome  # scheduled, deferred or suppressed: cancelling is not a gate's to do
-    reason: GateReason | None = None
+    reason: Reason | None = None  # the gate that suppressed it, or quiet_hours for a deferral
     channel: str | None = None
     to: str | None = None
     due_at: datetime | None = None
+    detail: str | None = None  # for people: the zone a deferral used and where it came from
 
 
 @dataclass(frozen=True)
@@ -131,7 +132,11 @@ def decide(
     if reason := throttle_reason(state, contact.id, trigger.survey, due_at, limits):
         return Verdict("suppressed", reason, channel, to, due_at)
     state.record(contact.id, PastSend(trigger.survey, due_at))
-    return Verdict("deferred" if quiet_end else "scheduled", None, channel, to, due_at)
+    if quiet_end is None:
+        return Verdict("scheduled", None, channel, to, due_at)
+    assert zone is not None
+    detail = quiet_hours_detail(zone, contact.timezone, contact.phone)
+    return Verdict("deferred", "quiet_hours", channel, to, due_at, detail)
 
 
 def choose_channel(

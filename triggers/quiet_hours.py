@@ -4,12 +4,35 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, time, timedelta
 from functools import lru_cache
+from typing import Literal
 from zoneinfo import ZoneInfo
 
 import phonenumbers
 from phonenumbers import timezone as phone_timezones
 
 from triggers.settings import QuietHours
+
+ZoneSource = Literal["contact", "phone", "default"]
+_SOURCE_WORDS: dict[ZoneSource, str] = {
+    "contact": "the contact's timezone",
+    "phone": "the phone number's region",
+    "default": "throttle.default_timezone",
+}
+
+
+def zone_source(timezone: str | None, phone: str | None) -> ZoneSource:
+    """Where `contact_timezone` found the zone: the contact, its phone number, or the default."""
+    if timezone:
+        return "contact"
+    if phone and _zone_of_phone(phone):
+        return "phone"
+    return "default"
+
+
+def quiet_hours_detail(zone: ZoneInfo, timezone: str | None, phone: str | None) -> str:
+    """The zone a deferral used and where it came from, for people:
+    `America/New_York, from the contact's timezone`."""
+    return f"{zone.key}, from {_SOURCE_WORDS[zone_source(timezone, phone)]}"
 
 
 def contact_timezone(timezone: str | None, phone: str | None, default: str) -> ZoneInfo:

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, model_validator
 
-from triggers.durations import format_duration, parse_duration
+from triggers.durations import format_duration, not_a_duration, parse_duration
 from triggers.metrics import METRICS, MetricName
 
 
@@ -22,7 +22,7 @@ def _duration(value: Any) -> timedelta:
         return value
     if isinstance(value, str):
         return parse_duration(value)
-    raise ValueError(f"{value!r} is not a duration like 10m (units: s, m, h, d)")
+    raise ValueError(not_a_duration(value))
 
 
 def _time_of_day(value: Any) -> time:
@@ -81,6 +81,7 @@ class Cap(Section):
 
 class SurveyConfig(Section):
     metric: MetricName
+    name: str | None = None  # how people see it in digests' charts; default: its id
     question: SurveyQuestion
     follow_up: str | None = None
     expires_after: Duration = timedelta(days=3)

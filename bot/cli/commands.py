@@ -18,20 +18,28 @@ from bot.intake.files import read_csv, read_jsonl
 from bot.intake.ingest import EventResult, chunks
 from bot.metrics.digest import DigestReport
 from bot.privacy.erasure import Eraser, ErasureReport
+from bot.sms.inbox import InboundSms
 from bot.texts import digest as texts
 from bot.texts import messages
 from storage.db import Database
 from storage.explain import ContactHistory, contact_history
-from storage.migrate import current_revision, head_revision, upgrade
+from storage.migrate import check_current, upgrade
+from triggers.events import EventIn
 
 
-def open_database(config: Config) -> Database:
-    """The configured database, migrated on SQLite; on PostgreSQL it must already be current."""
+def open_database(config: Config, *, migrate: bool = False) -> Database:
+    """The configured database, migrated on SQLite (or with `migrate`); otherwise its schema
+    must already be current. Raises `DatabaseUnavailable` or `SchemaNotCurrent`, saying why."""
     db = Database(config.storage.url)
-    if db.is_sqlite:
-        upgrade(db)
-    elif current_revision(db) != head_revision():
-        raise SurveybotError(messages.SCHEMA_BEHIND)
+    try:
+        if db.is_sqlite or migrate:
+            db.check()
+            upgrade(db)  # on PostgreSQL under an advisory lock: processes starting together wait
+        else:
+            check_current(db)
+    except BaseException:
+        db.dispose()
+        raise
     return db
 
 
@@ -45,6 +53,26 @@ def emit_event(config: Config, event: dict[str, Any]) -> EventResult:
         return services.ingestor.ingest([event], source="cli")[0]
     finally:
         services.db.dispose()
+
+
+def send_test_now(
+    config: Config, event: EventIn, *, survey: str, channel: str
+) -> tuple[str, str, str | None]:
+    """`surveybot send-test`: the survey to the event's contact now, marked as a test."""
+    services = open_services(config)
+    try:
+        return services.dispatcher.send_test(event, survey=survey, channel=channel)
+    finally:
+        services.close()
+
+
+def play_reply(config: Config, sms: InboundSms) -> str | None:
+    """`surveybot reply`: an SMS from a customer, through the webhook's conversation."""
+    services = open_services(config)
+    try:
+        return services.sms_inbox.receive(sms)
+    finally:
+        services.close()
 
 
 def forget_contact(
@@ -112,7 +140,8 @@ def _tally(summary: ImportSummary, line: int, result: EventResult) -> None:
     if result.error:
         summary.errors.append((line, result.error))
     for decision in result.decisions:
-        summary.decisions[decision.reason or decision.outcome] += 1
+        held = decision.outcome not in ("scheduled", "deferred")
+        summary.decisions[(decision.reason or decision.outcome) if held else decision.outcome] += 1
 
 
 @contextmanager

@@ -15,12 +15,19 @@ import click
 import orjson
 
 from bot.config import Config, load_config
-from bot.errors import ConfigError, SurveybotError
+from bot.errors import ConfigError, InvalidEvent, InvalidFile, PortInUse, SurveybotError
 from bot.texts import messages
+from bot.texts.times import when_iso
+from storage.errors import DatabaseUnavailable, SchemaNotCurrent
 from triggers.paths import path_problem
 
 F = TypeVar("F", bound=Callable[..., Any])
 DEFAULT_CONFIG = "config.yaml"
+# Something the command needs is not there (database, schema, port): exit 3.
+UNAVAILABLE = (DatabaseUnavailable, SchemaNotCurrent, PortInUse)
+# The arguments name something that cannot be used at all: exit 2, as a bad argument.
+BAD_INPUT = (InvalidFile,)
+SHOWN_ERRORS = 20
 
 
 def config_option(func: F) -> F:
@@ -46,6 +53,9 @@ format_option = click.option(
 
 def read_config(path: str) -> Config:
     """Load the config or stop with every problem listed and exit code 2."""
+    if not Path(path).exists():
+        click.echo(f"error: {messages.no_config(path)}", err=True)
+        sys.exit(2)
     try:
         return load_config(path)
     except ConfigError as exc:
@@ -55,10 +65,45 @@ def read_config(path: str) -> Config:
         sys.exit(2)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class Surveybot(click.Group):
+    """The command group: an error surveybot raises on purpose is one line on stderr, with its
+    exit code (3: something unavailable, 2: a file that is no use, 1: otherwise); `--debug`
+    shows the traceback instead."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except SurveybotError as exc:
+            if ctx.meta.get("surveybot.debug"):
+                raise
+            click.echo(f"error: {exc}", err=True)
+            ctx.exit(3 if isinstance(exc, UNAVAILABLE) else 2 if isinstance(exc, BAD_INPUT) else 1)
+
+
+@click.group(cls=Surveybot, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="surveybot")
-def cli() -> None:
+@click.option("--debug", is_flag=True, help="On an error, show the whole traceback.")
+@click.pass_context
+def cli(ctx: click.Context, debug: bool) -> None:
     """surveybot: CSAT, CES and NPS surveys after the moments that matter."""
+    ctx.meta["surveybot.debug"] = debug
+
+
+@cli.command()
+@click.argument("directory", default=".", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--force", is_flag=True, help="Replace a config.yaml that is already there.")
+def init(directory: Path, force: bool) -> None:
+    """Write the commented starter config.yaml into DIRECTORY (default: here). It runs as it is:
+    SQLite, and SMS and email in log mode, every message written to outbox/."""
+    from importlib.resources import files
+
+    target = directory / DEFAULT_CONFIG
+    if target.exists() and not force:
+        click.echo(f"error: {messages.config_exists(str(target))}", err=True)
+        sys.exit(1)
+    directory.mkdir(parents=True, exist_ok=True)
+    target.write_text(files("bot.texts").joinpath("starter/config.yaml").read_text(encoding="utf-8"))
+    click.echo(messages.config_written(str(target)))
 
 
 @cli.command("check-config")
@@ -81,13 +126,19 @@ def check_config(config_path: str) -> None:
 @config_option
 @click.option("--host", default=None, help="Listen on this address (default: server.host).")
 @click.option("--port", type=int, default=None, help="Listen on this port (default: server.port).")
-def run(config_path: str, host: str | None, port: int | None) -> None:
+@click.option(
+    "--migrate",
+    is_flag=True,
+    help="Bring the database schema up to date first (PostgreSQL; safe with several processes "
+    "starting at once). SQLite is always migrated.",
+)
+def run(config_path: str, host: str | None, port: int | None, migrate: bool) -> None:
     """Serve the HTTP API and send surveys as they fall due, until SIGTERM or Ctrl-C."""
     from bot.cli.run import serve
 
     config = read_config(config_path)
     setup_logging()
-    sys.exit(serve(config, host=host or config.server.host, port=port or config.server.port))
+    sys.exit(serve(config, host=host or config.server.host, port=port or config.server.port, migrate=migrate))
 
 
 @cli.group()
@@ -104,8 +155,12 @@ def db_upgrade(config_path: str) -> None:
 
     config = read_config(config_path)
     database = Database(config.storage.url)
-    upgrade(database)
-    click.echo(f"schema at revision {current_revision(database)}")
+    try:
+        database.check()
+        upgrade(database)
+        click.echo(f"schema at revision {current_revision(database)}")
+    finally:
+        database.dispose()
 
 
 @cli.command()
@@ -161,12 +216,7 @@ def _event_from(event_json: str | None, fields: dict[str, Any]) -> dict[str, Any
         "name": fields["name"],
         "timezone": fields["timezone"],
     }
-    properties = {}
-    for item in fields["properties"]:
-        key, sep, value = item.partition("=")
-        if not sep:
-            raise click.BadParameter(f"{item!r} is not KEY=VALUE", param_hint="--property")
-        properties[key] = value
+    properties = _properties(fields["properties"])
     event: dict[str, Any] = {
         "type": fields["event_type"],
         "contact": {k: v for k, v in contact.items() if v},
@@ -182,7 +232,9 @@ def _describe_result(result: dict[str, Any]) -> str:
     if result["error"]:
         lines.append(f"  error: {result['error']}")
     for d in result["decisions"]:
-        detail = d["reason"] or (f"due {d['due_at']}" if d["due_at"] else "")
+        why = d["reason"] + (f": {d['detail']}" if d.get("detail") else "") if d["reason"] else ""
+        due = f"due {when_iso(d['due_at'])} UTC" if d["due_at"] else ""
+        detail = ", ".join(x for x in (why, due) if x)
         lines.append(f"  {d['trigger']}: {d['outcome']}" + (f" ({detail})" if detail else ""))
     if result["status"] == "accepted" and not result["decisions"]:
         lines.append("  no trigger matches this event type")
@@ -202,12 +254,119 @@ def import_events(config_path: str, file: Path, fmt: str, quiet: bool) -> None:
     summary = import_file(config, file, fmt=fmt, progress=not quiet)
     counts: Counter[str] = summary.counts
     click.echo(f"{sum(counts.values())} events: " + ", ".join(f"{n} {s}" for s, n in sorted(counts.items())))
-    for line, error in summary.errors[:20]:
-        click.echo(f"  line {line}: {error}", err=True)
-    if len(summary.errors) > 20:
-        click.echo(f"  ... and {len(summary.errors) - 20} more invalid lines", err=True)
     if summary.decisions:
         click.echo("decisions: " + ", ".join(f"{n} {k}" for k, n in summary.decisions.most_common()))
+    _exit_on_invalid(summary.errors, counts["invalid"], sum(counts.values()), "import")
+
+
+def _exit_on_invalid(errors: list[tuple[int, str]], invalid: int, total: int, command: str) -> None:
+    """The first invalid lines in line order, how many more, and exit 1 when there were any
+    (no `errors` given: they are in the JSON document already)."""
+    if not invalid:
+        return
+    for line, error in errors[:SHOWN_ERRORS]:
+        click.echo(f"  line {line}: {error}", err=True)
+    if errors and invalid > min(len(errors), SHOWN_ERRORS):
+        click.echo(f"  and {invalid - min(len(errors), SHOWN_ERRORS)} more", err=True)
+    click.echo(messages.invalid_rows(invalid, total, command), err=True)
+    sys.exit(1)
+
+
+@cli.command("send-test")
+@config_option
+@click.argument("survey")
+@click.option("--to", "address", required=True, help="A phone number (E.164) or an email address.")
+@click.option(
+    "--channel",
+    type=click.Choice(["sms", "email"]),
+    default=None,
+    help="The channel (default: email for an address with @, sms otherwise).",
+)
+@click.option("--contact-id", default=None, help="Whose history it joins (default: test:ADDRESS).")
+@click.option("--name", default=None, help="The contact's name, for the template.")
+@click.option(
+    "--property",
+    "-p",
+    "properties",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="An event property for the template (repeatable).",
+)
+def send_test(
+    config_path: str,
+    survey: str,
+    address: str,
+    channel: str | None,
+    contact_id: str | None,
+    name: str | None,
+    properties: tuple[str, ...],
+) -> None:
+    """Send SURVEY to ADDRESS now through the configured channel, past delay, quiet hours and
+    throttle. It is marked as a test: counted in no metric, cooldown or cap; an opt-out still
+    stops it. Exit 1 when it did not go out."""
+    from bot.cli.commands import send_test_now
+    from triggers.events import parse_event
+
+    config = read_config(config_path)
+    if survey not in config.surveys:
+        raise click.BadParameter(messages.unknown_survey(survey, list(config.surveys)), param_hint="SURVEY")
+    channel = channel or ("email" if "@" in address else "sms")
+    if getattr(config.surveys[survey].question, channel) is None:
+        raise click.BadParameter(messages.no_question_for(survey, channel), param_hint="SURVEY")
+    raw = {
+        "type": "surveybot.test",
+        "contact": {
+            "id": contact_id or f"test:{address.strip()}",
+            "name": name,
+            "phone" if channel == "sms" else "email": address,
+        },
+        "properties": _properties(properties),
+    }
+    try:
+        event = parse_event(raw, datetime.now(UTC))
+    except InvalidEvent as exc:
+        raise click.BadParameter(str(exc).partition(": ")[2], param_hint="--to") from None
+    send_id, status, reason = send_test_now(config, event, survey=survey, channel=channel)
+    to = event.contact.address(channel) or address
+    click.echo(messages.test_sent(send_id, channel, to, status, reason))
+    if status not in ("sent", "delivered"):
+        sys.exit(1)
+    channel_config = getattr(config.channels, channel)
+    outbox = str(channel_config.path) if channel_config.provider == "log" else None
+    click.echo(messages.test_next_steps(event.contact.id, channel, to, outbox))
+
+
+@cli.command()
+@config_option
+@click.option("--from", "address", required=True, help="The customer's phone number (E.164).")
+@click.argument("text")
+def reply(config_path: str, address: str, text: str) -> None:
+    """Play the customer's SMS reply TEXT from ADDRESS through the same conversation as Twilio's
+    webhook (scores, comments, STOP/START/HELP), and print what surveybot answers."""
+    import secrets
+
+    from bot.cli.commands import play_reply
+    from bot.sms.inbox import InboundSms
+    from triggers.events import normalize_phone
+
+    config = read_config(config_path)
+    try:
+        number = normalize_phone(address) or address
+    except InvalidEvent as exc:
+        raise click.BadParameter(str(exc).partition(": ")[2], param_hint="--from") from None
+    own_number = config.channels.sms.from_ or ""
+    answer = play_reply(config, InboundSms(f"cli-{secrets.token_hex(8)}", number, own_number, text))
+    click.echo(answer if answer is not None else messages.NO_ANSWER)
+
+
+def _properties(items: tuple[str, ...]) -> dict[str, str]:
+    properties = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise click.BadParameter(f"{item!r} is not KEY=VALUE", param_hint="--property")
+        properties[key] = value
+    return properties
 
 
 def _window(ctx: click.Context, param: click.Parameter, value: str) -> timedelta:
@@ -287,6 +446,8 @@ def digest(config_path: str, name: str, mode: str, end: str | None, chart_dir: P
             click.echo(messages.digest_posted(name, channel, ts))
             return
         report, charts = render_digest(config, name, until)
+    except UNAVAILABLE:
+        raise
     except SurveybotError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(render_digest_text(report), nl=False)
@@ -368,11 +529,16 @@ def simulate(config_path: str, events_file: Path, fmt: str, as_json: bool) -> No
     from bot.cli import tables
     from bot.intake.simulate import simulate_file
 
-    report = simulate_file(read_config(config_path), events_file, fmt=fmt).to_json()
+    simulation = simulate_file(read_config(config_path), events_file, fmt=fmt)
+    report = simulation.to_json()
     if as_json:
         click.echo(orjson.dumps(report, option=orjson.OPT_INDENT_2).decode())
-        return
-    _print(tables.simulation_view(report))
+    else:
+        _print(tables.simulation_view(report))
+    events = simulation.events
+    _exit_on_invalid(
+        [] if as_json else simulation.errors, events["invalid"], sum(events.values()), "simulate"
+    )
 
 
 def _print(renderable: Any) -> None:

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from rich import box
 from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
+from bot.texts.times import when_iso
 from storage.explain import ContactHistory, timeline
 
 KIND_STYLES = {"event": "cyan", "decision": "yellow", "send": "green", "response": "magenta"}
@@ -23,15 +25,13 @@ def no_contact(contact_id: str) -> str:
 
 def explain_table(contact_id: str, history: ContactHistory) -> RenderableType:
     """The contact's timeline: one row per event, decision, send and response, oldest first."""
-    table = Table(title=f"contact {contact_id}", title_justify="left", expand=False)
+    table = Table(title=f"contact {contact_id}", title_justify="left", expand=False, box=box.SIMPLE_HEAD)
     table.add_column("time (UTC)", no_wrap=True)
     table.add_column("kind", no_wrap=True)
-    table.add_column("survey")
     table.add_column("what")
-    for moment in timeline(history):
-        table.add_row(
-            moment.at, Text(moment.kind, style=KIND_STYLES[moment.kind]), moment.survey, moment.what
-        )
+    for moment in timeline(history, when=when_iso):
+        what = f"{moment.survey}: {moment.what}" if moment.survey else moment.what
+        table.add_row(when_iso(moment.at), Text(moment.kind, style=KIND_STYLES[moment.kind]), what)
     contact = history.contact or {}
     zone = contact.get("timezone") or "not given (from the phone number, else the default)"
     header = Text(f"time zone: {zone}")
@@ -68,5 +68,4 @@ def simulation_view(report: dict[str, Any]) -> RenderableType:
         for survey, outcomes in surveys.items():
             for outcome, count in outcomes.items():
                 days.add_row(day, survey, outcome.replace("_", " "), f"{count:,}")
-    errors = [Text(f"line {e['line']}: {e['error']}", style="red") for e in report["errors"]]
-    return Group(summary, by_survey, days, *errors)
+    return Group(summary, by_survey, days)

@@ -27,7 +27,8 @@ from storage.db import Database
 from storage.models import SendStatus
 from storage.sends import ClaimedSend
 from triggers.addresses import AddressKeys
-from triggers.quiet_hours import contact_timezone, end_of_quiet_hours
+from triggers.events import EventIn
+from triggers.quiet_hours import contact_timezone, end_of_quiet_hours, quiet_hours_detail
 
 log = logging.getLogger(__name__)
 
@@ -92,6 +93,21 @@ class Dispatcher:
             self.release()
         return handled
 
+    def send_test(self, event: EventIn, *, survey: str, channel: str) -> tuple[str, str, str | None]:
+        """Send `survey` to the event's contact over `channel` now, past delay, quiet hours and
+        throttle, marked as a test; the normal way out, so it too leaves at most once.
+        Returns (send id, status, reason)."""
+        now = self.clock.now()
+        metric = self.config.surveys[survey].metric
+        with self.db.write() as conn:
+            send_id = sends.insert_test_send(
+                conn, event, survey=survey, metric=metric, channel=channel, worker=self.worker, now=now
+            )
+            (send,) = sends.load_claimed(conn, [send_id])
+        self.deliver(send)
+        with self.db.read() as conn:
+            return (send_id, *sends.send_status(conn, send_id))
+
     def deliver(self, send: ClaimedSend) -> None:
         """Re-check one claimed send, then send it at most once and record what happened."""
         now = self.clock.now()
@@ -123,15 +139,19 @@ class Dispatcher:
         with self.db.read() as conn:
             if queries.opted_out_keys(conn, [key]):
                 return ("opted_out", None)
-        zone = contact_timezone(
-            send.contact.get("timezone"), send.contact.get("phone"), self.config.throttle.default_timezone
-        )
+        if send.test:
+            return None  # asked for by hand, now: quiet hours do not hold it (an opt-out does)
+        timezone, phone = send.contact.get("timezone"), send.contact.get("phone")
+        zone = contact_timezone(timezone, phone, self.config.throttle.default_timezone)
         quiet_end = end_of_quiet_hours(self.clock.now(), zone, self.config.throttle.quiet_hours)
-        return ("quiet_hours", quiet_end) if quiet_end else None
+        return ("quiet_hours", (quiet_end, quiet_hours_detail(zone, timezone, phone))) if quiet_end else None
 
     def _settle(self, send: ClaimedSend, held: tuple[str, Any]) -> None:
         """Hold a send the re-check stopped, and record why as a decision `explain` shows."""
         reason, until = held
+        detail = None
+        if reason == "quiet_hours":
+            until, detail = until
         now = self.clock.now()
         with self.db.write() as conn:
             if reason == "quiet_hours":
@@ -158,7 +178,7 @@ class Dispatcher:
                 outcome = "suppressed"
             if changed:
                 sends.record_send_time_decision(
-                    conn, send, outcome=outcome, reason=reason, due_at=until, now=now
+                    conn, send, outcome=outcome, reason=reason, due_at=until, now=now, detail=detail
                 )
 
     def _message(self, send: ClaimedSend) -> OutboundMessage:

@@ -6,12 +6,17 @@
 from __future__ import annotations
 
 import csv
+import difflib
 import io
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
 import orjson
+
+from bot.errors import InvalidFile
+
+REQUIRED_COLUMNS = ("type", "contact.id")
 
 
 def file_format(path: Path, fmt: str) -> str:
@@ -31,12 +36,31 @@ def read_jsonl(raw: IO[bytes]) -> Iterator[tuple[int, Any]]:
 
 
 def read_csv(raw: IO[bytes]) -> Iterator[tuple[int, Any]]:
-    """Rows as events: columns are paths (`id`, `type`, `contact.email`, `properties.team`)."""
+    """Rows as events: columns are paths (`id`, `type`, `contact.email`, `properties.team`).
+
+    A header without a required column (`type`, `contact.id`) raises `InvalidFile` naming it
+    before any row is read: every row would be invalid for the same reason."""
     text = io.TextIOWrapper(raw, encoding="utf-8-sig", newline="")
     try:
-        yield from _csv_events(csv.DictReader(text))
+        reader = csv.DictReader(text)
+        _check_columns([c.strip() for c in reader.fieldnames or []])
+        yield from _csv_events(reader)
     finally:
         text.detach()  # the caller still owns (and reads the position of) the binary file
+
+
+def _check_columns(columns: list[str]) -> None:
+    missing = [name for name in REQUIRED_COLUMNS if name not in columns]
+    if not missing:
+        return
+    hints = []
+    for name in missing:
+        close = difflib.get_close_matches(name, columns, n=1, cutoff=0.6)
+        hints.append(f"{name!r}" + (f" (is {close[0]!r} it? name it {name})" if close else ""))
+    raise InvalidFile(
+        f"the CSV has no column {' and no column '.join(hints)}; its columns are: "
+        f"{', '.join(columns) or 'none (an empty file?)'}"
+    )
 
 
 def _csv_events(reader: csv.DictReader[str]) -> Iterator[tuple[int, Any]]:

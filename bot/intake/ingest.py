@@ -37,10 +37,14 @@ class DecisionOut:
     reason: Reason | None = None
     send_id: str | None = None
     due_at: datetime | None = None
+    detail: str | None = None
 
     @classmethod
     def of(cls, decision: TriggerDecision) -> DecisionOut:
-        return cls(decision.trigger, decision.outcome, decision.reason, decision.send_id, decision.due_at)
+        return cls(
+            decision.trigger, decision.outcome, decision.reason, decision.send_id, decision.due_at,
+            decision.detail,
+        )  # fmt: skip
 
     def to_json(self) -> dict[str, Any]:
         due = self.due_at.isoformat().replace("+00:00", "Z") if self.due_at else None
@@ -50,6 +54,7 @@ class DecisionOut:
             "reason": self.reason,
             "send_id": self.send_id,
             "due_at": due,
+            "detail": self.detail,
         }
 
 

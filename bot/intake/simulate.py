@@ -13,6 +13,7 @@ seen again with an `occurred_at` more than a day later is not recognised as a du
 
 from __future__ import annotations
 
+import heapq
 import itertools
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
@@ -56,7 +57,20 @@ class SimulationReport:
     events: Counter[str] = field(default_factory=Counter)
     tally: Counter[tuple[str, str, str]] = field(default_factory=Counter)  # (day, survey, outcome)
     deferred: int = 0
-    errors: list[tuple[int, str]] = field(default_factory=list)
+    # The first MAX_ERRORS invalid lines by line number (events come in time order, not line
+    # order): a heap keyed on the negated line, so the latest line is the one dropped.
+    _errors: list[tuple[int, str]] = field(default_factory=list)
+
+    @property
+    def errors(self) -> list[tuple[int, str]]:
+        """Up to MAX_ERRORS (line, error), the first lines of the file; `events["invalid"]` counts all."""
+        return sorted((-negated, error) for negated, error in self._errors)
+
+    def note_invalid(self, line: int, error: str) -> None:
+        self.events["invalid"] += 1
+        heapq.heappush(self._errors, (-line, error))
+        if len(self._errors) > MAX_ERRORS:
+            heapq.heappop(self._errors)
 
     def to_json(self) -> dict[str, Any]:
         held: Counter[str] = Counter()
@@ -141,9 +155,7 @@ class Simulation:
                 raise InvalidEvent("occurred_at", "is required to simulate: each event is replayed at it")
             event = parse_event(raw, datetime.min, self._known_contact(raw))
         except InvalidEvent as exc:
-            self.report.events["invalid"] += 1
-            if len(self.report.errors) < MAX_ERRORS:
-                self.report.errors.append((line, str(exc)))
+            self.report.note_invalid(line, str(exc))
             return None
         if event.id is not None:
             if event.id in self.seen_ids:

@@ -33,6 +33,7 @@ class ScoreRecorded:
     comment: str | None
     counted: bool
     at: datetime
+    test: bool = False  # a reply to `surveybot send-test`: no alert, no metric
 
 
 Listener = Callable[[ScoreRecorded], None]
@@ -76,7 +77,8 @@ class Responses:
             return result, None
         final_comment = answer.comment if comment is None else (comment or None)
         return result, ScoreRecorded(send_id, answer.survey, answer.contact_id, answer.channel,
-                                     score, final_comment, answer.is_open(now), now)  # fmt: skip
+                                     score, final_comment, answer.is_open(now) and not answer.test,
+                                     now, answer.test)  # fmt: skip
 
     def announce(self, recorded: ScoreRecorded) -> None:
         """Tell every listener; one failing listener does not stop the others."""

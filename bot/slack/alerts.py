@@ -64,7 +64,7 @@ class AlertPoster:
     def hear(self, recorded: ScoreRecorded) -> None:
         """Queue a low score for posting; never blocks, never raises into the request."""
         survey = self.config.surveys.get(recorded.survey)
-        if survey is None or recorded.score > survey.low_score_threshold:
+        if survey is None or recorded.test or recorded.score > survey.low_score_threshold:
             return
         self._ensure_worker()
         self._queue.put((recorded.send_id, recorded.survey, recorded.score))

@@ -9,7 +9,8 @@ outside the once-per-window record, so it never stands in for the scheduled one.
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from bot.config import Config, DigestConfig
 from bot.metrics.chart import render_trend_chart
@@ -123,9 +124,12 @@ def build_digest(
             )
             for name in (digest.surveys or list(config.surveys))
         } if digest.chart else {}  # fmt: skip
+    # A window that ends mid-day (a digest asked for by hand) has a last day still under way.
+    partial_last = end.astimezone(ZoneInfo(digest.timezone)).time() != time(0)
     charts = [
         (name, render_trend_chart(
-            p, survey=name, metric=config.surveys[name].metric, min_sample=config.metrics.min_sample
+            p, survey=name, metric=config.surveys[name].metric, min_sample=config.metrics.min_sample,
+            title=config.surveys[name].name, partial_last=partial_last,
         ))
         for name, p in points.items()
     ]  # fmt: skip

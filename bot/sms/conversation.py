@@ -20,7 +20,8 @@ Rules, in this order:
      not counted;
   3. waiting for a score: a score is recorded; the follow-up is asked unless the score came
      with words (those are the comment) or the survey has none. A reply without a score gets
-     one re-prompt; a second one is kept as `extra` and the conversation ends quietly;
+     one re-prompt; later ones are kept as `extra` without an answer, and a valid score still
+     counts while the survey is open (no second re-prompt needed);
   4. waiting for the comment: the whole reply is the comment, even if it starts with a number.
 """
 
@@ -103,8 +104,9 @@ def _awaiting_score(
             answer=sms_texts.reprompt(scale),
             comment=reply.text,
         )
-    # Only one re-prompt: a customer who still sends no score is not pestered again.
-    return ReplyAction(record="extra", next_state="done", answer=None, comment=reply.text)
+    # Only one re-prompt: a customer who still sends no score is not pestered again, but the
+    # survey stays open for a score that comes later.
+    return ReplyAction(record="extra", next_state=state, answer=None, comment=reply.text)
 
 
 def _late(reply: ParsedReply, state: ReplyState) -> ReplyAction:

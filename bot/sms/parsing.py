@@ -11,11 +11,14 @@ exception, and a `score` is always on `scale` (inclusive). What it understands:
   an English number word (`five`, `Ten`), or keycap emoji (`5️⃣`, `🔟`, `1️⃣0️⃣`), optionally
   followed by `/5`, `out of 5` or `stars`; whatever follows (after separators such as `-`,
   `:` or `,`) is the comment: `4 - quick but a bit rude` -> 4, "quick but a bit rude";
+- a short reply (at most 40 characters) holding exactly one number, in digits, on the scale:
+  `I'd say 3`, `prob a 4 tbh`, `I'd give it 4/5` -> that score, with no comment (the follow-up
+  asks for one). A number followed by a unit (`waited 2 hours`, `3pm`) is not a rating;
 - anything else, and a score off the scale (`6` on a 1-5 survey, `4.5`), is `text`: the
   caller re-prompts or stores it.
 
-A score must lead the message: a number inside a sentence ("ticket 12 took 3 days") is too
-ambiguous to count as a rating.
+Otherwise a score must lead the message: a number inside a longer sentence ("ticket 12 took
+3 days") is too ambiguous to count as a rating.
 """
 
 from __future__ import annotations
@@ -59,6 +62,14 @@ _SCORE_SUFFIX = re.compile(
     re.IGNORECASE,
 )
 _MAX_PREFIX = 64  # a score with its "/5" or "out of five stars" is far shorter than this
+_SHORT_REPLY = 40  # "I'd say 3": short enough that its one number can only be the rating
+# A number anywhere in a short reply: digits not glued to other digits, letters or a decimal
+# point on either side, and not followed by a unit that makes it a quantity or a time.
+_LONE_NUMBER = re.compile(
+    r"(?<![\w.,+\-])(\d{1,3})(?![\d\w]|[.,]\d)"
+    r"(?!\s*(?:%|x\b|(?:sec|second|min|minute|hr|hour|day|week|month|year|time|am|pm|p\.m|a\.m)s?\b))",
+    re.IGNORECASE,
+)
 _SEPARATORS = " \t\r\n-\u2013\u2014:;,.!)|/=>*~"  # - and the en and em dashes
 
 
@@ -110,7 +121,7 @@ def _parse_score(text: str, scale: tuple[int, int]) -> ParsedReply:
     normalized = _normalize(text)
     match = _SCORE.match(normalized)
     if match is None:
-        return ParsedReply(kind="text", text=text)
+        return _lone_number(text, normalized, scale)
     score = _score_value(match)
     low, high = scale
     if score is None or not low <= score <= high:
@@ -121,6 +132,23 @@ def _parse_score(text: str, scale: tuple[int, int]) -> ParsedReply:
         consumed = suffix.end()
     comment = _original_rest(text, normalized[:consumed]).lstrip(_SEPARATORS).strip()
     return ParsedReply(kind="score", score=score, comment=comment or None, text=text)
+
+
+def _lone_number(text: str, normalized: str, scale: tuple[int, int]) -> ParsedReply:
+    """A short reply with exactly one number, on the scale, is that score (`I'd say 3`)."""
+    if len(normalized) > _SHORT_REPLY:
+        return ParsedReply(kind="text", text=text)
+    low, high = scale
+    # "5/5", "4 out of 5": the scale's top is part of the rating, not a second number.
+    normalized = re.sub(rf"(\d)\s*(?:/|out\s+of)\s*{high}(?!\d)", r"\1", normalized, flags=re.IGNORECASE)
+    numbers = _LONE_NUMBER.findall(normalized)
+    all_digits = re.findall(r"\d+", normalized)
+    if len(numbers) != 1 or len(all_digits) != 1:
+        return ParsedReply(kind="text", text=text)
+    score = int(numbers[0])
+    if not low <= score <= high:
+        return ParsedReply(kind="text", text=text)
+    return ParsedReply(kind="score", score=score, text=text)
 
 
 def _normalize(text: str) -> str:

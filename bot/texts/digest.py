@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from bot.texts.times import when
+
 METRIC_NAMES = {"csat": "CSAT", "ces": "CES", "nps": "NPS"}
 NO_GROUP = "(not set)"
 
@@ -23,7 +25,7 @@ def digest_title(name: str) -> str:
 
 def window_line(start: datetime, end: datetime, timezone: str) -> str:
     last = end - timedelta(microseconds=1)
-    return f"{start:%a %d %b %Y %H:%M} to {last:%a %d %b %Y %H:%M} ({timezone})"
+    return f"{when(start)} to {when(last)} ({timezone})"
 
 
 def survey_heading(name: str, metric: str) -> str:
@@ -141,6 +143,21 @@ def window_name(window: timedelta) -> str:
             count = seconds // size
             return f"{count} {unit}{'s' if count != 1 else ''}"
     return f"{seconds} seconds"
+
+
+CHART_AXES = {
+    "csat": "CSAT: % of scores 4-5",
+    "ces": "CES: % of scores 5-7",
+    "nps": "NPS: % promoters (9-10) minus % detractors (0-6)",
+}
+
+
+def chart_axis(metric: str) -> str:
+    return CHART_AXES[metric]
+
+
+def chart_partial_day() -> str:
+    return "so far"
 
 
 def chart_small_sample(min_sample: int) -> str:

@@ -6,6 +6,8 @@ their own beside their channels.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 API_KEY_REJECTED = (
     "missing or wrong API key: send the header 'Authorization: Bearer <key>' "
     "with a key listed in server.api_keys"
@@ -58,12 +60,6 @@ def config_problems(count: int) -> str:
 
 def serving(host: str, port: int, storage: str) -> str:
     return f"surveybot listening on http://{host}:{port} (storage: {storage})"
-
-
-SCHEMA_BEHIND = (
-    "the database schema is not up to date: run `surveybot db upgrade` first "
-    "(on SQLite `surveybot run` does it itself)"
-)
 
 
 def sms_longer_than_one_segment(path: str, segments: int, encoding: str, length: int) -> str:
@@ -127,3 +123,70 @@ def nothing_stored_for(what: str) -> str:
 
 
 FORGET_NEEDS_WHOM = "give a CONTACT_ID, or --phone or --email to find the contact by address"
+
+
+def test_sent(send_id: str, channel: str, to: str, status: str, reason: str | None) -> str:
+    detail = f" ({reason})" if reason else ""
+    return f"test send {send_id}: {channel} to {to}: {status}{detail}"
+
+
+def test_next_steps(contact_id: str, channel: str, to: str, outbox: str | None) -> str:
+    lines = []
+    if outbox:
+        lines.append(f"  the message is in {outbox}")
+    if channel == "sms":
+        lines.append(f"  answer it:  surveybot reply --from {to} 4")
+    else:
+        lines.append("  answer it: open one of its rating links (surveybot run must be serving)")
+    lines.append(f"  then see:   surveybot explain {contact_id}")
+    return "\n".join(lines)
+
+
+def no_question_for(survey: str, channel: str) -> str:
+    return f"survey {survey!r} has no question.{channel}: give an address of another kind, or --channel"
+
+
+def unknown_survey(name: str, known: list[str]) -> str:
+    return f"{name!r} is not a survey in the config; the surveys are: {', '.join(sorted(known)) or 'none'}"
+
+
+NO_ANSWER = "(no answer: surveybot says nothing back to this message)"
+
+
+def port_in_use(host: str, port: int, reason: str) -> str:
+    return (
+        f"cannot listen on {host}:{port} ({reason}): another process (another surveybot?) has it; "
+        "stop it, or choose another port with --port"
+    )
+
+
+def no_config(path: str) -> str:
+    return (
+        f"no config at {path}: give one with --config PATH or SURVEYBOT_CONFIG, "
+        "or write the commented starter config here with `surveybot init`"
+    )
+
+
+def config_written(path: str) -> str:
+    return (
+        f"wrote {path}: it runs as it is (SQLite, messages to outbox/); "
+        "check a change with `surveybot check-config`"
+    )
+
+
+def config_exists(path: str) -> str:
+    return f"{path} already exists: nothing written (--force replaces it)"
+
+
+def invalid_rows(invalid: int, total: int, command: str) -> str:
+    others = "the others were imported" if command == "import" else "the replay left them out"
+    return f"{invalid} of {total} events were invalid (lines above); {others}"
+
+
+def method_not_allowed(method: str, path: str, headers: Mapping[str, str]) -> str:
+    allowed = headers.get("allow") or headers.get("Allow") or ""
+    return f"{method} is not allowed on {path[:200]}: use {allowed or 'another method'}"
+
+
+def no_such_path(path: str) -> str:
+    return f"no such path: {path[:200]} (the API is described at /openapi.json)"

@@ -14,6 +14,8 @@ from bot.intake.http import events_router
 from bot.intake.sources.http import sources_router
 from bot.pages.ratings import page_templates, rating_routes
 from bot.sms.webhooks import twilio_routes
+from bot.texts import messages
+from bot.web.docs import install_docs
 from bot.web.limits import BodyLimit, BodyTooLarge, BodyTooSlow
 from bot.web.schemas import install_openapi
 
@@ -48,6 +50,21 @@ def create_web_app(services: Services) -> FastAPI:
         return Response(
             orjson.dumps({"error": exc.detail}), status_code=exc.status_code,
             media_type="application/json", headers=exc.headers,
+        )  # fmt: skip
+
+    @app.exception_handler(HTTPException)
+    def http_error(request: Request, exc: HTTPException) -> Response:
+        """Routing's own answers (no such path, a method the path does not take) in the shape
+        of every other error: `{"error": "..."}`, with what would be right."""
+        if exc.status_code == 405:
+            error = messages.method_not_allowed(request.method, request.url.path, exc.headers or {})
+        elif exc.status_code == 404:
+            error = messages.no_such_path(request.url.path)
+        else:
+            error = str(exc.detail)
+        return Response(
+            orjson.dumps({"error": error}), status_code=exc.status_code, headers=exc.headers,
+            media_type="application/json",
         )  # fmt: skip
 
     @app.get("/healthz", tags=["health"], summary="Liveness: the process answers")
@@ -97,4 +114,5 @@ def create_web_app(services: Services) -> FastAPI:
 
         app.include_router(slack_router(services.slack))
     install_openapi(app)
+    install_docs(app)
     return app

@@ -58,9 +58,17 @@ class EventBatch(BaseModel):
 class DecisionOut(BaseModel):
     trigger: str
     outcome: Outcome
-    reason: str | None = Field(description="Why no send: opted_out, no_address, stale, conditions, ...")
+    reason: str | None = Field(
+        description="Why no send (suppressed: opted_out, no_address, stale, conditions, ...), "
+        "or why later (deferred: quiet_hours)"
+    )
     send_id: str | None
     due_at: datetime | None
+    detail: str | None = Field(
+        None,
+        description="For people: a deferral's quiet hours, with the time zone used and where it "
+        "came from (the contact, the phone number's region, or throttle.default_timezone)",
+    )
 
 
 class EventResult(BaseModel):

@@ -11,11 +11,10 @@ from pathlib import Path
 import httpx
 import orjson
 from click.testing import CliRunner
-from sqlalchemy import create_engine, text
 
 from bot.cli.main import cli
 from storage.db import Database
-from storage.migrate import create_schema, head_revision
+from storage.migrate import head_revision
 from tests.helpers import answers_ok, free_port, sends, wait_until, write_config
 
 
@@ -65,9 +64,10 @@ def test_import_jsonl_goes_through_the_same_path(tmp_path: Path, database: Datab
     path = tmp_path / "events.jsonl"
     path.write_bytes(b"\n".join(lines) + b"\n")
     result = CliRunner().invoke(cli, ["import", "--config", str(config), "--quiet", str(path)])
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 1, result.output  # one line was invalid
     assert "2502 events: 2500 accepted, 1 duplicate, 1 invalid" in result.output
     assert "line 2501: not valid JSON" in result.output
+    assert "1 of 2502 events were invalid (lines above); the others were imported" in result.output
     assert len(sends(database)) == 2500
 
 
@@ -80,6 +80,7 @@ def test_import_csv_maps_dotted_columns(tmp_path: Path, database: Database, db_u
         "e2,ticket.solved,c2,not-an-email,T-2\n"
     )
     result = CliRunner().invoke(cli, ["import", "--config", str(config), "--quiet", str(path)])
+    assert result.exit_code == 1
     assert "2 events: 1 accepted, 1 invalid" in result.output
     assert "line 3: contact.email: 'not-an-email' is not an email address" in result.output
     [send] = sends(database)
@@ -134,20 +135,3 @@ def test_run_refuses_a_bad_config_with_exit_2(tmp_path: Path) -> None:
     )
     assert done.returncode == 2
     assert b"triggers[0].survey: 'nope' is not a survey" in done.stderr
-
-
-def test_postgres_url_needs_db_upgrade_first(tmp_path: Path, pg_schema_url: str) -> None:
-    engine = create_engine(pg_schema_url)
-    with engine.begin() as conn:
-        conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
-    engine.dispose()
-    config = write_config(tmp_path, pg_schema_url)
-    try:
-        args = ["emit", "--config", str(config), "--type", "x", "--contact-id", "c1"]
-        result = CliRunner().invoke(cli, args)
-    finally:
-        restored = Database(pg_schema_url)  # the schema is shared by the session's later tests
-        create_schema(restored)
-        restored.dispose()
-    assert result.exit_code != 0
-    assert "run `surveybot db upgrade` first" in str(result.exception) + result.output

@@ -14,7 +14,7 @@ from bot.runtime.clock import FakeClock
 from storage import queries
 from storage import sends as send_queries
 from tests.conftest import ServicesFactory
-from tests.helpers import event, outbox, sends, sms_trigger
+from tests.helpers import decisions, event, outbox, sends, sms_trigger
 
 
 def test_a_due_send_goes_out_once_through_the_log_channel(services: Services, tmp_path: Path) -> None:
@@ -203,6 +203,8 @@ def test_quiet_hours_at_send_time_push_the_send_back(
     [send] = sends(quiet.db)
     assert send.status == "scheduled" and send.due_at.hour == 13
     assert outbox(tmp_path, "sms") == []
+    late = [d for d in decisions(quiet.db) if d.outcome == "deferred"]
+    assert [(d.reason, d.detail) for d in late] == [("quiet_hours", "UTC, from the contact's timezone")]
 
 
 def test_stopping_gives_claimed_sends_back_for_other_workers(services: Services, clock: FakeClock) -> None:

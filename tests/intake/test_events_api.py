@@ -129,3 +129,68 @@ def test_a_key_with_a_trailing_newline_still_matches_and_is_warned_about(
         "it was stripped: clients must send the key without it"
     ]
     assert not any("test-key" in r.getMessage() for r in caplog.records)
+
+
+def test_a_deferral_says_why_in_the_answer_and_in_explain(make_services: Any) -> None:
+    from storage.explain import contact_history, timeline
+
+    services = make_services(throttle={"quiet_hours": {"start": "11:00", "end": "13:00"}})
+    client = TestClient(create_web_app(services))
+    response = post(client, event("e1", details={"phone": "+442071838750"}))  # London, 12:00 there
+    [decision] = response.json()["results"][0]["decisions"]
+    assert (decision["outcome"], decision["reason"]) == ("deferred", "quiet_hours")
+    assert decision["detail"] == "Europe/London, from the phone number's region"
+    assert decision["due_at"] == "2026-11-22T13:00:00Z"
+    with services.db.read() as conn:
+        moments = timeline(contact_history(conn, "c1"))
+    [shown] = [m.what for m in moments if m.kind == "decision"]
+    assert shown == (
+        "csat_after_ticket: deferred (quiet_hours: Europe/London, from the phone number's region), "
+        "due 2026-11-22T13:00:00Z"
+    )
+
+
+def test_a_misspelt_contact_key_is_an_error_with_a_did_you_mean(
+    client: TestClient, services: Services
+) -> None:
+    response = post(client, event("e1", details={"emial": "ada@example.com"}))
+    assert response.status_code == 422
+    [result] = response.json()["results"]
+    assert result["field"] == "contact.emial"
+    assert result["error"] == (
+        "contact.emial: 'emial' is not a contact field; did you mean 'email'? the fields are id, email, "
+        "phone, name, timezone, locale (anything else goes in properties)"
+    )
+    assert sends(services.db) == []
+    free = post(client, event("e2", properties={"ticket_id": "T-1", "anything": {"goes": 1}}))
+    assert free.json()["results"][0]["status"] == "accepted"  # properties stay free
+
+
+def test_a_method_or_path_the_api_does_not_have_is_answered_as_every_error(client: TestClient) -> None:
+    for method in ("GET", "PUT", "DELETE"):
+        response = client.request(method, "/v1/events", headers=AUTH)
+        assert response.status_code == 405 and response.headers["allow"] == "POST"
+        assert response.json() == {"error": f"{method} is not allowed on /v1/events: use POST"}
+    missing = client.post("/v1/event", json=event("e1"), headers=AUTH)
+    assert missing.status_code == 404
+    assert missing.json() == {"error": "no such path: /v1/event (the API is described at /openapi.json)"}
+
+
+@pytest.mark.parametrize(
+    ("contact_id", "error"),
+    [
+        (None, "contact.id: is required and must be a non-empty string"),
+        ("  ", "contact.id: is required and must be a non-empty string"),
+        (True, "contact.id: must be a string, not bool"),
+        ("x" * 300, "contact.id: is longer than 256 characters"),
+    ],
+)
+def test_contact_id_errors_have_the_shape_of_every_field_error(
+    client: TestClient, contact_id: Any, error: str
+) -> None:
+    body = event("e1")
+    body["contact"]["id"] = contact_id
+    response = post(client, {"events": [body]})
+    assert response.status_code == 202
+    [result] = response.json()["results"]
+    assert (result["status"], result["field"], result["error"]) == ("invalid", "contact.id", error)

@@ -59,11 +59,11 @@ def write_jsonl(path: Path, events: list[dict[str, Any]]) -> Path:
     return path
 
 
-def simulate(tmp_path: Path, events_file: Path, *extra: str) -> Any:
+def simulate(tmp_path: Path, events_file: Path, *extra: str, exit_code: int = 0) -> Any:
     config = write_config(tmp_path, f"sqlite:///{tmp_path / 'unused.db'}", throttle=POLICY)
     result = CliRunner().invoke(cli, ["simulate", "--config", str(config), str(events_file), *extra])
-    assert result.exit_code == 0, result.output
-    return orjson.loads(result.output) if "--json" in extra else result.output
+    assert result.exit_code == exit_code, result.output
+    return orjson.loads(result.stdout) if "--json" in extra else result.output
 
 
 def test_simulate_counts_what_would_go_out_and_what_is_held_back(tmp_path: Path) -> None:
@@ -135,7 +135,7 @@ def test_bad_lines_are_reported_with_their_line_numbers(tmp_path: Path) -> None:
     path = tmp_path / "events.jsonl"
     good = orjson.dumps(sample_events(1)[0]).decode()
     path.write_text(f'{good}\nnot json\n{{"id": "x", "type": "ticket.solved", "contact": {{"id": "c"}}}}\n')
-    report = simulate(tmp_path, path, "--json")
+    report = simulate(tmp_path, path, "--json", exit_code=1)  # any invalid line: exit 1
     assert report["events"] == {"accepted": 1, "invalid": 2}
     assert [e["line"] for e in report["errors"]] == [2, 3]
     assert "occurred_at: is required to simulate" in report["errors"][1]["error"]

@@ -79,11 +79,19 @@ def test_a_score_after_the_reprompt_counts() -> None:
     assert (second.record, second.score, second.answer) == ("score", 3, FOLLOW_UP)
 
 
-def test_the_second_reply_without_a_score_ends_quietly() -> None:
+def test_a_second_reply_without_a_score_gets_no_second_reprompt() -> None:
     _, second = converse("hmm", "9")
 
     assert (second.record, second.comment, second.answer) == ("extra", "9", None)
-    assert second.next_state == "done"
+    assert second.next_state == "awaiting_score_reprompted"
+
+
+def test_a_valid_score_after_the_reprompt_still_counts_while_open() -> None:
+    first, second, third, fourth = converse("hmm", "not sure", "ok, 4", "the app is slow")
+
+    assert first.answer is not None and second.answer is None  # one re-prompt only
+    assert (third.record, third.score, third.answer) == ("score", 4, FOLLOW_UP)
+    assert (fourth.record, fourth.comment) == ("comment", "the app is slow")
 
 
 def test_texts_after_the_end_are_kept_without_an_answer() -> None:

@@ -60,7 +60,13 @@ def test_scores_are_read(text: str, scale: tuple[int, int], score: int, comment:
         ("5th time I called", CSAT),
         ("12345", CSAT),
         ("great service", CSAT),
-        ("I'd say 5", CSAT),
+        ("I'd say 9", CSAT),  # one number, but off the scale
+        ("ticket 12 took 3 days", CSAT),  # two numbers: which one?
+        ("waited 2 hours", CSAT),  # a quantity, not a rating
+        ("called at 3pm", CSAT),
+        ("about 2x faster", CSAT),
+        ("had to call 3 times", CSAT),
+        ("my order number is 4 btw thanks a lot for it", CSAT),  # too long to be only a rating
         ("fivefold", CSAT),
         ("", CSAT),
         ("   ", CSAT),
@@ -142,3 +148,24 @@ def test_a_score_then_words_keeps_the_words(score: int, comment: str) -> None:
 
     assert reply.score == score
     assert reply.comment is not None and reply.comment.endswith("x")
+
+
+@pytest.mark.parametrize(
+    ("text", "scale", "score"),
+    [
+        ("I'd say 3", CSAT, 3),
+        ("3 stars", CSAT, 3),
+        ("prob a 4 tbh", CSAT, 4),
+        ("I'd give it 4/5", CSAT, 4),
+        ("maybe 4 out of 5", CSAT, 4),
+        ("hmm, 7", CES, 7),
+        ("solid 9!", NPS, 9),
+        ("I'd say 5️⃣", CSAT, 5),
+    ],
+)
+def test_a_short_reply_with_one_number_on_the_scale_is_that_score(
+    text: str, scale: tuple[int, int], score: int
+) -> None:
+    reply = parse_reply(text, scale)
+
+    assert (reply.kind, reply.score, reply.comment) == ("score", score, None)

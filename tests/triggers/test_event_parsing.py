@@ -28,11 +28,19 @@ def full_parse(text: str) -> str | None:
 @settings(max_examples=400)
 @given(st.from_regex(r"\+[0-9]{2,16}", fullmatch=True))
 def test_the_e164_fast_path_agrees_with_the_full_parser(text: str) -> None:
+    """Where the full parser takes the text as written, so do we; we never take what it refuses.
+
+    The full parser may also rewrite a number into a different one (`+2612000000` comes back as
+    `+261202000000`, two digits more); we refuse those rather than text someone else."""
     try:
         ours: str | None = normalize_phone(text)
     except InvalidEvent:
         ours = None
-    assert ours == full_parse(text)
+    theirs = full_parse(text)
+    if theirs == text:
+        assert ours == text
+    else:
+        assert ours is None or ours == theirs
 
 
 @pytest.mark.parametrize(

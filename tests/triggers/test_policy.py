@@ -156,3 +156,28 @@ def test_a_survey_cap_override_counts_every_survey_to_the_contact(count: int) ->
     state.sends["c1"] = [PastSend("delivery_nps", T0 - timedelta(days=d)) for d in (1, 2)]
     expected = "contact_cap" if count <= 2 else None
     assert verdict(cfg, state, raw_event()).reason == expected
+
+
+@pytest.mark.parametrize(
+    ("contact", "source"),
+    [
+        ({"timezone": "America/New_York", "phone": None, "email": "a@example.com"}, "the contact's timezone"),
+        ({}, "the phone number's region"),  # +1 212: New York
+        ({"phone": None, "email": "a@example.com"}, "throttle.default_timezone"),
+    ],
+    ids=["contact", "phone", "default"],
+)
+def test_a_deferral_says_quiet_hours_with_the_zone_and_where_it_came_from(
+    contact: dict[str, Any], source: str
+) -> None:
+    cfg = config(quiet_hours={"start": "09:00", "end": "11:00"}, default_timezone="America/New_York")
+    result = verdict(cfg, PolicyState(), raw_event(**contact))  # 10:00 in New York
+    assert (result.outcome, result.reason) == ("deferred", "quiet_hours")
+    assert result.detail == f"America/New_York, from {source}"
+    assert result.due_at == T0 + timedelta(hours=1)
+
+
+def test_a_send_outside_quiet_hours_has_no_reason() -> None:
+    cfg = config(quiet_hours={"start": "20:00", "end": "09:00"})
+    result = verdict(cfg, PolicyState(), raw_event(timezone="America/New_York"))
+    assert (result.outcome, result.reason, result.detail) == ("scheduled", None, None)
