@@ -10,11 +10,11 @@ import orjson
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from bot.app import Services
+from bot.config import ServerConfig
 from bot.intake.batcher import IngestQueue
 from bot.intake.ingest import MAX_BATCH
+from bot.intake.schemas import EVENTS_REQUEST, EVENTS_RESPONSES
 from bot.texts import messages
-from bot.web.schemas import EVENTS_REQUEST, EVENTS_RESPONSES
 from storage.errors import DatabaseUnavailable
 
 log = logging.getLogger(__name__)
@@ -30,15 +30,13 @@ class RequestRejected(Exception):
         self.error = error
 
 
-def events_router(services: Services, ingest_queue: IngestQueue | None = None) -> APIRouter:
+def events_router(server: ServerConfig, ingest_queue: IngestQueue) -> APIRouter:
+    """`POST /v1/events` on the group commit `ingest_queue`, behind `server.api_keys`."""
     router = APIRouter(tags=["events"])
-    keys = [key.encode() for key in services.config.server.api_keys]
-    for index in services.config.server.padded_api_keys:
+    keys = [key.encode() for key in server.api_keys]
+    for index in server.padded_api_keys:
         log.warning(messages.api_key_padded(index))
-    limit = services.config.server.max_body_bytes
-    if ingest_queue is None:
-        ingest_queue = IngestQueue(services.ingestor)
-        services.closers.append(ingest_queue.close)
+    limit = server.max_body_bytes
 
     @router.post(
         "/v1/events",

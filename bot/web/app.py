@@ -98,8 +98,10 @@ def create_web_app(services: Services) -> FastAPI:
 
     ingest_queue = IngestQueue(services.ingestor)  # one group commit for the API and the sources
     services.closers.append(ingest_queue.close)
-    app.include_router(events_router(services, ingest_queue))
-    app.include_router(sources_router(services, ingest_queue))  # 404 for every name when none is configured
+    app.include_router(events_router(services.config.server, ingest_queue))
+    app.include_router(
+        sources_router(services.config, services.clock, services.telemetry, ingest_queue)
+    )  # 404 for every name when none is configured
     app.include_router(
         rating_routes(services.links, services.responses, page_templates(), clock=services.clock),
         tags=["ratings"],

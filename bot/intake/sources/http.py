@@ -16,11 +16,13 @@ import orjson
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from bot.app import Services
+from bot.config import Config
 from bot.intake.batcher import IngestQueue
 from bot.intake.http import json_response
 from bot.intake.sources.base import Event, Ignored, MissingField, Source, Unauthorized
 from bot.intake.sources.kinds import build_sources, label
+from bot.runtime.clock import Clock
+from bot.runtime.telemetry import Telemetry
 from bot.texts import messages
 from bot.texts import source_messages as texts
 from storage.errors import DatabaseUnavailable
@@ -38,10 +40,12 @@ SOURCE_RESPONSES: dict[int | str, dict[str, object]] = {
 }
 
 
-def sources_router(services: Services, ingest_queue: IngestQueue) -> APIRouter:
+def sources_router(
+    config: Config, clock: Clock, telemetry: Telemetry, ingest_queue: IngestQueue
+) -> APIRouter:
+    """`POST /v1/sources/<name>` for each configured source, on the group commit `ingest_queue`."""
     router = APIRouter(tags=["sources"])
-    sources = build_sources(services.config, services.clock)
-    telemetry = services.telemetry
+    sources = build_sources(config, clock)
 
     @router.post(
         "/v1/sources/{name}",
