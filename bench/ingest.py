@@ -147,18 +147,22 @@ def bench_core(tmp: Path, events: list[dict[str, Any]]) -> tuple[float, float]:
 
 
 def start_bot(tmp: Path, raw: dict[str, Any], name: str) -> tuple[subprocess.Popen[bytes], str]:
+    """A real `surveybot run` on `raw`, its database and outbox in `tmp`; with its base URL."""
     path = tmp / f"{name}.json"
     path.write_bytes(
         orjson.dumps(
             {
                 **raw,
                 "storage": {"url": f"sqlite:///{tmp / name}.db"},
-                "channels": {"sms": {"path": str(tmp / f"{name}-sms.jsonl")}},
+                "channels": {
+                    channel: {"path": str(tmp / f"{name}-{channel}.jsonl")} for channel in ("sms", "email")
+                },
             }
         )
     )
     port = 18000 + secrets.randbelow(2000)
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    extra = os.environ.get("PYTHONPATH", "")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (str(ROOT), extra) if p)}
     process = subprocess.Popen(
         [sys.executable, "-m", "bot", "run", "--config", str(path), "--port", str(port)],
         cwd=tmp,
@@ -167,7 +171,7 @@ def start_bot(tmp: Path, raw: dict[str, Any], name: str) -> tuple[subprocess.Pop
         stderr=subprocess.DEVNULL,
     )
     base = f"http://127.0.0.1:{port}"
-    for _ in range(300):
+    for _ in range(600):
         try:
             if httpx.get(f"{base}/healthz").status_code == 200:
                 return process, base

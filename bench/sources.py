@@ -16,10 +16,6 @@ import argparse
 import base64
 import hashlib
 import hmac
-import os
-import secrets
-import signal
-import subprocess
 import sys
 import tempfile
 import time
@@ -34,6 +30,7 @@ import orjson
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.ingest import start_bot, stop_bot  # noqa: E402
 from bot.config import parse_config  # noqa: E402
 from bot.intake.sources.kinds import build_sources  # noqa: E402
 from bot.runtime.clock import SystemClock  # noqa: E402
@@ -115,31 +112,6 @@ def webhook_request(i: int) -> tuple[str, bytes, dict[str, str]]:
     return "/v1/sources/crm", body, {"X-Signature": f"sha256={digest}"}
 
 
-def start_bot(tmp: Path) -> tuple[subprocess.Popen[bytes], str]:
-    path = tmp / "bench.json"
-    raw = {**CONFIG, "storage": {"url": f"sqlite:///{tmp / 'bench.db'}"}}
-    raw["channels"] = {"email": {"path": str(tmp / "email.jsonl")}}
-    path.write_bytes(orjson.dumps(raw))
-    port = 18000 + secrets.randbelow(2000)
-    extra = os.environ.get("PYTHONPATH", "")
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (str(ROOT), extra) if p)}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "bot", "run", "--config", str(path), "--port", str(port)],
-        cwd=tmp,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
-    for _ in range(600):
-        try:
-            if httpx.get(f"{base}/healthz").status_code == 200:
-                return process, base
-        except httpx.TransportError:
-            time.sleep(0.05)
-    raise RuntimeError("the bot did not start")
-
-
 def drive(
     base: str, make: Callable[[int], tuple[str, bytes, dict[str, str]]], count: int, clients: int
 ) -> float:
@@ -183,14 +155,13 @@ def main() -> None:
     parser.add_argument("--micro", type=int, default=20000, help="deliveries for the per-event cost")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
-        process, base = start_bot(Path(folder))
+        process, base = start_bot(Path(folder), CONFIG, "bench")
         try:
             api = drive(base, api_request, args.requests, args.concurrency)
             shop = drive(base, shopify_request, args.requests, args.concurrency)
             crm = drive(base, webhook_request, args.requests, args.concurrency)
         finally:
-            process.send_signal(signal.SIGTERM)
-            process.wait(timeout=30)
+            stop_bot(process)
     shop_cost = per_event_cost(shopify_request, "shop", args.micro)
     crm_cost = per_event_cost(webhook_request, "crm", args.micro)
     print(f"{args.requests} single-event requests per path, {args.concurrency} clients at once, SQLite")
