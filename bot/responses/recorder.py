@@ -76,9 +76,18 @@ class Responses:
         if result == "closed":
             return result, None
         final_comment = answer.comment if comment is None else (comment or None)
-        return result, ScoreRecorded(send_id, answer.survey, answer.contact_id, answer.channel,
-                                     score, final_comment, answer.is_open(now) and not answer.test,
-                                     now, answer.test)  # fmt: skip
+        recorded = ScoreRecorded(
+            send_id=send_id,
+            survey=answer.survey,
+            contact_id=answer.contact_id,
+            channel=answer.channel,
+            score=score,
+            comment=final_comment,
+            counted=answer.is_open(now) and not answer.test,
+            at=now,
+            test=answer.test,
+        )
+        return result, recorded
 
     def announce(self, recorded: ScoreRecorded) -> None:
         """Tell every listener; one failing listener does not stop the others."""

@@ -16,7 +16,7 @@ from bot.pages.ratings import page_templates, rating_routes
 from bot.sms.webhooks import twilio_routes
 from bot.texts import messages
 from bot.web.docs import install_docs
-from bot.web.limits import BodyLimit, BodyTooLarge, BodyTooSlow
+from bot.web.limits import BodyLimit
 from bot.web.schemas import install_openapi
 
 
@@ -44,18 +44,10 @@ def create_web_app(services: Services) -> FastAPI:
         timeout=server.body_timeout.total_seconds(),
     )
 
-    @app.exception_handler(BodyTooLarge)
-    @app.exception_handler(BodyTooSlow)
-    def body_refused(_request: Request, exc: HTTPException) -> Response:
-        return Response(
-            orjson.dumps({"error": exc.detail}), status_code=exc.status_code,
-            media_type="application/json", headers=exc.headers,
-        )  # fmt: skip
-
     @app.exception_handler(HTTPException)
     def http_error(request: Request, exc: HTTPException) -> Response:
-        """Routing's own answers (no such path, a method the path does not take) in the shape
-        of every other error: `{"error": "..."}`, with what would be right."""
+        """Routing's own answers (no such path, a method the path does not take) and the body
+        limits' (413, 408) in the shape of every other error: `{"error": "..."}`."""
         if exc.status_code == 405:
             error = messages.method_not_allowed(request.method, request.url.path, exc.headers or {})
         elif exc.status_code == 404:
