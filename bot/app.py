@@ -18,6 +18,7 @@ from bot.channels.base import Channel
 from bot.channels.log import LogChannel
 from bot.config import Config
 from bot.dispatch.dispatcher import Dispatcher, DispatchSettings
+from bot.dispatch.takeover import Takeover
 from bot.intake.ingest import Ingestor
 from bot.pages.links import LinkSigner
 from bot.privacy.retention import RetentionPurge
@@ -37,6 +38,7 @@ log = logging.getLogger(__name__)
 
 DISPATCH_JOB = "dispatch"
 RECOVER_JOB = "recover"
+TAKEOVER_JOB = "takeover"
 DIGEST_CATCH_UP_JOB = "digest_catch_up"
 ALERT_SWEEP_JOB = "alert_sweep"
 RETENTION_JOB = "retention"
@@ -60,6 +62,7 @@ class Services:
     scheduler: BotScheduler | None = None
     closers: list[Callable[[], None]] = field(default_factory=list)
     slack: SlackBot | None = None
+    takeover: Takeover | None = None
 
     def close(self) -> None:
         for closer in self.closers:
@@ -69,6 +72,8 @@ class Services:
         if self.slack:
             self.slack.close()
         self.dispatcher.release()
+        if self.takeover:
+            self.takeover.stop()
         for channel in self.channels.values():
             channel.close()
         self.db.dispose()
@@ -182,15 +187,21 @@ class DispatchJob:
 
 
 def start_background(services: Services, *, tick_seconds: float = 1.0) -> BotScheduler:
-    """Start the jobs of `surveybot run`: dispatch every tick (and on demand), crash recovery,
-    and the retention purge (at start, then daily)."""
+    """Start the jobs of `surveybot run`: dispatch every tick (and on demand), crash recovery
+    (liveness takeover every `dispatch.liveness_sweep`, the lease every minute), and the
+    retention purge (at start, then daily)."""
     scheduler = BotScheduler()
     services.scheduler = scheduler
     job = DispatchJob(services)
     services.ingestor.on_due = job.wake
     services.dispatcher.recover()
+    takeover = Takeover(services.db, services.dispatcher.worker, services.clock, on_released=job.wake)
+    services.takeover = takeover
+    takeover.start()
     scheduler.every(tick_seconds, DISPATCH_JOB, job)
     scheduler.every(60, RECOVER_JOB, services.dispatcher.recover)
+    sweep = services.config.dispatch.liveness_sweep.total_seconds()
+    scheduler.every(sweep, TAKEOVER_JOB, takeover.sweep)
     if services.slack:
         _schedule_slack(scheduler, services.slack)
     purge = RetentionPurge(services.db, services.config, services.clock)
@@ -218,3 +229,5 @@ def stop_background(services: Services) -> None:
     released = services.dispatcher.release()
     if released:
         log.info("released %d claimed sends for other workers", released)
+    if services.takeover:
+        services.takeover.stop()

@@ -192,6 +192,15 @@ class DispatchConfig(Section):
 
     batch_size: int = Field(default=50, ge=1, le=1000)
     lease: Duration = timedelta(minutes=5)
+    # How often each process looks for workers that died (their liveness lock is free).
+    liveness_sweep: Duration = timedelta(seconds=5)
+
+    @field_validator("liveness_sweep")
+    @classmethod
+    def _sweep_in_range(cls, sweep: timedelta) -> timedelta:
+        if not timedelta(seconds=1) <= sweep <= timedelta(minutes=5):
+            raise ValueError(f"{sweep.total_seconds():g}s is out of range: give 1s to 5m, such as 5s")
+        return sweep
 
 
 class SignatureConfig(Section):

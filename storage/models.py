@@ -322,3 +322,30 @@ class Alert(SQLModel, table=True):
     claimed_at: datetime | None = _time(nullable=True)
     resolved_by: str | None = None
     resolved_at: datetime | None = _time(nullable=True)
+
+
+class Worker(SQLModel, table=True):
+    """A `surveybot run` process that proves it is alive by holding a lock for its lifetime.
+
+    On PostgreSQL the lock is a session advisory lock keyed by `id`; on SQLite an flock on the
+    file `<database>.workers/<id>.lock`. A lock that another process can take means its holder is
+    gone: `storage.liveness` then hands the worker's sends on and deletes its row.
+    """
+
+    __tablename__ = "workers"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(sa_column=Column(Text, unique=True, nullable=False))
+    started_at: datetime = _time()
+
+
+class SendPace(SQLModel, table=True):
+    """The next free send slot of a channel, shared by every process: the fleet's pace.
+
+    `next_slot` is in seconds since the epoch, on the database's clock (PostgreSQL) or the
+    machine's (SQLite, whose processes share one machine)."""
+
+    __tablename__ = "send_pace"
+
+    channel: str = Field(primary_key=True)
+    next_slot: float
