@@ -93,7 +93,7 @@ def build_services(
     clock = clock or SystemClock()
     secret = config.server.secret_key or _stored_secret(db)
     address_keys = AddressKeys(secret)
-    channels = channels if channels is not None else build_channels(config, clock)
+    channels = channels if channels is not None else build_channels(config, clock, db)
     links = LinkSigner(secret, config.server.public_url, clock=clock)
     dispatcher = Dispatcher(
         db,
@@ -130,11 +130,12 @@ def _slack(services: Services) -> SlackBot:
     return bot
 
 
-def build_channels(config: Config, clock: Clock) -> dict[str, Channel]:
-    """Each channel by its provider; `log` writes what it would send to a JSON-lines file."""
+def build_channels(config: Config, clock: Clock, db: Database | None = None) -> dict[str, Channel]:
+    """Each channel by its provider; `log` writes what it would send to a JSON-lines file. Given
+    the database, SMS keeps `rate_per_second` for every process on it together."""
     sms, email = config.channels.sms, config.channels.email
     built: dict[str, Channel] = {}
-    built["sms"] = LogChannel("sms", sms.path) if sms.provider == "log" else _twilio(config)
+    built["sms"] = LogChannel("sms", sms.path) if sms.provider == "log" else _twilio(config, db)
     if email.provider == "log":
         built["email"] = LogChannel("email", email.path)
     else:
@@ -144,12 +145,14 @@ def build_channels(config: Config, clock: Clock) -> dict[str, Channel]:
     return built
 
 
-def _twilio(config: Config) -> Channel:
+def _twilio(config: Config, db: Database | None) -> Channel:
+    from bot.channels.fleet_pacing import FleetPacer
     from bot.channels.twilio import TwilioSmsChannel
     from bot.sms.webhooks import STATUS_PATH
 
     callback = config.server.public_url + STATUS_PATH
-    return TwilioSmsChannel(config.channels.sms, status_callback_url=callback)
+    pacer = FleetPacer(db, "sms", config.channels.sms.rate_per_second) if db else None
+    return TwilioSmsChannel(config.channels.sms, status_callback_url=callback, pacer=pacer)
 
 
 def _stored_secret(db: Database) -> str:

@@ -21,9 +21,17 @@ import threading
 import time
 from collections.abc import Callable
 from datetime import timedelta
+from typing import Protocol
 
 MonotonicClock = Callable[[], float]
 Sleep = Callable[[float], None]
+
+
+class Pacer(Protocol):
+    """Something that hands out send slots: this process's `PacingLimiter`, or the fleet's."""
+
+    def acquire(self) -> float:
+        """Wait for this caller's slot; returns how long it waited, in seconds."""
 
 
 class PacingLimiter:
