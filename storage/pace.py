@@ -13,14 +13,20 @@ one machine, from the `now` given.
 
 from __future__ import annotations
 
+import contextlib
+import threading
 from collections.abc import Callable
 
 from sqlalchemy import Connection, text
+from sqlalchemy.exc import SQLAlchemyError
+
+from storage.db import Database
+from storage.errors import DatabaseUnavailable
 
 WallClock = Callable[[], float]  # seconds since the epoch
 
 # PostgreSQL: the server's clock, read once for the statement. Losing the last reservations in
-# a server crash would only let a few messages leave early, so the commit need not wait for disk.
+# a server crash would only let a few messages leave early, so commits need not wait for disk.
 _RESERVE_PG = """
 WITH clock AS (SELECT CAST(extract(epoch FROM clock_timestamp()) AS double precision) AS now)
 INSERT INTO send_pace (channel, next_slot)
@@ -37,15 +43,46 @@ RETURNING next_slot - :interval, :now
 """
 
 
-def reserve_slot(
-    conn: Connection, *, channel: str, interval: float, catch_up: float, now: WallClock
-) -> tuple[float, float]:
-    """Reserve `channel`'s next send slot; returns (slot, now) on the clock the slots keep, so
-    the caller waits `slot - now` seconds. `now` is read only on SQLite."""
-    params: dict[str, object] = {"channel": channel, "interval": interval, "catch_up": catch_up}
-    if conn.dialect.name == "postgresql":
-        conn.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
-        slot, moment = conn.execute(text(_RESERVE_PG), params).one()
-    else:
-        slot, moment = conn.execute(text(_RESERVE_SQLITE), {**params, "now": now()}).one()
-    return float(slot), float(moment)
+class SlotBook:
+    """Reserves a channel's send slots for this process; thread-safe.
+
+    On PostgreSQL over a connection of its own in autocommit, with `synchronous_commit` off: one
+    round trip per slot, the row locked only while the statement runs. On SQLite inside a write
+    transaction (its write lock is the line). Raises `DatabaseUnavailable` when out of reach.
+    """
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self._conn: Connection | None = None
+        self._lock = threading.Lock()
+
+    def reserve(
+        self, *, channel: str, interval: float, catch_up: float, now: WallClock
+    ) -> tuple[float, float]:
+        """The channel's next slot and the time now, both on the clock the slots keep (seconds
+        since the epoch), so the caller waits `slot - now`; `now` is read only on SQLite."""
+        params: dict[str, object] = {"channel": channel, "interval": interval, "catch_up": catch_up}
+        if self.db.is_sqlite:
+            with self.db.write() as conn:
+                slot, moment = conn.execute(text(_RESERVE_SQLITE), {**params, "now": now()}).one()
+            return float(slot), float(moment)
+        with self._lock:
+            try:
+                slot, moment = self._connection().execute(text(_RESERVE_PG), params).one()
+            except SQLAlchemyError as exc:
+                self.close()
+                raise DatabaseUnavailable() from exc
+        return float(slot), float(moment)
+
+    def close(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            with contextlib.suppress(SQLAlchemyError):
+                conn.close()
+
+    def _connection(self) -> Connection:
+        if self._conn is None:
+            conn = self.db.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+            conn.exec_driver_sql("SET synchronous_commit TO OFF")
+            self._conn = conn
+        return self._conn

@@ -37,7 +37,7 @@ class FleetPacer:
     ) -> None:
         if rate_per_second <= 0:
             raise ValueError(f"rate_per_second must be positive, not {rate_per_second}")
-        self.db = db
+        self.book = pace.SlotBook(db)
         self.channel = channel
         self.interval = 1.0 / rate_per_second
         self._wall = wall
@@ -54,15 +54,13 @@ class FleetPacer:
     def reserve(self) -> float:
         """Take the fleet's next slot without waiting; returns the seconds until it comes."""
         try:
-            with self.db.write() as conn:
-                slot, now = pace.reserve_slot(
-                    conn,
-                    channel=self.channel,
-                    interval=self.interval,
-                    catch_up=CATCH_UP_SECONDS,
-                    now=self._wall,
-                )
+            slot, now = self.book.reserve(
+                channel=self.channel, interval=self.interval, catch_up=CATCH_UP_SECONDS, now=self._wall
+            )
         except DatabaseUnavailable:
             log.warning("the %s pace is out of reach; pacing this process alone", self.channel)
             return self.fallback.reserve()
         return max(0.0, slot - now)
+
+    def close(self) -> None:
+        self.book.close()

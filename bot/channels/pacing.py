@@ -33,6 +33,9 @@ class Pacer(Protocol):
     def acquire(self) -> float:
         """Wait for this caller's slot; returns how long it waited, in seconds."""
 
+    def close(self) -> None:
+        """Let go of what it holds (a database connection); called once at shutdown."""
+
 
 class PacingLimiter:
     """`rate_per_second` acquisitions a second, spaced evenly; thread-safe.
@@ -71,6 +74,9 @@ class PacingLimiter:
             slot = now if self._next_slot is None else max(earliest, self._next_slot)
             self._next_slot = slot + self.interval
             return max(0.0, slot - now)
+
+    def close(self) -> None:
+        return None
 
 
 class Backoff:

@@ -138,6 +138,8 @@ class TwilioSmsChannel:
         return self._answered(SendOutcome(status=SendStatus.SENT, provider_id=created.sid))
 
     def close(self) -> None:
+        if self.limiter is not None:
+            self.limiter.close()
         with self._lock:
             for http_client in self._http_clients:
                 http_client.close()

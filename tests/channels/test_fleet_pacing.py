@@ -32,11 +32,13 @@ def processes(database: Database, db_url: str) -> Iterator[list[Database]]:
 
 
 def test_slots_reserved_by_several_processes_are_one_interval_apart(processes: list[Database]) -> None:
-    slots = []
-    for turn in range(3 * PROCESSES):
-        with processes[turn % PROCESSES].write() as conn:
-            slot, _ = pace.reserve_slot(conn, channel="sms", interval=0.5, catch_up=0.05, now=lambda: 1000.0)
-        slots.append(slot)
+    books = [pace.SlotBook(db) for db in processes]
+    slots = [
+        books[turn % PROCESSES].reserve(channel="sms", interval=0.5, catch_up=0.05, now=lambda: 1000.0)[0]
+        for turn in range(3 * PROCESSES)
+    ]
+    for book in books:
+        book.close()
     assert [b - a for a, b in itertools.pairwise(slots)] == pytest.approx([0.5] * 11, abs=1e-6)
 
 
