@@ -37,6 +37,7 @@ sends_t = Send.__table__  # type: ignore[attr-defined]
 # live apart from the one-key locks taken elsewhere (contacts, migrations).
 LIVENESS_LOCK_CLASS = 0x53424C56  # "SBLV"
 _LOCK = "SELECT pg_advisory_lock(CAST(:cls AS integer), CAST(:id AS integer))"
+_UNLOCK = "SELECT pg_advisory_unlock(CAST(:cls AS integer), CAST(:id AS integer))"
 _TRY_LOCK = "SELECT pg_try_advisory_xact_lock(CAST(:cls AS integer), CAST(:id AS integer))"
 IN_FLIGHT_REASON = "in flight when its worker stopped"
 
@@ -89,11 +90,14 @@ class LivenessLock:
         """Unregister and let go of the lock (a clean stop); safe to call twice."""
         worker_id, self.worker_id = self.worker_id, None
         if self._session is not None:
-            with contextlib.suppress(Exception):  # a lost connection has let go already
+            try:
                 self._session.execute(delete(workers_t).where(workers_t.c.id == worker_id))
+                self._session.execute(text(_UNLOCK), {"cls": LIVENESS_LOCK_CLASS, "id": worker_id})
                 self._session.commit()
-            with contextlib.suppress(Exception):
                 self._session.close()
+            except Exception:  # a lost connection has let go already; never pool this one again
+                with contextlib.suppress(Exception):
+                    self._session.invalidate()
             self._session = None
         if self._file is not None:
             with contextlib.suppress(Exception), self.db.write() as conn:
@@ -112,7 +116,7 @@ class LivenessLock:
             session.execute(text(_LOCK), {"cls": LIVENESS_LOCK_CLASS, "id": worker_id})
             session.commit()
         except BaseException:
-            session.close()
+            session.invalidate()  # it may hold the lock: closed for good, not back to the pool
             raise
         self._session, self.worker_id = session, worker_id
 
