@@ -114,6 +114,13 @@ def test_a_twilio_channel_without_credentials_is_a_problem() -> None:
     ]
 
 
+def test_a_liveness_sweep_out_of_range_is_named_with_the_range() -> None:
+    with pytest.raises(ConfigError) as caught:
+        parse_config("dispatch: {liveness_sweep: 0s}", environ={})
+    assert caught.value.problems == ["dispatch.liveness_sweep: 0s is out of range: give 1s to 5m, such as 5s"]
+    assert parse_config("{}", environ={}).dispatch.liveness_sweep.total_seconds() == 5
+
+
 def test_every_command_has_help_text() -> None:
     def walk(group: object, prefix: str = "") -> list[tuple[str, object]]:
         found = []
