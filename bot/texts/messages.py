@@ -43,6 +43,13 @@ NO_API_KEYS = (
 )
 
 
+def api_key_lacks_scope(scope: str, method: str, path: str) -> str:
+    return (
+        f"this API key may not {method} {path}: it needs the {scope!r} scope. In server.api_keys, "
+        f"give the key as {{key: ..., scopes: [{scope}]}} (a plain string is an ingest key)"
+    )
+
+
 def api_key_padded(index: int) -> str:
     return (
         f"server.api_keys[{index}] had whitespace around it (a newline at the end of a secrets "
