@@ -41,13 +41,14 @@ ENV_PATTERN = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(:-([^}]*))?\}")
 
 
 ApiScope = Literal["ingest", "read"]
+INGEST_ONLY: tuple[ApiScope, ...] = ("ingest",)
 
 
 class ApiKeyConfig(Section):
     """One entry of `server.api_keys`: a key and what it may do. A plain string is an ingest key."""
 
     key: str
-    scopes: list[ApiScope] = Field(default_factory=lambda: ["ingest"], min_length=1)
+    scopes: list[ApiScope] = Field(default_factory=lambda: list(INGEST_ONLY), min_length=1)
 
     @field_validator("key", mode="after")
     @classmethod
@@ -94,7 +95,7 @@ class ServerConfig(Section):
         if isinstance(keys, list):
             given = [key.get("key") if isinstance(key, dict) else key for key in keys]
             server._padded_api_keys = [
-                i for i, key in enumerate(given) if isinstance(key, str) and key.strip() and key != key.strip()
+                i for i, key in enumerate(given) if isinstance(key, str) and key.strip() not in ("", key)
             ]
         return server
 

@@ -10,11 +10,11 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
 from bot.config import ServerConfig
-from bot.web.auth import ApiKeys
 from bot.intake.batcher import IngestQueue
 from bot.intake.ingest import MAX_BATCH
 from bot.intake.schemas import EVENTS_REQUEST, EVENTS_RESPONSES
 from bot.texts import messages
+from bot.web.auth import ApiKeys
 from storage.errors import DatabaseUnavailable
 
 log = logging.getLogger(__name__)

@@ -9,6 +9,7 @@ from prometheus_client import CONTENT_TYPE_LATEST
 from starlette.exceptions import HTTPException
 
 from bot.app import Services
+from bot.exports.feed import responses_router
 from bot.intake.batcher import IngestQueue
 from bot.intake.http import events_router
 from bot.intake.sources.http import sources_router
@@ -93,6 +94,7 @@ def create_web_app(services: Services) -> FastAPI:
     services.closers.append(ingest_queue.close)
     api_keys = ApiKeys(services.config.server)  # one check for every keyed route
     app.include_router(events_router(services.config.server, api_keys, ingest_queue))
+    app.include_router(responses_router(services.db, api_keys))
     app.include_router(
         sources_router(services.config, services.clock, services.telemetry, ingest_queue)
     )  # 404 for every name when none is configured

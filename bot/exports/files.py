@@ -1,0 +1,91 @@
+"""`surveybot export`: rows straight from a storage cursor into CSV or JSON lines.
+
+Nothing is held but the batch in flight, so a million rows cost no more memory than a thousand.
+Times are ISO 8601 in UTC (`2026-11-22T10:00:00Z`). In CSV a missing value is an empty cell,
+`properties` is its JSON text, and a text cell that a spreadsheet would run as a formula (it
+starts with `=`, `+`, `-`, `@`, a tab or a carriage return) gets a leading `'`, as OWASP
+advises: a comment like `=HYPERLINK(...)` stays text. JSON lines hold the values unchanged.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import IO, Any, Literal
+
+import orjson
+
+from storage.db import Database
+from storage.exports import ExportKind, export_columns, stream_export
+
+ExportFormat = Literal["csv", "jsonl"]
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def export_to(
+    db: Database,
+    out: IO[bytes],
+    kind: ExportKind,
+    *,
+    fmt: ExportFormat,
+    personal: bool = False,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> int:
+    """Write the rows of `kind` to `out`; how many were written."""
+    names = [col.name for col in export_columns(kind, personal=personal)]
+    with db.read() as conn:
+        rows = stream_export(conn, kind, personal=personal, since=since, until=until)
+        if fmt == "csv":
+            return write_csv(out, names, rows)
+        return write_jsonl(out, names, rows)
+
+
+def write_jsonl(out: IO[bytes], names: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
+    count = 0
+    for row in rows:
+        out.write(orjson.dumps(dict(zip(names, row, strict=True)), default=_json_default,
+                               option=orjson.OPT_APPEND_NEWLINE | orjson.OPT_UTC_Z))  # fmt: skip
+        count += 1
+    return count
+
+
+def write_csv(out: IO[bytes], names: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
+    text = _TextSink(out)
+    writer = csv.writer(text, lineterminator="\r\n")
+    writer.writerow(names)
+    count = 0
+    for row in rows:
+        writer.writerow([_cell(value) for value in row])
+        count += 1
+    return count
+
+
+def _cell(value: Any) -> Any:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, datetime):
+        return orjson.dumps(value, option=orjson.OPT_UTC_Z)[1:-1].decode()  # as in JSON lines
+    if isinstance(value, dict | list):
+        value = orjson.dumps(value).decode()
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def _json_default(value: Any) -> Any:
+    raise TypeError(f"cannot write {type(value).__name__} as JSON")
+
+
+class _TextSink:
+    """What csv.writer writes to: UTF-8 bytes into `out`, without a TextIOWrapper that would
+    close `out` (stdout) when it goes."""
+
+    def __init__(self, out: IO[bytes]) -> None:
+        self._out = out
+
+    def write(self, text: str) -> int:
+        return self._out.write(text.encode("utf-8"))
