@@ -29,7 +29,6 @@ from typing import Any
 from sqlalchemy import Connection, case, select, text, tuple_
 
 from storage import feed_sql
-
 from storage.models import Contact, Event, Response, Send
 
 responses_t = Response.__table__  # type: ignore[attr-defined]

@@ -24,9 +24,9 @@ from sqlalchemy import (
     event,
     false,
 )
-from sqlalchemy.schema import DDL
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.schema import DDL
 from sqlmodel import Field, SQLModel
 
 from storage import feed_sql

@@ -4,12 +4,14 @@ Nothing is held but the batch in flight, so a million rows cost no more memory t
 Times are ISO 8601 in UTC (`2026-11-22T10:00:00Z`). In CSV a missing value is an empty cell,
 `properties` is its JSON text, and a text cell that a spreadsheet would run as a formula (it
 starts with `=`, `+`, `-`, `@`, a tab or a carriage return) gets a leading `'`, as OWASP
-advises: a comment like `=HYPERLINK(...)` stays text. JSON lines hold the values unchanged.
+advises: a comment like `=HYPERLINK(...)` stays text. A plain signed number (a phone number
+in E.164, `+14155550100`) is no formula and stays as it is. JSON lines hold values unchanged.
 """
 
 from __future__ import annotations
 
 import csv
+import re
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import IO, Any, Literal
@@ -21,6 +23,7 @@ from storage.exports import ExportKind, export_columns, stream_export
 
 ExportFormat = Literal["csv", "jsonl"]
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+SIGNED_NUMBER = re.compile(r"[+-]\d+")
 
 
 def export_to(
@@ -71,7 +74,7 @@ def _cell(value: Any) -> Any:
         return orjson.dumps(value, option=orjson.OPT_UTC_Z)[1:-1].decode()  # as in JSON lines
     if isinstance(value, dict | list):
         value = orjson.dumps(value).decode()
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS) and not SIGNED_NUMBER.fullmatch(value):
         return "'" + value
     return value
 

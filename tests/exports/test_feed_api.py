@@ -59,7 +59,7 @@ def test_pages_hold_every_response_once_oldest_first(client: TestClient, answer:
     assert [r["send_id"] for r in seen] == sent and pages == 3
     first = seen[0]
     assert first["score"] == 1 and first["comment"] == "comment 0" and first["survey"] == "support_csat"
-    assert first["event_id"] == "evt-c0" and first["contact_id"] == "c0" and first["trigger"] == "csat_after_ticket"
+    assert (first["event_id"], first["contact_id"], first["trigger"]) == ("evt-c0", "c0", "csat_after_ticket")
     assert first["received_at"].endswith("Z")
 
 
@@ -95,7 +95,9 @@ def test_since_leaves_out_older_responses(client: TestClient, bot: Services, ans
     assert [r["contact_id"] for r in body["data"]] == ["c2"]
 
 
-def test_a_forgotten_contacts_comment_is_not_served(client: TestClient, bot: Services, answer: Answer) -> None:
+def test_a_forgotten_contacts_comment_is_not_served(
+    client: TestClient, bot: Services, answer: Answer
+) -> None:
     answer("c1", 1, "call me at +14155550199")
     Eraser(bot.db, bot.config, bot.clock, bot.address_keys).forget(["c1"])
     [row] = get(client).json()["data"]

@@ -44,10 +44,11 @@ def read_page(db: Database, after: tuple[int, int], limit: int) -> tuple[list[st
     return [row.send_id for row in page.rows], page.position
 
 
-def drain(db: Database, after: tuple[int, int], limit: int = 7) -> Iterator[tuple[list[str], tuple[int, int]]]:
+def drain(db: Database, after: tuple[int, int], limit: int = 7) -> Iterator[str]:
+    """Every row after `after` that is there now, page by page."""
     while True:
         ids, after = read_page(db, after, limit)
-        yield ids, after
+        yield from ids
         if not ids:
             return
 
@@ -71,8 +72,7 @@ def test_pages_read_while_writers_commit_hold_every_row_exactly_once(database: D
         while not done.is_set():
             ids, position = read_page(database, position, 7)
             seen.extend(ids)
-        for ids, position in drain(database, position):
-            seen.extend(ids)
+        seen.extend(drain(database, position))
 
     with ThreadPoolExecutor(max_workers=writers + 1) as pool:
         reader = pool.submit(read)
