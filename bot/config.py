@@ -58,7 +58,13 @@ class ApiKeyConfig(Section):
 
 
 def _plain_key(value: Any) -> Any:
-    return {"key": value} if isinstance(value, str) else value
+    if isinstance(value, str):
+        return {"key": value}
+    if not isinstance(value, dict):
+        raise ValueError(
+            f"{value!r} is not an API key: write it as text, or as {{key: ..., scopes: [ingest, read]}}"
+        )
+    return value
 
 
 class ServerConfig(Section):
