@@ -13,10 +13,23 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, Connection, FromClause, Select, case, func, literal, select
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    ColumnElement,
+    Connection,
+    FromClause,
+    Integer,
+    Select,
+    case,
+    func,
+    literal,
+    select,
+)
 
+from storage.db import SQLITE_MMAP_BYTES
 from storage.erasure import ERASED
-from storage.models import Contact, Decision, Event, Response, Send
+from storage.models import Contact, Decision, Event, Response, Send, UTCDateTime
 
 ExportKind = Literal["responses", "sends", "decisions"]
 EXPORT_KINDS: tuple[ExportKind, ...] = ("responses", "sends", "decisions")
@@ -30,11 +43,28 @@ decisions_t = Decision.__table__  # type: ignore[attr-defined]
 r, s, e, c, d = responses_t.c, sends_t.c, events_t.c, contacts_t.c, decisions_t.c
 
 
+ValueKind = Literal["time", "bool", "json", "number", "text"]
+
+
 @dataclass(frozen=True)
 class ExportColumn:
     name: str
     sql: ColumnElement[Any]
     personal: bool = False
+
+    @property
+    def kind(self) -> ValueKind:
+        """What its values are, so a writer can pick one conversion per column, not per value."""
+        sql_type = self.sql.type
+        if isinstance(sql_type, UTCDateTime):
+            return "time"
+        if isinstance(sql_type, Boolean):
+            return "bool"
+        if isinstance(sql_type, JSON):
+            return "json"
+        if isinstance(sql_type, Integer):
+            return "number"
+        return "text"
 
 
 def _event_columns() -> list[ExportColumn]:
@@ -116,13 +146,21 @@ def stream_export(
     """The rows of `kind` whose time (received, created, decided) is in [since, until), by id;
     each a tuple in the order of `export_columns(kind, personal=personal)`."""
     columns = export_columns(kind, personal=personal)
-    query = _export_query(kind, columns, since, until)
-    result = conn.execution_options(stream_results=True, yield_per=BATCH).execute(query)
-    for batch in result.partitions(BATCH):
-        yield from batch
+    query = export_query(kind, columns, since, until)
+    if conn.dialect.name == "sqlite":
+        # Each page is read once: through storage.db's memory map it would stay mapped, and the
+        # export's memory would grow with the database file.
+        conn.exec_driver_sql("PRAGMA mmap_size=0")
+    try:
+        result = conn.execution_options(stream_results=True, yield_per=BATCH).execute(query)
+        for batch in result.partitions(BATCH):
+            yield from batch
+    finally:
+        if conn.dialect.name == "sqlite":
+            conn.exec_driver_sql(f"PRAGMA mmap_size={SQLITE_MMAP_BYTES}")
 
 
-def _export_query(
+def export_query(
     kind: ExportKind, columns: list[ExportColumn], since: datetime | None, until: datetime | None
 ) -> Select[Any]:
     when, order, joined = _SHAPES[kind]()

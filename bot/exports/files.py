@@ -12,14 +12,14 @@ from __future__ import annotations
 
 import csv
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import IO, Any, Literal
 
 import orjson
 
 from storage.db import Database
-from storage.exports import ExportKind, export_columns, stream_export
+from storage.exports import ExportKind, ValueKind, export_columns, stream_export
 
 ExportFormat = Literal["csv", "jsonl"]
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -37,50 +37,58 @@ def export_to(
     until: datetime | None = None,
 ) -> int:
     """Write the rows of `kind` to `out`; how many were written."""
-    names = [col.name for col in export_columns(kind, personal=personal)]
+    columns = export_columns(kind, personal=personal)
     with db.read() as conn:
         rows = stream_export(conn, kind, personal=personal, since=since, until=until)
         if fmt == "csv":
-            return write_csv(out, names, rows)
-        return write_jsonl(out, names, rows)
+            return write_csv(out, [(col.name, col.kind) for col in columns], rows)
+        return write_jsonl(out, [col.name for col in columns], rows)
 
 
 def write_jsonl(out: IO[bytes], names: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
     count = 0
+    option = orjson.OPT_APPEND_NEWLINE | orjson.OPT_UTC_Z
     for row in rows:
-        out.write(orjson.dumps(dict(zip(names, row, strict=True)), default=_json_default,
-                               option=orjson.OPT_APPEND_NEWLINE | orjson.OPT_UTC_Z))  # fmt: skip
+        out.write(orjson.dumps(dict(zip(names, row, strict=True)), option=option))
         count += 1
     return count
 
 
-def write_csv(out: IO[bytes], names: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
+def write_csv(out: IO[bytes], columns: Sequence[tuple[str, ValueKind]], rows: Iterable[Sequence[Any]]) -> int:
+    """`columns` are (name, kind): each column's cells are converted by one function for its kind."""
     text = _TextSink(out)
     writer = csv.writer(text, lineterminator="\r\n")
-    writer.writerow(names)
+    writer.writerow([name for name, _ in columns])
+    converters = [(index, CELLS[kind]) for index, (_, kind) in enumerate(columns) if CELLS[kind] is not None]
     count = 0
     for row in rows:
-        writer.writerow([_cell(value) for value in row])
+        cells = list(row)
+        for index, convert in converters:
+            value = cells[index]
+            if value is not None:
+                cells[index] = convert(value)  # type: ignore[misc]
+        writer.writerow(cells)  # None is an empty cell
         count += 1
     return count
 
 
-def _cell(value: Any) -> Any:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, datetime):
-        return orjson.dumps(value, option=orjson.OPT_UTC_Z)[1:-1].decode()  # as in JSON lines
-    if isinstance(value, dict | list):
-        value = orjson.dumps(value).decode()
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS) and not SIGNED_NUMBER.fullmatch(value):
+def _time(value: datetime) -> str:
+    return orjson.dumps(value, option=orjson.OPT_UTC_Z)[1:-1].decode()  # as in JSON lines
+
+
+def _text(value: str) -> str:
+    if value.startswith(FORMULA_STARTS) and not SIGNED_NUMBER.fullmatch(value):
         return "'" + value
     return value
 
 
-def _json_default(value: Any) -> Any:
-    raise TypeError(f"cannot write {type(value).__name__} as JSON")
+CELLS: dict[ValueKind, Callable[[Any], Any] | None] = {
+    "time": _time,
+    "bool": lambda value: "true" if value else "false",
+    "json": lambda value: _text(orjson.dumps(value).decode()),
+    "number": None,
+    "text": _text,
+}
 
 
 class _TextSink:

@@ -140,5 +140,5 @@ def test_the_docs_list_every_column_of_every_kind() -> None:
 )  # fmt: skip
 def test_which_cells_are_guarded(text: str, cell: str) -> None:
     out = io.BytesIO()
-    write_csv(out, ["comment"], [(text,)])
+    write_csv(out, [("comment", "text")], [(text,)])
     assert list(csv.reader(io.StringIO(out.getvalue().decode())))[1] == [cell]
