@@ -52,6 +52,7 @@ def feed_horizon(conn: Connection) -> int | None:
     transaction of its own, before `feed_page`'s: it holds the feed's lock until it ends."""
     if conn.dialect.name != "postgresql":
         return None
+    conn.execute(text(feed_sql.READER_PATIENCE))
     conn.execute(text(feed_sql.WAIT_FOR_WRITERS))
     return int(conn.execute(text(feed_sql.LAST_POSITION)).scalar_one())
 

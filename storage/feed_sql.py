@@ -19,5 +19,7 @@ $$
 OWN_SEQUENCE = "ALTER SEQUENCE responses_feed_seq OWNED BY responses.feed_seq"
 COLUMN_DEFAULT = "responses_feed_next()"
 # The last position handed out, once every transaction holding one has ended (0: none yet).
+# A writer stuck for longer makes the page fail (DatabaseUnavailable: "ask again"), not hang.
+READER_PATIENCE = "SET LOCAL lock_timeout = '5s'"
 WAIT_FOR_WRITERS = f"SELECT pg_advisory_xact_lock({FEED_LOCK})"
 LAST_POSITION = "SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM responses_feed_seq"
