@@ -11,7 +11,8 @@ then runs, each as a process of its own so its peak RSS is its own (os.wait4):
   - native dump:   the same join written as CSV by the database's own client (sqlite3 `.mode
                    csv`, psql `\\copy ... TO ... CSV`): the speed to compare against;
   - fetch-all:     the same query through SQLAlchemy with `fetchall()` and no streaming: the
-                   memory a non-streaming export would need.
+                   memory a non-streaming export would need;
+and then pages through the whole responses feed (`GET /v1/responses`'s queries, 1,000 a page).
 Prints wall time (process start to exit), rows/s and peak RSS (GNU time's %M) of each, and the export's ratios
 to the baselines. `--quick` is 100,000 responses.
 """
@@ -34,6 +35,7 @@ from sqlalchemy import text
 
 from bench.digest_compute import PG_URL, load_postgres, load_sqlite
 from storage.db import Database
+from storage.feed import START, feed_horizon, feed_page
 from storage.migrate import alembic_config
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -80,6 +82,26 @@ def measure(name: str, argv: list[str], rows: int, env: dict[str, str] | None = 
         return Run(name, seconds, int(peak.read().split()[-1]) / 1024, rows)
 
 
+def page_through(url: str, total: int, limit: int = 1000) -> str:
+    """The responses feed's pages (storage, as `GET /v1/responses` calls it), all of them."""
+    db = Database(url)
+    position, seen, pages = START, 0, 0
+    began = time.perf_counter()
+    while True:
+        with db.read() as conn:
+            horizon = feed_horizon(conn)
+        with db.read() as conn:
+            page = feed_page(conn, after=position, limit=limit, horizon=horizon)
+        seen, pages, position = seen + len(page.rows), pages + 1, page.position
+        if not page.has_more:
+            break
+    seconds = time.perf_counter() - began
+    db.dispose()
+    assert seen == total, "the feed lost rows"
+    rate = seen / seconds
+    return f"  feed pages     {seconds:6.2f} s  {rate:>10,.0f} rows/s  ({pages} pages of {limit}, in-process)"
+
+
 def count_lines(path: Path) -> int:
     with path.open("rb") as f:
         return sum(1 for _ in f)
@@ -113,6 +135,7 @@ def bench(backend: str, url: str, native: list[str], responses: int, scratch: Pa
     print(f"{backend}: {total:,} responses")
     for run in runs:
         print(run.line())
+    print(page_through(url, total))
     startup, export, dump, fetch_all = runs[0], runs[1], runs[3], runs[4]
     print(f"  export csv / native dump: {export.seconds / dump.seconds:.2f}x the time "
           f"({(export.seconds - startup.seconds) / dump.seconds:.2f}x without the command's start-up); "
