@@ -36,6 +36,7 @@ __all__ = ["Connection", "Database", "hide_password"]
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 SQLITE_MMAP_BYTES = 1 << 30
+SQLITE_CACHE_SIZE = -65536  # KiB: 64 MiB
 # Connection refused or lost, pool exhausted, lock or deadlock timeouts: a retry may succeed.
 _UNAVAILABLE = (OperationalError, InterfaceError, PoolTimeout)
 
@@ -187,7 +188,7 @@ def _create_sqlite_engine(url: str) -> Engine:
         # Per-contact history look-ups land at random places in a sends index that grows into
         # the millions: read its pages through a memory map rather than a read() each, and keep
         # a larger page cache than the default 2 MiB.
-        cursor.execute("PRAGMA cache_size=-65536")
+        cursor.execute(f"PRAGMA cache_size={SQLITE_CACHE_SIZE}")
         cursor.execute(f"PRAGMA mmap_size={SQLITE_MMAP_BYTES}")
         # Checkpoint the WAL every ~40 MiB rather than every 4 MiB: an index page that many
         # transactions touch is then written back once, not once per 1,000 pages of WAL.

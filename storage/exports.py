@@ -27,7 +27,7 @@ from sqlalchemy import (
     select,
 )
 
-from storage.db import SQLITE_MMAP_BYTES
+from storage.db import SQLITE_CACHE_SIZE, SQLITE_MMAP_BYTES
 from storage.erasure import ERASED
 from storage.models import Contact, Decision, Event, Response, Send, UTCDateTime
 
@@ -147,17 +147,20 @@ def stream_export(
     each a tuple in the order of `export_columns(kind, personal=personal)`."""
     columns = export_columns(kind, personal=personal)
     query = export_query(kind, columns, since, until)
-    if conn.dialect.name == "sqlite":
-        # Each page is read once: through storage.db's memory map it would stay mapped, and the
-        # export's memory would grow with the database file.
+    sqlite = conn.dialect.name == "sqlite"
+    if sqlite:
+        # Each page is read once: through storage.db's memory map and its 64 MiB page cache it
+        # would stay in memory, and the export's memory would grow with the database file.
         conn.exec_driver_sql("PRAGMA mmap_size=0")
+        conn.exec_driver_sql("PRAGMA cache_size=-2048")
     try:
         result = conn.execution_options(stream_results=True, yield_per=BATCH).execute(query)
         for batch in result.partitions(BATCH):
             yield from batch
     finally:
-        if conn.dialect.name == "sqlite":
+        if sqlite:
             conn.exec_driver_sql(f"PRAGMA mmap_size={SQLITE_MMAP_BYTES}")
+            conn.exec_driver_sql(f"PRAGMA cache_size={SQLITE_CACHE_SIZE}")
 
 
 def export_query(

@@ -90,12 +90,13 @@ def feed_page(
             .outerjoin(events_t, e.pk == s.event_pk)
             .outerjoin(contacts_t, c.id == r.contact_id)
         )
-        .where(tuple_(r.feed_seq, r.id) > tuple_(*after))
-        .order_by(r.feed_seq, r.id)
         .limit(limit + 1)
     )
-    if horizon is not None:
-        query = query.where(r.feed_seq <= horizon)
+    if horizon is None:  # SQLite: feed_seq is 0 throughout; SQLite ranges a row value by its first part only
+        query = query.where(r.id > after[1]).order_by(r.id)
+    else:
+        query = query.where(tuple_(r.feed_seq, r.id) > tuple_(*after), r.feed_seq <= horizon)
+        query = query.order_by(r.feed_seq, r.id)
     if since is not None:
         query = query.where(r.received_at >= since)
     rows = conn.execute(query).all()

@@ -8,7 +8,10 @@ to a finished transaction. The table models (`create_all`) and the migration bot
 
 from __future__ import annotations
 
-FEED_LOCK = 7270315  # the advisory lock key: one per database (keys are per database)
+# The advisory lock's key: this namespace in the high 32 bits, the sequence's oid in the low 32,
+# so surveybots in two schemas of one database (test sessions too) do not wait for each other.
+FEED_LOCK_SPACE = 7270315
+FEED_LOCK = f"(({FEED_LOCK_SPACE}::bigint << 32) | 'responses_feed_seq'::regclass::oid::bigint)"
 CREATE_SEQUENCE = "CREATE SEQUENCE IF NOT EXISTS responses_feed_seq"
 CREATE_FUNCTION = f"""
 CREATE OR REPLACE FUNCTION responses_feed_next() RETURNS bigint LANGUAGE sql VOLATILE AS $$

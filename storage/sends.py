@@ -81,10 +81,15 @@ def claim_due(conn: Connection, *, now: datetime, worker: str, limit: int) -> li
         select(s.id).where(s.status == SendStatus.SCHEDULED, s.due_at <= now).order_by(s.due_at).limit(limit)
     )
     if conn.dialect.name == "postgresql":
-        due = due.with_for_update(skip_locked=True)
+        # Chosen once, in a materialized CTE: as an `IN (subquery)` PostgreSQL may run the
+        # LIMIT ... SKIP LOCKED subquery more than once and claim more than `limit` rows.
+        chosen = due.with_for_update(skip_locked=True).cte("due").prefix_with("MATERIALIZED")
+        ids = select(chosen.c.id).scalar_subquery()
+    else:
+        ids = due.scalar_subquery()
     rows = conn.execute(
         update(sends_t)
-        .where(s.id.in_(due.scalar_subquery()), s.status == SendStatus.SCHEDULED)
+        .where(s.id.in_(ids), s.status == SendStatus.SCHEDULED)
         .values(status=SendStatus.CLAIMED, claimed_by=worker, claimed_at=now, updated_at=now)
         .returning(s.id)
     )

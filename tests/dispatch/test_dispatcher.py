@@ -220,3 +220,11 @@ def test_stopping_gives_claimed_sends_back_for_other_workers(services: Services,
     assert services.scheduler is not None and not services.scheduler.running
     assert {s.status for s in sends(services.db)} == {"scheduled"}
     assert {s.claimed_by for s in sends(services.db)} == {None}
+
+
+def test_a_claim_takes_no_more_than_the_batch(services: Services, clock: FakeClock) -> None:
+    services.ingestor.ingest([event(f"e{i}", contact=f"c{i}") for i in range(12)])
+    with services.db.write() as conn:
+        first = send_queries.claim_due(conn, now=clock.now(), worker="w1", limit=5)
+        second = send_queries.claim_due(conn, now=clock.now(), worker="w2", limit=5)
+    assert (len(first), len(second)) == (5, 5) and not set(first) & set(second)

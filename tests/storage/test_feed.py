@@ -16,7 +16,7 @@ from sqlalchemy import Connection, text
 from storage.bulk import bulk_insert
 from storage.db import Database
 from storage.feed import START, feed_horizon, feed_page
-from storage.feed_sql import FEED_LOCK
+from storage.feed_sql import FEED_LOCK_SPACE
 from storage.models import Response, Send
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
@@ -104,9 +104,10 @@ def test_a_page_waits_for_a_response_still_being_written_before_it(database: Dat
 
 def wait_for_a_reader_waiting_on_the_feed_lock(database: Database) -> None:
     query = text(
-        "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted AND objid = :key "
+        "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted AND classid = :space "
+        "AND objid = 'responses_feed_seq'::regclass::oid "
         "AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
-    ).bindparams(key=FEED_LOCK)
+    ).bindparams(space=FEED_LOCK_SPACE)
     for _ in range(500):
         with database.engine.connect() as conn:
             if conn.execute(query).scalar_one():
