@@ -166,7 +166,8 @@ def timeline(history: ContactHistory, when: Callable[[str], str] = str) -> list[
         Moment(r["received_at"], "response", r["survey"], _response_text(r)) for r in history.responses
     ]
     moments += [
-        Moment(m["sent_at"] or m["due_at"], "reminder", m["survey"], _reminder_text(m)) for m in history.reminders
+        Moment(m["sent_at"] or m["due_at"], "reminder", m["survey"], _reminder_text(m))
+        for m in history.reminders
     ]
     order = {"event": 0, "decision": 1, "send": 2, "reminder": 3, "response": 4}
     return sorted(moments, key=lambda m: (m.at, order[m.kind]))

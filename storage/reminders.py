@@ -86,7 +86,10 @@ def claim_due_reminders(conn: Connection, *, now: datetime, worker: str, limit: 
     """Claim up to `limit` due reminders (by send id) for `worker`; each is claimed once."""
     m = reminders_t.c
     due = (
-        select(m.send_id).where(m.status == SendStatus.SCHEDULED, m.due_at <= now).order_by(m.due_at).limit(limit)
+        select(m.send_id)
+        .where(m.status == SendStatus.SCHEDULED, m.due_at <= now)
+        .order_by(m.due_at)
+        .limit(limit)
     )
     if conn.dialect.name == "postgresql":
         due = due.with_for_update(skip_locked=True)
@@ -224,9 +227,7 @@ def record_reminder_decision(
 ) -> None:
     """A reminder decision beside the send's own ones, so `explain` shows it in its history."""
     s = sends_t.c
-    send = conn.execute(
-        select(s.event_pk, s.contact_id, s.trigger, s.survey).where(s.id == send_id)
-    ).one()
+    send = conn.execute(select(s.event_pk, s.contact_id, s.trigger, s.survey).where(s.id == send_id)).one()
     conn.execute(
         decisions_t.insert().values(
             event_pk=send.event_pk, contact_id=send.contact_id, trigger=send.trigger, survey=send.survey,

@@ -243,7 +243,9 @@ class Dispatcher:
                     expires_at=now + survey.expires_after,
                 )
                 if survey.reminder and not send.test:  # planned with the outcome: never lost, never two
-                    reminders.plan_reminder(conn, send_id=send.id, due_at=now + survey.reminder.after, now=now)
+                    reminders.plan_reminder(
+                        conn, send_id=send.id, due_at=now + survey.reminder.after, now=now
+                    )
             elif outcome.status == RETRY and send.attempts + 1 < MAX_ATTEMPTS:
                 delay = outcome.retry_after or timedelta(seconds=30)
                 sends.set_status(

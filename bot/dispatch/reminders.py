@@ -47,7 +47,7 @@ class ReminderDispatcher:
         address_keys: AddressKeys,
         links: Links | None = None,
         worker: str | None = None,
-        settings: DispatchSettings = DispatchSettings(),
+        settings: DispatchSettings | None = None,
     ) -> None:
         self.db = db
         self.config = config
@@ -56,7 +56,7 @@ class ReminderDispatcher:
         self.address_keys = address_keys
         self.links = links
         self.worker = worker or worker_name()
-        self.settings = settings
+        self.settings = settings or DispatchSettings()
         self.stopping = False
 
     def run_once(self) -> int:
@@ -149,7 +149,8 @@ class ReminderDispatcher:
                 detail = quiet_hours_detail(self._zone(due), timezone, phone)
                 changed = stored.set_reminder_status(
                     conn, send_id=due.send_id, status=SendStatus.SCHEDULED, now=now,
-                    from_status=(SendStatus.CLAIMED,), due_at=verdict.due_at, claimed_by=None, claimed_at=None,
+                    from_status=(SendStatus.CLAIMED,), due_at=verdict.due_at, claimed_by=None,
+                    claimed_at=None,
                 )  # fmt: skip
             else:
                 changed = stored.set_reminder_status(
@@ -213,7 +214,10 @@ class ReminderDispatcher:
             status = SendStatus.SCHEDULED
             moved = {"due_at": now + delay, "claimed_by": None, "claimed_at": None, "reason": outcome.reason}
         elif outcome.status == RETRY:
-            status, moved = SendStatus.FAILED, {"reason": f"gave up after {MAX_ATTEMPTS} attempts: {outcome.reason}"}
+            status, moved = (
+                SendStatus.FAILED,
+                {"reason": f"gave up after {MAX_ATTEMPTS} attempts: {outcome.reason}"},
+            )
         else:
             status = SendStatus.UNKNOWN if outcome.status == SendStatus.UNKNOWN else SendStatus.FAILED
             moved = {"reason": outcome.reason}
@@ -224,8 +228,8 @@ class ReminderDispatcher:
             if outcome.opt_out:
                 key = self.address_keys.key(due.channel, due.to_address)
                 queries.add_opt_out(conn, key=key, channel=due.channel, source="provider", now=now)
-        log.info("reminder of send %s %s via %s", due.send_id, outcome.status, due.channel,
-                 extra={"send_id": due.send_id, "contact_id": due.contact["id"], "survey": due.survey})  # fmt: skip
+        context = {"send_id": due.send_id, "contact_id": due.contact["id"], "survey": due.survey}
+        log.info("reminder of send %s %s via %s", due.send_id, outcome.status, due.channel, extra=context)
 
     def release(self) -> int:
         """Give back this worker's claimed reminders it has not started."""

@@ -13,12 +13,12 @@ from sqlalchemy import select
 
 from bot.app import Services
 from bot.errors import ConfigError
+from bot.runtime.clock import FakeClock
 from bot.sms.inbox import InboundSms
 from storage.explain import contact_history
 from storage.models import Reminder, Response
 from tests.conftest import BASE_CONFIG, ServicesFactory, make_config
 from tests.helpers import decisions, event, outbox, sends, sms_trigger
-from bot.runtime.clock import FakeClock
 
 DAY = timedelta(days=1)
 
@@ -109,7 +109,9 @@ def test_no_reminder_after_a_response(reminder_services: Services, clock: FakeCl
     assert reminded(services.db)[0].status == "suppressed"
 
 
-def test_no_reminder_once_the_survey_expired(make_services: ServicesFactory, clock: FakeClock, tmp_path: Path) -> None:
+def test_no_reminder_once_the_survey_expired(
+    make_services: ServicesFactory, clock: FakeClock, tmp_path: Path
+) -> None:
     services = make_services(surveys=reminding(expires_after="25h"), triggers=[sms_trigger()])
     first_ask(services)
     clock.advance(timedelta(hours=26))  # the bot was down when the reminder fell due
@@ -133,7 +135,9 @@ def test_a_cancel_on_event_drops_the_reminder_and_another_ticket_does_not(
 ) -> None:
     cancel = {"type": "ticket.reopened", "match": ["properties.ticket_id"]}
     services = make_services(surveys=reminding(), triggers=[sms_trigger(cancel_on=cancel)])
-    services.ingestor.ingest([event("a", contact="c1"), event("b", contact="c2", details={"phone": "+14155550101"})])
+    services.ingestor.ingest(
+        [event("a", contact="c1"), event("b", contact="c2", details={"phone": "+14155550101"})]
+    )
     services.dispatcher.run_once()
     clock.advance(timedelta(hours=2))
     services.ingestor.ingest(
@@ -167,7 +171,10 @@ def test_quiet_hours_defer_the_reminder_to_their_end(
     clock.set(datetime(2026, 11, 24, 9, 0, tzinfo=UTC))
     assert run_reminders(services) == 1
     assert len(sms_lines(tmp_path)) == 2
-    assert reminder_decisions(services) == [("reminder_scheduled", None), ("reminder_deferred", "quiet_hours")]
+    assert reminder_decisions(services) == [
+        ("reminder_scheduled", None),
+        ("reminder_deferred", "quiet_hours"),
+    ]
 
 
 def test_a_reminder_restarts_no_cooldown_and_fills_no_cap(
@@ -199,7 +206,9 @@ def test_the_email_reminder_answers_the_first_ask(
     make_services: ServicesFactory, clock: FakeClock, tmp_path: Path
 ) -> None:
     services = make_services(
-        surveys=reminding(email={"subject": "Still there, {{ contact.name }}?", "body": "One click: {{ link }}"}),
+        surveys=reminding(
+            email={"subject": "Still there, {{ contact.name }}?", "body": "One click: {{ link }}"}
+        ),
         triggers=[sms_trigger(channels=["email"])],
     )
     send_id = first_ask(services)

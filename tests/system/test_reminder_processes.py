@@ -90,15 +90,17 @@ def test_a_process_killed_while_sending_a_reminder_never_sends_it_again(
     count = 12
     with FakeTwilio(hang_seconds=60) as fake:
         sms = {
-            "provider": "twilio", "account_sid": ACCOUNT_SID, "auth_token": AUTH_TOKEN, "from": "+15550001111",
-            "rate_per_second": 1000, "api_base_url": fake.base_url,
+            "provider": "twilio", "account_sid": ACCOUNT_SID, "auth_token": AUTH_TOKEN,
+            "from": "+15550001111", "rate_per_second": 1000, "api_base_url": fake.base_url,
         }  # fmt: skip
         config = make_config(
             db_url, tmp_path, surveys=reminding(), triggers=[sms_trigger()], channels={"sms": sms},
             dispatch={"lease": "1m", "batch_size": 50},
         )  # fmt: skip
         services = build_services(config, db=Database(db_url), clock=clock)
-        services.ingestor.ingest([event(f"e{i}", contact=f"c{i}", details={"phone": phone(i)}) for i in range(count)])
+        services.ingestor.ingest(
+            [event(f"e{i}", contact=f"c{i}", details={"phone": phone(i)}) for i in range(count)]
+        )
         while services.dispatcher.run_once():
             pass
         assert len(fake.messages) == count
@@ -107,7 +109,8 @@ def test_a_process_killed_while_sending_a_reminder_never_sends_it_again(
         context = multiprocessing.get_context("spawn")
         start = context.Barrier(2)
         child = context.Process(
-            target=remind_all, args=(config.model_dump_json(by_alias=True), None, "doomed", clock.now(), start)
+            target=remind_all,
+            args=(config.model_dump_json(by_alias=True), None, "doomed", clock.now(), start),
         )
         child.start()
         start.wait()
