@@ -43,3 +43,9 @@ def reminder_sources(survey: SurveyConfig) -> dict[str, str | None]:
         "reminder.email.body": email.body if email else None,
         "reminder.email.html": email.html if email else None,
     }
+
+
+SIMULATION_ASSUMPTION = (
+    "no replies: a replay cannot know who would answer, so every survey is taken as unanswered "
+    "and each counts one reminder (the most the policy would send)"
+)
