@@ -9,9 +9,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from rich.console import Console
 from sqlalchemy import select
 
 from bot.app import Services
+from bot.cli.tables import explain_table
 from bot.errors import ConfigError
 from bot.runtime.clock import FakeClock
 from bot.sms.inbox import InboundSms
@@ -249,6 +251,11 @@ def test_explain_shows_each_reminder_decision(reminder_services: Services, clock
     assert [(r["send_id"], r["status"], r["reason"]) for r in history.reminders] == [
         (send_id, "suppressed", "responded")
     ]
+    console = Console(width=300, record=True)
+    console.print(explain_table("c1", history))
+    shown_text = console.export_text()
+    assert "reminder_dropped (responded)" in shown_text
+    assert f"reminder of {send_id} by sms: suppressed (responded)" in shown_text
 
 
 def test_a_reminder_after_the_expiry_is_a_config_error_naming_both(db_url: str, tmp_path: Path) -> None:
