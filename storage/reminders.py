@@ -9,7 +9,7 @@ no cooldown, cap, sampling or daily-cap query ever sees them.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -130,6 +130,16 @@ def load_due_reminders(conn: Connection, send_ids: Sequence[str]) -> list[DueRem
         )
         for r in rows
     ]  # fmt: skip
+
+
+def drop_reminders(conn: Connection, send_ids: Iterable[str], *, reason: str, now: datetime) -> None:
+    """Suppress claimed reminders that cannot be judged (their send is gone), with `reason`."""
+    m = reminders_t.c
+    conn.execute(
+        update(reminders_t)
+        .where(m.send_id.in_(list(send_ids)), m.status == SendStatus.CLAIMED)
+        .values(status=SendStatus.SUPPRESSED, reason=reason, updated_at=now)
+    )
 
 
 def later_events(

@@ -68,6 +68,9 @@ class ReminderDispatcher:
                     conn, now=self.clock.now(), worker=self.worker, limit=self.settings.batch_size
                 )
                 claimed = stored.load_due_reminders(conn, ids) if ids else []
+                orphans = set(ids) - {due.send_id for due in claimed}
+                if orphans:  # no send to remind of: never claimed again
+                    stored.drop_reminders(conn, orphans, reason="no_send", now=self.clock.now())
             if not claimed:
                 return handled
             for due in claimed:

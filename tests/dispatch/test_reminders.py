@@ -15,10 +15,12 @@ from sqlalchemy import select
 from bot.app import Services
 from bot.cli.tables import explain_table
 from bot.errors import ConfigError
+from bot.privacy.erasure import Eraser
 from bot.runtime.clock import FakeClock
-from bot.sms.inbox import InboundSms
+from bot.sms.inbox import DeliveryReport, InboundSms
 from storage.explain import contact_history
 from storage.models import Reminder, Response
+from storage.reminders import schedule_reminder
 from tests.conftest import BASE_CONFIG, ServicesFactory, make_config
 from tests.helpers import decisions, event, outbox, sends, sms_trigger
 
@@ -130,6 +132,56 @@ def test_no_reminder_after_stop(reminder_services: Services, clock: FakeClock, t
     run_reminders(services)
     assert len(sms_lines(tmp_path)) == 1
     assert reminder_decisions(services)[-1] == ("reminder_dropped", "opted_out")
+
+
+def test_no_reminder_to_a_forgotten_contact(
+    reminder_services: Services, clock: FakeClock, tmp_path: Path
+) -> None:
+    services = reminder_services
+    first_ask(services)
+    Eraser(services.db, services.config, clock, services.address_keys).forget(["c1"])
+    clock.advance(DAY)
+    run_reminders(services)
+    assert len(sms_lines(tmp_path)) == 1
+    assert reminder_decisions(services)[-1] == ("reminder_dropped", "forgotten")
+
+
+def test_no_reminder_when_the_first_ask_was_not_delivered(
+    reminder_services: Services, clock: FakeClock, tmp_path: Path
+) -> None:
+    services = reminder_services
+    first_ask(services)
+    [send] = sends(services.db)
+    services.sms_inbox.record_report(DeliveryReport(send.provider_message_id, "undelivered", "30003"))
+    clock.advance(DAY)
+    run_reminders(services)
+    assert len(sms_lines(tmp_path)) == 1
+    assert reminder_decisions(services)[-1] == ("reminder_dropped", "not_delivered")
+
+
+def test_no_reminder_once_a_newer_survey_reached_the_contact(
+    make_services: ServicesFactory, clock: FakeClock, tmp_path: Path
+) -> None:
+    services = make_services(surveys=reminding(), triggers=[sms_trigger(), BASE_CONFIG["triggers"][1]])
+    first_ask(services)
+    clock.advance(timedelta(hours=12))
+    services.ingestor.ingest([event("e2", type_="order.delivered")])
+    services.dispatcher.run_once()
+    clock.advance(timedelta(hours=12))
+    run_reminders(services)
+    assert len(sms_lines(tmp_path)) == 1 and len(outbox(tmp_path, "email")) == 1
+    assert reminder_decisions(services)[-1] == ("reminder_dropped", "superseded")
+
+
+def test_a_reminder_whose_send_is_gone_is_dropped_not_claimed_again(
+    reminder_services: Services, clock: FakeClock
+) -> None:
+    services = reminder_services
+    with services.db.write() as conn:
+        schedule_reminder(conn, send_id="snd_gone", due_at=clock.now(), now=clock.now())
+    assert run_reminders(services) == 0
+    [row] = reminded(services.db)
+    assert (row.status, row.reason) == ("suppressed", "no_send")
 
 
 def test_a_cancel_on_event_drops_the_reminder_and_another_ticket_does_not(
