@@ -315,3 +315,19 @@ def test_a_reminder_after_the_expiry_is_a_config_error_naming_both(db_url: str, 
         make_config(db_url, tmp_path, surveys=reminding(after="4d", expires_after="3d"))
     assert "surveys.support_csat: reminder.after (4d)" in str(raised.value)
     assert "expires_after (3d)" in str(raised.value)
+
+
+def test_a_misspelt_reminder_key_is_named_with_the_right_one(db_url: str, tmp_path: Path) -> None:
+    surveys = reminding()
+    surveys["support_csat"]["reminder"]["aftr"] = "1h"
+    with pytest.raises(ConfigError) as raised:
+        make_config(db_url, tmp_path, surveys=surveys)
+    assert "surveys.support_csat.reminder.aftr: is not a known key here: did you mean 'after'?" in str(
+        raised.value
+    )
+
+
+def test_a_reminder_template_that_does_not_compile_is_named_by_its_path(db_url: str, tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as raised:
+        make_config(db_url, tmp_path, surveys=reminding(sms="Still there {{ contact.name "))
+    assert "surveys.support_csat.reminder.sms: the template does not compile" in str(raised.value)
