@@ -19,6 +19,7 @@ from bot.channels.log import LogChannel
 from bot.config import Config
 from bot.dispatch.dispatcher import Dispatcher, DispatchSettings
 from bot.dispatch.takeover import Takeover
+from bot.dispatch.reminders import ReminderDispatcher
 from bot.intake.ingest import Ingestor
 from bot.pages.links import LinkSigner
 from bot.privacy.retention import RetentionPurge
@@ -39,6 +40,7 @@ log = logging.getLogger(__name__)
 DISPATCH_JOB = "dispatch"
 RECOVER_JOB = "recover"
 TAKEOVER_JOB = "takeover"
+REMINDER_JOB = "reminders"
 DIGEST_CATCH_UP_JOB = "digest_catch_up"
 ALERT_SWEEP_JOB = "alert_sweep"
 RETENTION_JOB = "retention"
@@ -63,6 +65,7 @@ class Services:
     closers: list[Callable[[], None]] = field(default_factory=list)
     slack: SlackBot | None = None
     takeover: Takeover | None = None
+    reminders: ReminderDispatcher | None = None
 
     def close(self) -> None:
         for closer in self.closers:
@@ -74,6 +77,8 @@ class Services:
         self.dispatcher.release()
         if self.takeover:
             self.takeover.stop()
+        if self.reminders:
+            self.reminders.release()
         for channel in self.channels.values():
             channel.close()
         self.db.dispose()
@@ -114,6 +119,10 @@ def build_services(
     services = Services(
         config, db, clock, secret, address_keys, channels, ingestor, dispatcher, responses, links, sms_inbox,
         telemetry,
+    )  # fmt: skip
+    services.reminders = ReminderDispatcher(
+        db, config, channels, clock, address_keys, links=links, worker=dispatcher.worker,
+        settings=dispatcher.settings,
     )  # fmt: skip
     if config.slack.bot_token:
         services.slack = _slack(services)
@@ -205,6 +214,10 @@ def start_background(services: Services, *, tick_seconds: float = 1.0) -> BotSch
     scheduler.every(60, RECOVER_JOB, services.dispatcher.recover)
     sweep = services.config.dispatch.liveness_sweep.total_seconds()
     scheduler.every(sweep, TAKEOVER_JOB, takeover.sweep)
+    if services.reminders and any(s.reminder for s in services.config.surveys.values()):
+        services.reminders.recover()
+        scheduler.every(tick_seconds, REMINDER_JOB, services.reminders.run_once)
+        scheduler.every(60, f"{REMINDER_JOB}:recover", services.reminders.recover)
     if services.slack:
         _schedule_slack(scheduler, services.slack)
     purge = RetentionPurge(services.db, services.config, services.clock)
@@ -227,9 +240,13 @@ def _schedule_slack(scheduler: BotScheduler, slack: SlackBot) -> None:
 def stop_background(services: Services) -> None:
     """Stop taking new sends, let the one in flight finish, give back what was not started."""
     services.dispatcher.stopping = True
+    if services.reminders:
+        services.reminders.stopping = True
     if services.scheduler:
         services.scheduler.shutdown(wait=True)
     released = services.dispatcher.release()
+    if services.reminders:
+        released += services.reminders.release()
     if released:
         log.info("released %d claimed sends for other workers", released)
     if services.takeover:

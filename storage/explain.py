@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import Connection, false, func, select
 
 from storage.models import Contact, Decision, Event, Response, Send
+from storage.reminders import contact_reminders
 
 contacts_t = Contact.__table__  # type: ignore[attr-defined]
 events_t = Event.__table__  # type: ignore[attr-defined]
@@ -31,6 +32,7 @@ class ContactHistory:
     decisions: list[dict[str, Any]] = field(default_factory=list)
     sends: list[dict[str, Any]] = field(default_factory=list)
     responses: list[dict[str, Any]] = field(default_factory=list)
+    reminders: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def found(self) -> bool:
@@ -43,6 +45,7 @@ class ContactHistory:
             "decisions": self.decisions,
             "sends": self.sends,
             "responses": self.responses,
+            "reminders": self.reminders,
         }
 
 
@@ -99,6 +102,7 @@ def contact_history(conn: Connection, contact_id: str) -> ContactHistory:
             .order_by(r.received_at, r.id)
         )
     ]
+    history.reminders = [_row(row) for row in contact_reminders(conn, contact_id)]
     return history
 
 
@@ -161,7 +165,11 @@ def timeline(history: ContactHistory, when: Callable[[str], str] = str) -> list[
     moments += [
         Moment(r["received_at"], "response", r["survey"], _response_text(r)) for r in history.responses
     ]
-    order = {"event": 0, "decision": 1, "send": 2, "response": 3}
+    moments += [
+        Moment(m["sent_at"] or m["due_at"], "reminder", m["survey"], _reminder_text(m))
+        for m in history.reminders
+    ]
+    order = {"event": 0, "decision": 1, "send": 2, "reminder": 3, "response": 4}
     return sorted(moments, key=lambda m: (m.at, order[m.kind]))
 
 
@@ -182,6 +190,11 @@ def _send_text(send: dict[str, Any]) -> str:
     text = "test send, " if send.get("test") else ""
     text += f"{send['channel']} to {send['to_address'] or '-'}: {send['status']}"
     return text + (f" ({send['reason']})" if send["reason"] else "")
+
+
+def _reminder_text(reminder: dict[str, Any]) -> str:
+    text = f"reminder of {reminder['send_id']} by {reminder['channel']}: {reminder['status']}"
+    return text + (f" ({reminder['reason']})" if reminder["reason"] else "")
 
 
 def _response_text(response: dict[str, Any]) -> str:

@@ -4,7 +4,8 @@ Each `surveybot run` process registers a row in `workers` and holds a lock for a
 lives: on PostgreSQL a session advisory lock on a connection of its own, on SQLite an flock on
 `<database>.workers/<id>.lock`. The operating system or the database server lets go of the lock
 the moment the process dies, whatever killed it. So a lock that another process *can* take
-means its holder is gone, and `take_over_dead` hands on that worker's sends at once:
+means its holder is gone, and `take_over_dead` hands on that worker's sends (and reminders)
+at once:
   - claimed, not started: back to `scheduled`, for any worker to claim;
   - `sending`: `unknown`, never sent again (the request may have left before the process died).
 The lease (`Dispatcher.recover`) stays as the backstop for a provider that hangs and for
@@ -28,10 +29,11 @@ from pathlib import Path
 from sqlalchemy import Connection, delete, insert, select, text, update
 
 from storage.db import Database
-from storage.models import Send, SendStatus, Worker
+from storage.models import Reminder, Send, SendStatus, Worker
 
 workers_t = Worker.__table__  # type: ignore[attr-defined]
 sends_t = Send.__table__  # type: ignore[attr-defined]
+reminders_t = Reminder.__table__  # type: ignore[attr-defined]
 
 # The first key of the two-key advisory locks that say "worker <id> is alive"; two-key locks
 # live apart from the one-key locks taken elsewhere (contacts, migrations).
@@ -174,17 +176,20 @@ def take_over_dead(conn: Connection, db: Database, *, me: str, now: datetime) ->
 
 
 def _hand_on(conn: Connection, worker: str, *, now: datetime) -> tuple[int, int]:
-    s = sends_t.c
-    released = conn.execute(
-        update(sends_t)
-        .where(s.status == SendStatus.CLAIMED, s.claimed_by == worker)
-        .values(status=SendStatus.SCHEDULED, claimed_by=None, claimed_at=None, updated_at=now)
-    ).rowcount
-    unknown = conn.execute(
-        update(sends_t)
-        .where(s.status == SendStatus.SENDING, s.claimed_by == worker)
-        .values(status=SendStatus.UNKNOWN, reason=IN_FLIGHT_REASON, updated_at=now)
-    ).rowcount
+    """The worker's sends and reminders (they go out the same way, under the same name)."""
+    released = unknown = 0
+    for table in (sends_t, reminders_t):
+        c = table.c
+        released += conn.execute(
+            update(table)
+            .where(c.status == SendStatus.CLAIMED, c.claimed_by == worker)
+            .values(status=SendStatus.SCHEDULED, claimed_by=None, claimed_at=None, updated_at=now)
+        ).rowcount
+        unknown += conn.execute(
+            update(table)
+            .where(c.status == SendStatus.SENDING, c.claimed_by == worker)
+            .values(status=SendStatus.UNKNOWN, reason=IN_FLIGHT_REASON, updated_at=now)
+        ).rowcount
     return released, unknown
 
 

@@ -397,3 +397,28 @@ class SendPace(SQLModel, table=True):
 
     channel: str = Field(primary_key=True)
     next_slot: float
+
+
+class Reminder(SQLModel, table=True):
+    """The one reminder of a send (`send_id` is the key: a second cannot exist).
+
+    Created `scheduled` in the transaction that records its send as sent, due `reminder.after`
+    later; it then moves through the same states as a send (`SendStatus`): claimed by one worker,
+    `sending` just before the provider is called, then sent, failed or unknown; `suppressed`
+    (with `reason`) when the re-check at its due time drops it. It counts against no gate.
+    """
+
+    __tablename__ = "reminders"
+    __table_args__ = (Index("ix_reminders_due", "status", "due_at"),)
+
+    send_id: str = Field(primary_key=True)
+    status: str = SendStatus.SCHEDULED
+    attempts: int = 0
+    due_at: datetime = _time()
+    created_at: datetime = _time()
+    updated_at: datetime = _time()
+    claimed_by: str | None = None
+    claimed_at: datetime | None = _time(nullable=True)
+    sent_at: datetime | None = _time(nullable=True)
+    provider_message_id: str | None = None
+    reason: str | None = None

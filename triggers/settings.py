@@ -74,6 +74,15 @@ class SurveyQuestion(Section):
     email: EmailQuestion | None = None
 
 
+class Reminder(Section):
+    """One reminder when no response came: `after` the first ask left; its texts are optional
+    (default: "Reminder: " and the question), given per channel like the question's."""
+
+    after: Duration
+    sms: str | None = None
+    email: EmailQuestion | None = None
+
+
 class Cap(Section):
     count: int = Field(ge=1)
     per: Duration
@@ -89,6 +98,7 @@ class SurveyConfig(Section):
     contact_cooldown: Duration | None = None
     max_per_contact: Cap | None = None
     low_score: int | None = None
+    reminder: Reminder | None = None
 
     @property
     def scale(self) -> tuple[int, int]:
@@ -103,6 +113,16 @@ class SurveyConfig(Section):
         low, high = self.scale
         if self.low_score is not None and not low <= self.low_score <= high:
             raise ValueError(f"low_score {self.low_score} is outside the {self.metric} scale {low}-{high}")
+        return self
+
+    @model_validator(mode="after")
+    def _reminder_before_expiry(self) -> SurveyConfig:
+        if self.reminder is not None and not timedelta(0) < self.reminder.after < self.expires_after:
+            raise ValueError(
+                f"reminder.after ({format_duration(self.reminder.after)}) must be longer than 0 and "
+                f"shorter than expires_after ({format_duration(self.expires_after)}): a reminder "
+                "goes only while the survey is open"
+            )
         return self
 
 

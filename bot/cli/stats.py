@@ -11,7 +11,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Column, Table
 
-from bot.metrics.digest import DigestReport, SurveySection
+from bot.metrics.digest import DigestReport, SurveySection, reminder_rates_text
 from bot.metrics.statistics import Estimate
 from bot.texts import digest as texts
 from triggers.durations import format_duration
@@ -45,9 +45,26 @@ def _section_json(s: SurveySection) -> dict[str, Any]:
         "responded": s.responded,
         "response_rate": s.response_rate,
         "holds": dict(s.holds),
+        "reminders": _reminders_json(s),
         "breakdowns": {
             b.path: [{"group": g.value, **_estimate_json(g.estimate)} for g in b.lines] for b in s.breakdowns
         },
+    }
+
+
+def _reminders_json(s: SurveySection) -> dict[str, Any] | None:
+    """First asks and reminders apart: each `sent`, `responded`, `response_rate`, `low`, `high`."""
+    if s.reminders is None:
+        return None
+    return {
+        name: {
+            "sent": rate.asked,
+            "responded": rate.responded,
+            "response_rate": rate.rate,
+            "low": rate.interval[0] if rate.interval else None,
+            "high": rate.interval[1] if rate.interval else None,
+        }
+        for name, rate in (("first_asks", s.reminders.first_asks), ("reminders", s.reminders.reminders))
     }
 
 
@@ -76,6 +93,8 @@ def print_stats_table(report: DigestReport, console: Console) -> None:
     console.print(table)
     for s in report.sections:
         console.print(f"{s.survey}: {texts.holds(s.holds)}")
+        if s.reminders is not None:
+            console.print(f"{s.survey}: {reminder_rates_text(s.reminders)}")
     for s in report.sections:
         for b in s.breakdowns:
             sub = Table(

@@ -16,7 +16,9 @@ from rich.text import Text
 from bot.texts.times import when_iso
 from storage.explain import ContactHistory, timeline
 
-KIND_STYLES = {"event": "cyan", "decision": "yellow", "send": "green", "response": "magenta"}
+KIND_STYLES = {
+    "event": "cyan", "decision": "yellow", "send": "green", "reminder": "blue", "response": "magenta",
+}  # fmt: skip
 
 
 def no_contact(contact_id: str) -> str:
@@ -48,6 +50,9 @@ def simulation_view(report: dict[str, Any]) -> RenderableType:
         **{k: report[k] for k in ("would_send", "deferred_by_quiet_hours", "cancelled")},
     }
     totals["held_back"] = sum(report["held_back"].values())
+    reminders = report.get("reminders") or {}
+    if reminders.get("would_send"):
+        totals["reminders"] = reminders["would_send"]
     for name in totals:
         summary.add_column(name.replace("_", " "), justify="right")
     summary.add_row(*(f"{value:,}" for value in totals.values()))
@@ -68,4 +73,5 @@ def simulation_view(report: dict[str, Any]) -> RenderableType:
         for survey, outcomes in surveys.items():
             for outcome, count in outcomes.items():
                 days.add_row(day, survey, outcome.replace("_", " "), f"{count:,}")
-    return Group(summary, by_survey, days)
+    notes = [Text(f"reminders assume {reminders['assumes']}")] if reminders.get("would_send") else []
+    return Group(summary, *notes, by_survey, days)

@@ -1,4 +1,4 @@
-"""Due sends going out: claim, re-check the policy, send through a channel, record the outcome.
+"""Due sends and their reminders going out: claim, re-check, send through a channel, record.
 
 May use: channels, texts, storage, triggers, runtime.
 """

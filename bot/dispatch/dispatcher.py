@@ -23,7 +23,7 @@ from bot.config import Config
 from bot.runtime.clock import Clock
 from bot.runtime.telemetry import Telemetry
 from bot.texts.rendering import render_survey_message
-from storage import queries, sends
+from storage import queries, reminders, sends
 from storage.db import Database
 from storage.models import SendStatus
 from storage.sends import ClaimedSend
@@ -245,6 +245,10 @@ class Dispatcher:
                     provider_message_id=outcome.provider_id,
                     expires_at=now + survey.expires_after,
                 )
+                if survey.reminder and not send.test:  # planned with the outcome: never lost, never two
+                    reminders.plan_reminder(
+                        conn, send_id=send.id, due_at=now + survey.reminder.after, now=now
+                    )
             elif outcome.status == RETRY and send.attempts + 1 < MAX_ATTEMPTS:
                 delay = outcome.retry_after or timedelta(seconds=30)
                 sends.set_status(

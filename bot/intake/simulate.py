@@ -27,6 +27,7 @@ from bot.config import Config
 from bot.errors import InvalidEvent
 from bot.intake.files import Unparsable, file_format, read_csv, read_jsonl
 from bot.intake.ordering import in_time_order
+from bot.intake.reminder_replay import ReminderReplay
 from triggers.engine import EventDecisions, History, TriggerIndex, decide_event
 from triggers.events import ContactIn, EventIn, parse_event
 from triggers.outcomes import Outcome
@@ -57,6 +58,7 @@ class SimulationReport:
     events: Counter[str] = field(default_factory=Counter)
     tally: Counter[tuple[str, str, str]] = field(default_factory=Counter)  # (day, survey, outcome)
     deferred: int = 0
+    reminders: ReminderReplay | None = None
     # The first MAX_ERRORS invalid lines by line number (events come in time order, not line
     # order): a heap keyed on the negated line, so the latest line is the one dropped.
     _errors: list[tuple[int, str]] = field(default_factory=list)
@@ -92,6 +94,7 @@ class SimulationReport:
             "by_survey": {s: dict(sorted(c.items())) for s, c in sorted(by_survey.items())},
             "by_day": {d: {s: dict(sorted(c.items())) for s, c in v.items()} for d, v in by_day.items()},
             "errors": [{"line": line, "error": error} for line, error in self.errors],
+            "reminders": self.reminders.to_json() if self.reminders else None,
         }
 
 
@@ -111,7 +114,7 @@ class Simulation:
         )
         self.known: dict[str, _Known] = {}
         self.seen_ids: dict[str, datetime] = {}
-        self.report = SimulationReport()
+        self.report = SimulationReport(reminders=ReminderReplay(config))
         self._since_sweep = 0
         self._clock: datetime | None = None
 
@@ -131,7 +134,10 @@ class Simulation:
         self._clock = now
         contact, zone = self._remember(event.contact, now)
         self._forget_gone_out(contact.id, now)
-        self._count(event, decide_event(event, contact, self.history, self.index, now, zone=zone))
+        decided = decide_event(event, contact, self.history, self.index, now, zone=zone)
+        self._count(event, decided)
+        if self.report.reminders:
+            self.report.reminders.note(event, decided, self.history.pending, now)
         self._since_sweep += 1
         if self._since_sweep >= max(MIN_SWEEP_EVERY, len(self.known)):
             self.sweep(now)
@@ -216,6 +222,8 @@ class Simulation:
         for day in old_days:
             del self.state.daily_counts[day]
             self.state.added_per_day.pop(day, None)
+        if self.report.reminders:
+            self.report.reminders.sweep(now)
         self._since_sweep = 0
 
 

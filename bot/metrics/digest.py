@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from bot.metrics.reminders import ReminderRates
 from bot.metrics.statistics import Change, Estimate
 from bot.texts import digest as texts
 
@@ -65,6 +66,8 @@ class SurveySection:
     comments: list[CommentLine] = field(default_factory=list)
     comments_total: int = 0
     themes: list[ThemeLine] = field(default_factory=list)
+    # first asks and reminders apart; None when the survey has no reminder and sent none
+    reminders: ReminderRates | None = None
 
     @property
     def response_rate(self) -> float | None:
@@ -123,8 +126,18 @@ def headline_lines(report: DigestReport, s: SurveySection, mrkdwn: bool) -> list
     if s.mean_score is not None:
         lines.append(texts.ces_mean(s.mean_score))
     lines.append(texts.response_rate(s.response_rate, s.responded, s.sends_left))
+    if s.reminders is not None:
+        lines.append(reminder_rates_text(s.reminders))
     lines.append(texts.holds(s.holds))
     return lines
+
+
+def reminder_rates_text(r: ReminderRates) -> str:
+    first, again = r.first_asks, r.reminders
+    return texts.reminder_rates(
+        (first.rate, first.interval, first.responded, first.asked),
+        (again.rate, again.interval, again.responded, again.asked),
+    )
 
 
 def group_text(metric: str, g: GroupLine) -> str:

@@ -22,6 +22,7 @@ from bot.metrics.digest import (
     SurveySection,
     ThemeLine,
 )
+from bot.metrics.reminders import with_reminder_rates
 from bot.metrics.statistics import Change, Estimate, nps_change, nps_estimate, share_change, share_estimate
 from storage.db import Connection
 from storage.metrics import (
@@ -95,6 +96,7 @@ def build_digest_report(
                 comments=[CommentLine(c.score, c.comment, c.channel, c.received_at) for c in comments],
             )
         )
+    sections = with_reminder_rates(conn, sections, config=config, start=start, end=end)
     zone = ZoneInfo(digest.timezone)
     return DigestReport(
         name=digest.name,

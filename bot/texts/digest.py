@@ -76,6 +76,22 @@ def response_rate(rate: float | None, responded: int, left: int) -> str:
     return f"response rate {rate:.1f}% ({responded} of {left} surveys sent)"
 
 
+Rate = tuple[float | None, tuple[float, float] | None, int, int]  # rate, interval, answered, asked
+
+
+def reminder_rates(first: Rate, reminders: Rate) -> str:
+    """`first asks 40.0% (95% interval ..., 40 of 100); reminders 20.0% (..., 12 of 60)`."""
+    return f"answered: first asks {_rate(first, 'first asks')}; reminders {_rate(reminders, 'reminders')}"
+
+
+def _rate(rate: Rate, what: str) -> str:
+    value, interval, answered, asked = rate
+    if value is None or interval is None:
+        return "none sent"
+    low, high = interval
+    return f"{value:.1f}% (95% interval {low:.1f}% to {high:.1f}%, {answered} of {asked} {what})"
+
+
 def holds(parts: list[tuple[str, int]]) -> str:
     if not parts:
         return "held back: none"

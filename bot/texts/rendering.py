@@ -91,6 +91,9 @@ def template_problems(where: str, survey: SurveyConfig) -> list[str]:
             "question.email.body": survey.question.email.body,
             "question.email.html": survey.question.email.html,
         }
+    from bot.texts.reminders import reminder_sources  # it renders through this module
+
+    sources |= reminder_sources(survey)
     problems = []
     for path, source in sources.items():
         if source is None:
