@@ -18,8 +18,8 @@ from bot.channels.base import Channel
 from bot.channels.log import LogChannel
 from bot.config import Config
 from bot.dispatch.dispatcher import Dispatcher, DispatchSettings
-from bot.dispatch.takeover import Takeover
 from bot.dispatch.reminders import ReminderDispatcher
+from bot.dispatch.takeover import Takeover
 from bot.intake.ingest import Ingestor
 from bot.pages.links import LinkSigner
 from bot.privacy.retention import RetentionPurge
