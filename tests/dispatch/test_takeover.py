@@ -18,10 +18,11 @@ from sqlalchemy import select
 from bot.app import Services
 from bot.dispatch.takeover import Takeover
 from bot.runtime.clock import FakeClock
+from storage import reminders as reminder_queries
 from storage import sends as send_queries
 from storage.db import Database
 from storage.liveness import LivenessLock, workers_dir
-from storage.models import Worker
+from storage.models import Reminder, Worker
 from tests.conftest import ServicesFactory
 from tests.helpers import event, outbox, sends
 
@@ -131,3 +132,46 @@ def lose_lock(lock: LivenessLock) -> None:
         assert lock.worker_id is not None and lock._file is not None
         os.close(lock._file)
         lock._file = os.open(os.devnull, os.O_RDONLY)
+
+
+def hold_reminders_until_killed(db_url: str, worker: str, now: datetime, ready: EventType) -> None:
+    """Runs in a child process: take the liveness lock, claim the due reminders, start sending
+    the first, then wait to be killed."""
+    db = Database(db_url)
+    LivenessLock(db, worker).acquire(now=now)
+    with db.write() as conn:
+        ids = reminder_queries.claim_due_reminders(conn, now=now, worker=worker, limit=10)
+        reminder_queries.mark_reminder_sending(conn, send_id=sorted(ids)[0], worker=worker, now=now)
+    ready.set()
+    signal.pause()
+
+
+def test_a_killed_workers_reminders_are_handed_on_like_its_sends(
+    make_services: ServicesFactory, db_url: str, clock: FakeClock
+) -> None:
+    survivor = make_services()
+    survivor.ingestor.ingest([event(f"e{i}", contact=f"c{i}") for i in range(2)])
+    send_ids = sorted(s.id for s in sends(survivor.db))
+    with survivor.db.write() as conn:
+        for send_id in send_ids:
+            reminder_queries.schedule_reminder(conn, send_id=send_id, due_at=clock.now(), now=clock.now())
+    takeover = takeover_for(survivor, "survivor")
+    context = multiprocessing.get_context("spawn")
+    ready = context.Event()
+    child = context.Process(target=hold_reminders_until_killed, args=(db_url, "doomed", clock.now(), ready))
+    child.start()
+    try:
+        assert ready.wait(timeout=60), "the child never claimed its reminders"
+        os.kill(child.pid or 0, signal.SIGKILL)
+        child.join(timeout=30)
+        [taken] = takeover.sweep()
+    finally:
+        if child.is_alive():
+            child.kill()
+    assert (taken.released, taken.unknown) == (1, 1)
+    with survivor.db.read() as conn:
+        rows = conn.execute(select(Reminder.__table__.c.send_id, Reminder.__table__.c.status)).all()
+    assert dict(rows) == {send_ids[0]: "unknown", send_ids[1]: "scheduled"}, (
+        "the reminder in flight is never sent again; the one only claimed is free for anyone"
+    )
+    takeover.stop()
