@@ -19,6 +19,8 @@ from bot.channels.log import LogChannel
 from bot.config import Config
 from bot.dispatch.dispatcher import Dispatcher, DispatchSettings
 from bot.intake.ingest import Ingestor
+from bot.outbound.wiring import build_worker, build_writer
+from bot.outbound.worker import OutboxWorker
 from bot.pages.links import LinkSigner
 from bot.privacy.retention import RetentionPurge
 from bot.responses.recorder import Responses
@@ -40,6 +42,7 @@ RECOVER_JOB = "recover"
 DIGEST_CATCH_UP_JOB = "digest_catch_up"
 ALERT_SWEEP_JOB = "alert_sweep"
 RETENTION_JOB = "retention"
+OUTBOX_JOB = "outbox"
 DAY_SECONDS = 24 * 3600
 
 
@@ -60,6 +63,7 @@ class Services:
     scheduler: BotScheduler | None = None
     closers: list[Callable[[], None]] = field(default_factory=list)
     slack: SlackBot | None = None
+    outbox: OutboxWorker | None = None
 
     def close(self) -> None:
         for closer in self.closers:
@@ -106,12 +110,15 @@ def build_services(
     telemetry = Telemetry()
     ingestor.telemetry = dispatcher.telemetry = telemetry
     responses.listeners.append(lambda r: telemetry.responses.labels(r.channel, r.survey).inc())
+    responses.outbox = dispatcher.outbox = build_writer(config)
     services = Services(
         config, db, clock, secret, address_keys, channels, ingestor, dispatcher, responses, links, sms_inbox,
         telemetry,
     )  # fmt: skip
     if config.slack.bot_token:
         services.slack = _slack(services)
+    if config.webhooks or config.writeback.zendesk:
+        services.outbox = build_worker(config, db, clock, worker=dispatcher.worker)
     return services
 
 
@@ -122,6 +129,7 @@ def _slack(services: Services) -> SlackBot:
     bot = build_slack_bot(services.config, services.db, services.clock, worker=services.dispatcher.worker)
     if bot.alerts:
         services.responses.listeners.append(bot.alerts.hear)
+        bot.alerts.outbox = services.responses.outbox
     return bot
 
 
@@ -193,6 +201,8 @@ def start_background(services: Services, *, tick_seconds: float = 1.0) -> BotSch
     scheduler.every(60, RECOVER_JOB, services.dispatcher.recover)
     if services.slack:
         _schedule_slack(scheduler, services.slack)
+    if services.outbox:
+        scheduler.every(tick_seconds, OUTBOX_JOB, services.outbox.run_once)
     purge = RetentionPurge(services.db, services.config, services.clock)
     scheduler.every(DAY_SECONDS, RETENTION_JOB, purge.run)
     scheduler.start()
@@ -213,8 +223,12 @@ def _schedule_slack(scheduler: BotScheduler, slack: SlackBot) -> None:
 def stop_background(services: Services) -> None:
     """Stop taking new sends, let the one in flight finish, give back what was not started."""
     services.dispatcher.stopping = True
+    if services.outbox:
+        services.outbox.stopping = True
     if services.scheduler:
         services.scheduler.shutdown(wait=True)
+    if services.outbox:
+        services.outbox.release()
     released = services.dispatcher.release()
     if released:
         log.info("released %d claimed sends for other workers", released)
