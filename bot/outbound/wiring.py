@@ -11,7 +11,7 @@ from bot.outbound.writer import ZENDESK_TARGET, OutboxWriter
 from bot.runtime.clock import Clock, SystemClock
 from storage.db import Database
 
-BATCH_SIZE = 20
+BATCH_SIZE = 10
 
 
 def build_writer(config: Config) -> OutboxWriter:
@@ -41,5 +41,6 @@ def build_worker(config: Config, db: Database, clock: Clock, *, worker: str) -> 
     if config.writeback.zendesk:
         timeouts.append(config.writeback.zendesk.timeout)
     longest = max(timeouts, default=timedelta(seconds=10))
-    lease = BATCH_SIZE * 2 * longest + timedelta(minutes=1)  # connecting and reading, each bounded
+    # connecting and reading are each bounded; the dispatcher's lease on top, as a margin
+    lease = BATCH_SIZE * 2 * longest + config.dispatch.lease
     return OutboxWorker(db, clock, build_targets(config), worker=worker, batch_size=BATCH_SIZE, lease=lease)
