@@ -24,7 +24,7 @@ from tests.fakes.webhook_receiver import SECRET, WebhookReceiver
 from tests.helpers import wait_until
 from tests.system.test_crash import Bot
 
-RESPONSES = 40
+RESPONSES = 24
 KILL_EVERY = 4
 
 
