@@ -43,6 +43,7 @@ DIGEST_CATCH_UP_JOB = "digest_catch_up"
 ALERT_SWEEP_JOB = "alert_sweep"
 RETENTION_JOB = "retention"
 OUTBOX_JOB = "outbox"
+OUTBOX_PURGE_JOB = "outbox_purge"
 DAY_SECONDS = 24 * 3600
 
 
@@ -203,6 +204,7 @@ def start_background(services: Services, *, tick_seconds: float = 1.0) -> BotSch
         _schedule_slack(scheduler, services.slack)
     if services.outbox:
         scheduler.every(tick_seconds, OUTBOX_JOB, services.outbox.run_once)
+        scheduler.every(DAY_SECONDS, OUTBOX_PURGE_JOB, services.outbox.purge)
     purge = RetentionPurge(services.db, services.config, services.clock)
     scheduler.every(DAY_SECONDS, RETENTION_JOB, purge.run)
     scheduler.start()

@@ -228,13 +228,11 @@ def erase_for_contacts(conn: Connection, contact_ids: Sequence[str]) -> int:
 
 
 def purge_settled(conn: Connection, *, before: datetime) -> int:
-    """Delete delivered and dropped messages created before `before` (retention)."""
+    """Delete the messages written before `before` that are done (delivered, dropped) or failed
+    for good: their bodies hold comments, and `surveybot webhooks` shows recent ones only."""
     o = outbox_t.c
-    result = conn.execute(
-        outbox_t.delete().where(
-            o.created_at < before, o.status.in_((OutboxStatus.DELIVERED, OutboxStatus.DROPPED))
-        )
-    )
+    done = (OutboxStatus.DELIVERED, OutboxStatus.DROPPED, OutboxStatus.FAILED)
+    result = conn.execute(outbox_t.delete().where(o.created_at < before, o.status.in_(done)))
     return result.rowcount
 
 

@@ -23,6 +23,7 @@ from storage.outbox import Message
 
 log = logging.getLogger(__name__)
 
+KEEP_SETTLED = timedelta(days=30)  # then delivered, dropped and failed messages are deleted
 FIRST_PAUSE = timedelta(seconds=10)
 LONGEST_PAUSE = timedelta(hours=4)
 
@@ -126,6 +127,14 @@ class OutboxWorker:
         if message.target not in self.targets or now >= message.give_up_at:
             return None
         return min(now + pause_after(message.attempts + 1, answer.retry_after), message.give_up_at)
+
+    def purge(self) -> int:
+        """Delete messages settled more than `KEEP_SETTLED` ago (a daily job); how many."""
+        with self.db.write() as conn:
+            purged = outbox.purge_settled(conn, before=self.clock.now() - KEEP_SETTLED)
+        if purged:
+            log.info("outbox: %d messages older than %d days deleted", purged, KEEP_SETTLED.days)
+        return purged
 
     def release(self) -> int:
         """Give back this worker's claims (shutdown)."""

@@ -272,3 +272,20 @@ def test_webhook_config_problems_are_named_by_path(make_services: ServicesFactor
     assert "webhooks[0].secret: is not a Standard Webhooks secret" in problems
     assert "webhooks[0].events[0]: 'response.deleted' is not one of" in problems
     assert "webhooks[0].timeout: must be between 1s and 60s" in problems
+
+
+def test_settled_messages_are_deleted_after_thirty_days_pending_ones_never(
+    make_services: ServicesFactory, receiver: WebhookReceiver, clock: FakeClock
+) -> None:
+    services = make_services(webhooks=[hook(receiver.url)])
+    record_score(services, "e1", score=4)
+    deliver(services)
+    receiver.stop()
+    clock.advance(timedelta(days=29))
+    record_score(services, "e2", score=4, contact="c2")
+    deliver(services)  # refused: pending, retried
+    assert services.outbox is not None
+    assert services.outbox.purge() == 0
+    clock.advance(timedelta(days=1, seconds=1))
+    assert services.outbox.purge() == 1  # the delivered one, 30 days on
+    assert [(m.contact_id, m.status) for m in messages(services.db)] == [("c2", "pending")]

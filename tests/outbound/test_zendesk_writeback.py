@@ -24,8 +24,8 @@ def zendesk() -> Iterator[FakeZendesk]:
 
 
 def writeback(fake: FakeZendesk, **fields: Any) -> dict[str, Any]:
-    zendesk = {"subdomain": "acme", "email": fake.email, "api_token": fake.api_token, "api_base_url": fake.url}
-    return {"zendesk": {**zendesk, **fields}}
+    login = {"email": fake.email, "api_token": fake.api_token}
+    return {"zendesk": {"subdomain": "acme", **login, "api_base_url": fake.url, **fields}}
 
 
 def answer_from_helpdesk(services: Services, *, ticket: str, score: int, comment: str | None) -> str:

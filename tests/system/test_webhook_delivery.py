@@ -49,8 +49,10 @@ def webhook_config(db_url: str, receiver: WebhookReceiver, tmp_path: Path) -> Pa
 
 def surveys_sent(services: Services, count: int) -> list[str]:
     """`count` contacts surveyed by email (sent, open for answers); their send ids."""
-    events = [{"id": f"e{i}", "type": "ticket.solved", "contact": {"id": f"c{i}", "email": f"c{i}@example.com"}}
-              for i in range(count)]  # fmt: skip
+    events = [
+        {"id": f"e{i}", "type": "ticket.solved", "contact": {"id": f"c{i}", "email": f"c{i}@example.com"}}
+        for i in range(count)
+    ]
     send_ids = [r.decisions[0].send_id or "" for r in services.ingestor.ingest(events)]
     services.dispatcher.run_once()
     return send_ids
