@@ -1,4 +1,4 @@
 """Due sends going out: claim, re-check the policy, send through a channel, record the outcome.
 
-May use: channels, texts, storage, triggers, runtime.
+May use: channels, texts, storage, triggers, runtime, outbound (`send.failed`, opt-outs).
 """
