@@ -37,6 +37,12 @@ def pause_after(attempts: int, retry_after: float | None = None) -> timedelta:
     return pause
 
 
+def printable(text: str) -> str:
+    """A receiver's words as they may reach a terminal or a log: control characters (an ANSI
+    escape, a line break) each become one space."""
+    return "".join(c if c.isprintable() else " " for c in text)
+
+
 class OutboxWorker:
     def __init__(
         self,
@@ -106,7 +112,7 @@ class OutboxWorker:
                 log.info("outbox %s delivered to %s", message.id, message.target, extra=context)
                 return
             retry_at = self._retry_at(message, answer, now)
-            error = answer.error or f"HTTP {answer.status}: {answer.text.strip()[:200]}"
+            error = printable(answer.error or f"HTTP {answer.status}: {answer.text.strip()[:200]}")
             outbox.mark_attempt_failed(
                 conn,
                 message_id=message.id,

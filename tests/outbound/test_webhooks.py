@@ -289,3 +289,37 @@ def test_settled_messages_are_deleted_after_thirty_days_pending_ones_never(
     clock.advance(timedelta(days=1, seconds=1))
     assert services.outbox.purge() == 1  # the delivered one, 30 days on
     assert [(m.contact_id, m.status) for m in messages(services.db)] == [("c2", "pending")]
+
+
+def test_a_hostile_answer_reaches_the_terminal_as_plain_text(
+    make_services: ServicesFactory, clock: FakeClock, tmp_path: Path
+) -> None:
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+    from threading import Thread
+
+    class Hostile(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            body = b"\x1b[2J\x1b]0;owned\x07 nope\r\nX-Injected: 1 [bold]markup[/bold]"
+            self.send_response(502)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *_: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Hostile)
+    Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        services = make_services(webhooks=[hook(f"http://127.0.0.1:{server.server_address[1]}/h")])
+        record_score(services, "e1", score=4)
+        deliver(services)
+    finally:
+        server.shutdown()
+        server.server_close()
+    [message] = messages(services.db)
+    assert message.last_status == 502
+    assert "\x1b" not in (message.last_error or "") and "\n" not in (message.last_error or "")
+    code, table = cli_webhooks(tmp_path, services)
+    assert code == 0 and "\x1b" not in table and "[bold]markup[/bold]" in table
