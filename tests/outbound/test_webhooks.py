@@ -323,3 +323,19 @@ def test_a_hostile_answer_reaches_the_terminal_as_plain_text(
     assert "\x1b" not in (message.last_error or "") and "\n" not in (message.last_error or "")
     code, table = cli_webhooks(tmp_path, services)
     assert code == 0 and "\x1b" not in table and "[bold]markup[/bold]" in table
+
+
+def test_a_receiver_that_never_answers_costs_one_bounded_attempt(make_services: ServicesFactory) -> None:
+    import socket
+
+    with socket.socket() as silent:  # takes connections (the kernel's backlog), never answers
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        url = f"http://127.0.0.1:{silent.getsockname()[1]}/h"
+        services = make_services(webhooks=[hook(url, timeout="1s")])
+        record_score(services, "e1", score=4)
+        record_score(services, "e2", score=4, contact="c2")
+        assert deliver(services) == 1  # the second waits for the next round
+    attempted = [m for m in messages(services.db) if m.attempts]
+    assert len(attempted) == 1 and attempted[0].last_error == "no answer within 1s"
+    assert attempted[0].status == "pending"
