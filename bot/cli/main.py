@@ -571,10 +571,6 @@ def webhooks(
             else messages.retry_queued(message.id, message.target)
         )
         return
-    if message_id:
-        raise click.UsageError(
-            f"unexpected {message_id!r}: did you mean `surveybot webhooks retry {message_id}`?"
-        )
     recent, counts = outbox_cli.recent_deliveries(config, limit=limit, status="failed" if failed else None)
     if as_json:
         document = {"counts": counts, "messages": [outbox_cli.message_json(m) for m in recent]}

@@ -339,3 +339,13 @@ def test_a_receiver_that_never_answers_costs_one_bounded_attempt(make_services: 
     attempted = [m for m in messages(services.db) if m.attempts]
     assert len(attempted) == 1 and attempted[0].last_error == "no answer within 1s"
     assert attempted[0].status == "pending"
+
+
+def test_the_command_says_what_it_needs(make_services: ServicesFactory, tmp_path: Path) -> None:
+    services = make_services(webhooks=[hook("https://crm.example.com/hooks")])
+    code, output = cli_webhooks(tmp_path, services, "retry")
+    assert code == 2 and "retry needs the message's id" in output
+    code, output = cli_webhooks(tmp_path, services, "msg_123")
+    assert code == 2 and "'msg_123' is not 'retry'" in output
+    code, output = cli_webhooks(tmp_path, services, "--json")
+    assert code == 0 and orjson.loads(output) == {"counts": {}, "messages": []}
