@@ -120,6 +120,7 @@ def build_services(
         services.slack = _slack(services)
     if config.webhooks or config.writeback.zendesk:
         services.outbox = build_worker(config, db, clock, worker=dispatcher.worker)
+        services.outbox.telemetry = telemetry
     return services
 
 

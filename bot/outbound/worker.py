@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 from bot.outbound.http import HttpAnswer
 from bot.outbound.targets import Target
 from bot.runtime.clock import Clock
+from bot.runtime.telemetry import Telemetry
 from storage import outbox
 from storage.db import Database
 from storage.outbox import Message
@@ -57,6 +58,7 @@ class OutboxWorker:
         self.db, self.clock, self.targets = db, clock, targets
         self.worker, self.batch_size, self.lease = worker, batch_size, lease
         self.stopping = False
+        self.telemetry: Telemetry | None = None
 
     def run_once(self) -> int:
         """Deliver what is due; returns how many messages were attempted."""
@@ -110,6 +112,7 @@ class OutboxWorker:
                     conn, message_id=message.id, worker=self.worker, status=answer.status, now=now
                 )
                 log.info("outbox %s delivered to %s", message.id, message.target, extra=context)
+                self._count(message.target, "delivered")
                 return
             retry_at = self._retry_at(message, answer, now)
             error = printable(answer.error or f"HTTP {answer.status}: {answer.text.strip()[:200]}")
@@ -121,6 +124,7 @@ class OutboxWorker:
                 error=error,
                 retry_at=retry_at,
             )
+        self._count(message.target, "failed" if retry_at is None else "retry")
         if retry_at is None:
             log.warning(
                 "outbox %s to %s failed for good: %s", message.id, message.target, error, extra=context
@@ -133,6 +137,10 @@ class OutboxWorker:
         if message.target not in self.targets or now >= message.give_up_at:
             return None
         return min(now + pause_after(message.attempts + 1, answer.retry_after), message.give_up_at)
+
+    def _count(self, target: str, outcome: str) -> None:
+        if self.telemetry:
+            self.telemetry.outbox_attempts.labels(target, outcome).inc()
 
     def purge(self) -> int:
         """Delete messages settled more than `KEEP_SETTLED` ago (a daily job); how many."""

@@ -133,6 +133,9 @@ def test_failures_are_retried_with_growing_pauses_under_one_webhook_id(
     deliver(services)  # attempt 3: taken
 
     assert [d.status for d in receiver.deliveries] == [500, 500, 204]
+    metrics = services.telemetry.render().decode()
+    assert 'surveybot_outbox_attempts_total{outcome="retry",target="crm"} 2.0' in metrics
+    assert 'surveybot_outbox_attempts_total{outcome="delivered",target="crm"} 1.0' in metrics
     assert all(d.verified for d in receiver.deliveries)
     assert len({d.webhook_id for d in receiver.deliveries}) == 1
     assert receiver.deliveries[0].body == receiver.deliveries[2].body  # the same message each time
