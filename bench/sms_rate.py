@@ -1,13 +1,20 @@
 """Bench: does TwilioSmsChannel hold its rate_per_second, and is it ever the bottleneck?
 
-Runs the real channel (real twilio client, real HTTP) against the local fake Twilio API, in
-real time, at 1, 10 and 100 messages a second, with one dispatch thread and with several
-sharing the channel, then with the limiter off to show the most the bot can push. The fake
-runs in a process of its own, so it does not compete with the bot for the GIL. The rate is
-measured where Twilio would measure it: from the arrival times at the server. Each run starts
+Part `threads`: the real channel (real twilio client, real HTTP) against the local fake Twilio
+API, in real time, at 1, 10 and 100 messages a second, with one dispatch thread and with several
+sharing the channel, then with the limiter off to show the most the bot can push.
+
+Part `fleet`: 1, 2 and 4 processes on one PostgreSQL database (and 2 on one SQLite file), each
+with its own channel, sending as fast as their pacing lets them: with the fleet's pace (slots
+reserved in the database, what `surveybot run` does) against the baseline, each process's own
+limiter. It prints the rate Twilio saw over the configured rate (the fleet should give 1.00, the
+baseline one per process) and the error.
+
+The fake runs in a process of its own, so it does not compete with the bot for the GIL. The rate
+is measured where Twilio would measure it: from the arrival times at the server. Each run starts
 warm (one send first: the twilio library imports its API modules on first use, ~0.2 s).
 
-    python -m bench.sms_rate [--seconds 5] [--threads 4]
+    python -m bench.sms_rate [--seconds 5] [--threads 4] [--part threads|fleet|all]
 """
 
 from __future__ import annotations
@@ -139,15 +146,32 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--part", choices=("threads", "fleet", "all"), default="all")
     args = parser.parse_args()
-    plan: list[tuple[float | None, int]] = [
-        (rate, threads) for rate in (1.0, 10.0, 100.0) for threads in (1, args.threads)
-    ]
-    plan += [(None, 1), (None, args.threads)]
-    print(f"{'setting':>8} {'threads':>7} {'sent':>6} {'measured':>12} {'deviation':>10} {'max in 1 s':>12}")
     with fake_in_child() as fake:
-        for rate, threads in plan:
-            print(run_once(fake, rate, threads, args.seconds).row(), flush=True)
+        if args.part in ("threads", "all"):
+            bench_threads(fake, args.threads, args.seconds)
+        if args.part in ("fleet", "all"):
+            bench_fleet(fake, args.seconds)
+
+
+def bench_threads(fake: RemoteFake, threads: int, seconds: float) -> None:
+    plan: list[tuple[float | None, int]] = [(rate, n) for rate in (1.0, 10.0, 100.0) for n in (1, threads)]
+    plan += [(None, 1), (None, threads)]
+    print(f"{'setting':>8} {'threads':>7} {'sent':>6} {'measured':>12} {'deviation':>10} {'max in 1 s':>12}")
+    for rate, n in plan:
+        print(run_once(fake, rate, n, seconds).row(), flush=True)
+
+
+def bench_fleet(fake: RemoteFake, seconds: float) -> None:
+    from bench.sms_fleet import FLEET_PLAN, fleet_databases, fleet_header, run_fleet
+
+    print()
+    print(fleet_header(), flush=True)
+    with fleet_databases() as urls:
+        for backend, processes, rate, pacing in FLEET_PLAN:
+            run = run_fleet(fake, urls[backend], backend, processes, rate, pacing, seconds)
+            print(run.row(), flush=True)
 
 
 if __name__ == "__main__":

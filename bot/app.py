@@ -18,6 +18,7 @@ from bot.channels.base import Channel
 from bot.channels.log import LogChannel
 from bot.config import Config
 from bot.dispatch.dispatcher import Dispatcher, DispatchSettings
+from bot.dispatch.takeover import Takeover
 from bot.intake.ingest import Ingestor
 from bot.outbound.wiring import build_worker, build_writer
 from bot.outbound.worker import OutboxWorker
@@ -39,6 +40,7 @@ log = logging.getLogger(__name__)
 
 DISPATCH_JOB = "dispatch"
 RECOVER_JOB = "recover"
+TAKEOVER_JOB = "takeover"
 DIGEST_CATCH_UP_JOB = "digest_catch_up"
 ALERT_SWEEP_JOB = "alert_sweep"
 RETENTION_JOB = "retention"
@@ -65,6 +67,7 @@ class Services:
     closers: list[Callable[[], None]] = field(default_factory=list)
     slack: SlackBot | None = None
     outbox: OutboxWorker | None = None
+    takeover: Takeover | None = None
 
     def close(self) -> None:
         for closer in self.closers:
@@ -74,6 +77,8 @@ class Services:
         if self.slack:
             self.slack.close()
         self.dispatcher.release()
+        if self.takeover:
+            self.takeover.stop()
         for channel in self.channels.values():
             channel.close()
         self.db.dispose()
@@ -93,7 +98,7 @@ def build_services(
     clock = clock or SystemClock()
     secret = config.server.secret_key or _stored_secret(db)
     address_keys = AddressKeys(secret)
-    channels = channels if channels is not None else build_channels(config, clock)
+    channels = channels if channels is not None else build_channels(config, clock, db)
     links = LinkSigner(secret, config.server.public_url, clock=clock)
     dispatcher = Dispatcher(
         db,
@@ -135,11 +140,12 @@ def _slack(services: Services) -> SlackBot:
     return bot
 
 
-def build_channels(config: Config, clock: Clock) -> dict[str, Channel]:
-    """Each channel by its provider; `log` writes what it would send to a JSON-lines file."""
+def build_channels(config: Config, clock: Clock, db: Database | None = None) -> dict[str, Channel]:
+    """Each channel by its provider; `log` writes what it would send to a JSON-lines file. Given
+    the database, SMS keeps `rate_per_second` for every process on it together."""
     sms, email = config.channels.sms, config.channels.email
     built: dict[str, Channel] = {}
-    built["sms"] = LogChannel("sms", sms.path) if sms.provider == "log" else _twilio(config)
+    built["sms"] = LogChannel("sms", sms.path) if sms.provider == "log" else _twilio(config, db)
     if email.provider == "log":
         built["email"] = LogChannel("email", email.path)
     else:
@@ -149,12 +155,14 @@ def build_channels(config: Config, clock: Clock) -> dict[str, Channel]:
     return built
 
 
-def _twilio(config: Config) -> Channel:
+def _twilio(config: Config, db: Database | None) -> Channel:
+    from bot.channels.fleet_pacing import FleetPacer
     from bot.channels.twilio import TwilioSmsChannel
     from bot.sms.webhooks import STATUS_PATH
 
     callback = config.server.public_url + STATUS_PATH
-    return TwilioSmsChannel(config.channels.sms, status_callback_url=callback)
+    pacer = FleetPacer(db, "sms", config.channels.sms.rate_per_second) if db else None
+    return TwilioSmsChannel(config.channels.sms, status_callback_url=callback, pacer=pacer)
 
 
 def _stored_secret(db: Database) -> str:
@@ -192,15 +200,21 @@ class DispatchJob:
 
 
 def start_background(services: Services, *, tick_seconds: float = 1.0) -> BotScheduler:
-    """Start the jobs of `surveybot run`: dispatch every tick (and on demand), crash recovery,
-    and the retention purge (at start, then daily)."""
+    """Start the jobs of `surveybot run`: dispatch every tick (and on demand), crash recovery
+    (liveness takeover every `dispatch.liveness_sweep`, the lease every minute), and the
+    retention purge (at start, then daily)."""
     scheduler = BotScheduler()
     services.scheduler = scheduler
     job = DispatchJob(services)
     services.ingestor.on_due = job.wake
     services.dispatcher.recover()
+    takeover = Takeover(services.db, services.dispatcher.worker, services.clock, on_released=job.wake)
+    services.takeover = takeover
+    takeover.start()
     scheduler.every(tick_seconds, DISPATCH_JOB, job)
     scheduler.every(60, RECOVER_JOB, services.dispatcher.recover)
+    sweep = services.config.dispatch.liveness_sweep.total_seconds()
+    scheduler.every(sweep, TAKEOVER_JOB, takeover.sweep)
     if services.slack:
         _schedule_slack(scheduler, services.slack)
     if services.outbox:
@@ -235,3 +249,5 @@ def stop_background(services: Services) -> None:
     released = services.dispatcher.release()
     if released:
         log.info("released %d claimed sends for other workers", released)
+    if services.takeover:
+        services.takeover.stop()

@@ -13,11 +13,12 @@ import os
 import re
 from datetime import timedelta
 from pathlib import Path
-from typing import Any, Literal, get_args, get_origin
+from typing import Annotated, Any, Literal, get_args, get_origin
 
 import yaml
 from pydantic import (
     BaseModel,
+    BeforeValidator,
     Field,
     ModelWrapValidatorHandler,
     PrivateAttr,
@@ -40,11 +41,38 @@ from triggers.settings import (
 ENV_PATTERN = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(:-([^}]*))?\}")
 
 
+ApiScope = Literal["ingest", "read"]
+INGEST_ONLY: tuple[ApiScope, ...] = ("ingest",)
+
+
+class ApiKeyConfig(Section):
+    """One entry of `server.api_keys`: a key and what it may do. A plain string is an ingest key."""
+
+    key: str
+    scopes: list[ApiScope] = Field(default_factory=lambda: list(INGEST_ONLY), min_length=1)
+
+    @field_validator("key", mode="after")
+    @classmethod
+    def _strip_key(cls, key: str) -> str:
+        # A key read from a secrets file often ends in a newline; a presented token never does.
+        return key.strip()
+
+
+def _plain_key(value: Any) -> Any:
+    if isinstance(value, str):
+        return {"key": value}
+    if not isinstance(value, dict):
+        raise ValueError(
+            f"{value!r} is not an API key: write it as text, or as {{key: ..., scopes: [ingest, read]}}"
+        )
+    return value
+
+
 class ServerConfig(Section):
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
     public_url: str = "http://127.0.0.1:8000"
-    api_keys: list[str] = Field(default_factory=list)
+    api_keys: list[Annotated[ApiKeyConfig, BeforeValidator(_plain_key)]] = Field(default_factory=list)
     secret_key: str | None = None
     max_body_bytes: int = Field(default=4 * 1024 * 1024, ge=1024)
     max_future_skew: Duration = timedelta(days=1)
@@ -63,9 +91,8 @@ class ServerConfig(Section):
 
     @field_validator("api_keys", mode="after")
     @classmethod
-    def _strip_keys(cls, keys: list[str]) -> list[str]:
-        # A key read from a secrets file often ends in a newline; a presented token never does.
-        return [key.strip() for key in keys if key.strip()]
+    def _drop_empty_keys(cls, keys: list[ApiKeyConfig]) -> list[ApiKeyConfig]:
+        return [key for key in keys if key.key]  # `${KEY:-}` left unset: no key, not an empty one
 
     @model_validator(mode="wrap")
     @classmethod
@@ -73,8 +100,9 @@ class ServerConfig(Section):
         server = handler(data)
         keys = data.get("api_keys") if isinstance(data, dict) else None
         if isinstance(keys, list):
+            given = [key.get("key") if isinstance(key, dict) else key for key in keys]
             server._padded_api_keys = [
-                i for i, key in enumerate(keys) if isinstance(key, str) and key.strip() and key != key.strip()
+                i for i, key in enumerate(given) if isinstance(key, str) and key.strip() not in ("", key)
             ]
         return server
 
@@ -193,6 +221,15 @@ class DispatchConfig(Section):
 
     batch_size: int = Field(default=50, ge=1, le=1000)
     lease: Duration = timedelta(minutes=5)
+    # How often each process looks for workers that died (their liveness lock is free).
+    liveness_sweep: Duration = timedelta(seconds=5)
+
+    @field_validator("liveness_sweep")
+    @classmethod
+    def _sweep_in_range(cls, sweep: timedelta) -> timedelta:
+        if not timedelta(seconds=1) <= sweep <= timedelta(minutes=5):
+            raise ValueError(f"{sweep.total_seconds():g}s is out of range: give 1s to 5m, such as 5s")
+        return sweep
 
 
 class SignatureConfig(Section):

@@ -10,9 +10,26 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Column, DateTime, Index, Text, TypeDecorator, UniqueConstraint, false
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    FunctionElement,
+    Index,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+    event,
+    false,
+)
 from sqlalchemy.engine import Dialect
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.schema import DDL
 from sqlmodel import Field, SQLModel
+
+from storage import feed_sql
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -41,6 +58,24 @@ def _time(nullable: bool = False, index: bool = False) -> Any:
 
 def _json() -> Any:
     return Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class feed_position(FunctionElement[int]):
+    """A new response's place in the feed (`storage.feed`): handed out under a shared advisory
+    lock on PostgreSQL (`storage.feed_sql`); 0 on SQLite, whose writers take turns."""
+
+    type = BigInteger()
+    inherit_cache = True
+
+
+@compiles(feed_position, "postgresql")
+def _feed_position_on_postgresql(element: feed_position, compiler: Any, **kw: Any) -> str:
+    return feed_sql.COLUMN_DEFAULT
+
+
+@compiles(feed_position)
+def _feed_position_elsewhere(element: feed_position, compiler: Any, **kw: Any) -> str:
+    return "0"
 
 
 class SendStatus(StrEnum):
@@ -200,6 +235,7 @@ class Response(SQLModel, table=True):
             "channel",
             "send_id",
         ),
+        Index("ix_responses_feed", "feed_seq", "id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -213,6 +249,18 @@ class Response(SQLModel, table=True):
     counted: bool = True
     received_at: datetime = _time()
     updated_at: datetime = _time()
+    # The feed's order (`GET /v1/responses`): set by the database as the row is inserted.
+    feed_seq: int | None = Field(
+        default=None, sa_column=Column(BigInteger, nullable=False, server_default=feed_position())
+    )
+
+
+for _ddl, _when, _target in (
+    (feed_sql.CREATE_SEQUENCE, "before_create", SQLModel.metadata),
+    (feed_sql.CREATE_FUNCTION, "before_create", SQLModel.metadata),
+    (feed_sql.OWN_SEQUENCE, "after_create", Response.__table__),  # type: ignore[attr-defined]
+):
+    event.listen(_target, _when, DDL(_ddl).execute_if(dialect="postgresql"))
 
 
 class InboundMessage(SQLModel, table=True):
@@ -363,3 +411,30 @@ class OutboxMessage(SQLModel, table=True):
     delivered_at: datetime | None = _time(nullable=True)
     last_status: int | None = None
     last_error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+
+
+class Worker(SQLModel, table=True):
+    """A `surveybot run` process that proves it is alive by holding a lock for its lifetime.
+
+    On PostgreSQL the lock is a session advisory lock keyed by `id`; on SQLite an flock on the
+    file `<database>.workers/<id>.lock`. A lock that another process can take means its holder is
+    gone: `storage.liveness` then hands the worker's sends on and deletes its row.
+    """
+
+    __tablename__ = "workers"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(sa_column=Column(Text, unique=True, nullable=False))
+    started_at: datetime = _time()
+
+
+class SendPace(SQLModel, table=True):
+    """The next free send slot of a channel, shared by every process: the fleet's pace.
+
+    `next_slot` is in seconds since the epoch, on the database's clock (PostgreSQL) or the
+    machine's (SQLite, whose processes share one machine)."""
+
+    __tablename__ = "send_pace"
+
+    channel: str = Field(primary_key=True)
+    next_slot: float

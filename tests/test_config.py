@@ -77,7 +77,9 @@ def test_env_variables_are_interpolated_and_unset_ones_named() -> None:
         'slack: {bot_token: "${TOKEN}", signing_secret: s}'
     )
     config = parse_config(text.replace(', "${OTHER:-}"', ""), environ={"KEY": "k", "TOKEN": "t"})
-    assert config.server.api_keys == ["k"] and config.server.public_url == "https://x.example"
+    assert [k.key for k in config.server.api_keys] == [
+        "k"
+    ] and config.server.public_url == "https://x.example"
     with pytest.raises(ConfigError) as caught:
         parse_config(text, environ={"KEY": "k"})
     assert caught.value.problems == [
@@ -112,6 +114,13 @@ def test_a_twilio_channel_without_credentials_is_a_problem() -> None:
     assert caught.value.problems == [
         "channels.sms: provider twilio needs account_sid, auth_token, from (or messaging_service_sid)"
     ]
+
+
+def test_a_liveness_sweep_out_of_range_is_named_with_the_range() -> None:
+    with pytest.raises(ConfigError) as caught:
+        parse_config("dispatch: {liveness_sweep: 0s}", environ={})
+    assert caught.value.problems == ["dispatch.liveness_sweep: 0s is out of range: give 1s to 5m, such as 5s"]
+    assert parse_config("{}", environ={}).dispatch.liveness_sweep.total_seconds() == 5
 
 
 def test_every_command_has_help_text() -> None:

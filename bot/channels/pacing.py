@@ -21,9 +21,20 @@ import threading
 import time
 from collections.abc import Callable
 from datetime import timedelta
+from typing import Protocol
 
 MonotonicClock = Callable[[], float]
 Sleep = Callable[[float], None]
+
+
+class Pacer(Protocol):
+    """Something that hands out send slots: this process's `PacingLimiter`, or the fleet's."""
+
+    def acquire(self) -> float:
+        """Wait for this caller's slot; returns how long it waited, in seconds."""
+
+    def close(self) -> None:
+        """Let go of what it holds (a database connection); called once at shutdown."""
 
 
 class PacingLimiter:
@@ -63,6 +74,9 @@ class PacingLimiter:
             slot = now if self._next_slot is None else max(earliest, self._next_slot)
             self._next_slot = slot + self.interval
             return max(0.0, slot - now)
+
+    def close(self) -> None:
+        return None
 
 
 class Backoff:

@@ -37,7 +37,7 @@ from urllib3.exceptions import ConnectTimeoutError
 from urllib3.util.retry import Retry
 
 from bot.channels.base import RETRY, OutboundMessage, SendOutcome
-from bot.channels.pacing import Backoff, MonotonicClock, PacingLimiter, Sleep
+from bot.channels.pacing import Backoff, MonotonicClock, Pacer, PacingLimiter, Sleep
 from bot.config import SmsChannelConfig
 from storage.models import SendStatus
 
@@ -91,7 +91,8 @@ class TwilioSmsChannel:
     """Sends `OutboundMessage`s as SMS through Twilio, paced to `config.rate_per_second`.
 
     Safe to share between dispatch threads: they share one pacing limiter and one backoff,
-    and each thread gets its own HTTP session. `paced=False` turns the limiter off (benches).
+    and each thread gets its own HTTP session. `pacer` replaces this process's own limiter (the
+    fleet's, `bot.channels.fleet_pacing`); `paced=False` turns pacing off (benches).
     """
 
     name = "sms"
@@ -105,6 +106,7 @@ class TwilioSmsChannel:
         sleep: Sleep = time.sleep,
         timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS,
         paced: bool = True,
+        pacer: Pacer | None = None,
     ) -> None:
         if not (config.account_sid and config.auth_token):
             raise ValueError("the twilio SMS channel needs account_sid and auth_token")
@@ -113,7 +115,9 @@ class TwilioSmsChannel:
         self.config = config
         self.status_callback_url = status_callback_url
         self.timeout_seconds = timeout_seconds
-        self.limiter = PacingLimiter(config.rate_per_second, clock, sleep) if paced else None
+        self.limiter: Pacer | None = None
+        if paced:
+            self.limiter = pacer or PacingLimiter(config.rate_per_second, clock, sleep)
         self.backoff = Backoff()
         self._local = threading.local()
         self._http_clients: list[_OneShotHttpClient] = []
@@ -134,6 +138,8 @@ class TwilioSmsChannel:
         return self._answered(SendOutcome(status=SendStatus.SENT, provider_id=created.sid))
 
     def close(self) -> None:
+        if self.limiter is not None:
+            self.limiter.close()
         with self._lock:
             for http_client in self._http_clients:
                 http_client.close()

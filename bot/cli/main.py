@@ -459,14 +459,56 @@ def digest(config_path: str, name: str, mode: str, end: str | None, chart_dir: P
         click.echo(messages.chart_saved(str(target)))
 
 
-def _end(value: str | None) -> datetime:
+def _end(value: str | None, hint: str = "--end") -> datetime:
     if value is None:
         return datetime.now(UTC)
     try:
         parsed = datetime.fromisoformat(value)
     except ValueError:
-        raise click.BadParameter(f"{value!r} is not an ISO 8601 time", param_hint="--end") from None
+        raise click.BadParameter(f"{value!r} is not an ISO 8601 time", param_hint=hint) from None
     return parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+@cli.command()
+@config_option
+@click.argument("kind", type=click.Choice(["responses", "sends", "decisions"]))
+@click.option("--since", default=None, help="Only rows from this time on, ISO 8601 (UTC without an offset).")
+@click.option("--until", default=None, help="Only rows before this time, ISO 8601.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["csv", "jsonl"]),
+    default=None,
+    help="CSV or JSON lines (default: jsonl for an --output ending in .jsonl, else csv).",
+)
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write to this file (default: stdout).",
+)
+@click.option(
+    "--personal",
+    is_flag=True,
+    help="Add personal data: comments, addresses, names, event properties (never a forgotten contact's).",
+)
+def export(
+    config_path: str, kind: str, since: str | None, until: str | None, fmt: str | None, output: Path | None,
+    personal: bool,
+) -> None:  # fmt: skip
+    """Stream KIND (responses, sends or decisions) as CSV or JSON lines, in constant memory.
+    The columns are listed in docs/exports.md."""
+    from bot.cli.export import export_file, format_for
+
+    config = read_config(config_path)
+    start, end = _moment(since, "--since"), _moment(until, "--until")
+    count = export_file(config, kind, output, fmt=format_for(output, fmt), personal=personal,  # type: ignore[arg-type]
+                        since=start, until=end)  # fmt: skip
+    click.echo(messages.exported(count, kind, str(output) if output else None), err=True)
+
+
+def _moment(value: str | None, hint: str) -> datetime | None:
+    return None if value is None else _end(value, hint)
 
 
 @cli.command()

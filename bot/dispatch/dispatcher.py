@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+import secrets
 import socket
 import time
 from collections.abc import Mapping
@@ -49,7 +50,9 @@ class DispatchSettings:
 
 
 def worker_name() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}"
+    """This process's name in claims: host, pid and a random tag, so a restarted container
+    (same host name, same pid) is never taken for the process that ran before it."""
+    return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
 
 
 class Dispatcher:

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import hmac
 import logging
 from typing import Any
 
 import orjson
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
 from bot.config import ServerConfig
@@ -15,6 +14,7 @@ from bot.intake.batcher import IngestQueue
 from bot.intake.ingest import MAX_BATCH
 from bot.intake.schemas import EVENTS_REQUEST, EVENTS_RESPONSES
 from bot.texts import messages
+from bot.web.auth import ApiKeys
 from storage.errors import DatabaseUnavailable
 
 log = logging.getLogger(__name__)
@@ -30,12 +30,9 @@ class RequestRejected(Exception):
         self.error = error
 
 
-def events_router(server: ServerConfig, ingest_queue: IngestQueue) -> APIRouter:
-    """`POST /v1/events` on the group commit `ingest_queue`, behind `server.api_keys`."""
+def events_router(server: ServerConfig, api_keys: ApiKeys, ingest_queue: IngestQueue) -> APIRouter:
+    """`POST /v1/events` on the group commit `ingest_queue`, for keys with the `ingest` scope."""
     router = APIRouter(tags=["events"])
-    keys = [key.encode() for key in server.api_keys]
-    for index in server.padded_api_keys:
-        log.warning(messages.api_key_padded(index))
     limit = server.max_body_bytes
 
     @router.post(
@@ -45,10 +42,10 @@ def events_router(server: ServerConfig, ingest_queue: IngestQueue) -> APIRouter:
         response_class=Response,
         responses=EVENTS_RESPONSES,
         openapi_extra=EVENTS_REQUEST,
+        dependencies=[Depends(api_keys.require("ingest"))],
     )
     async def post_events(request: Request) -> Response:
         try:
-            _authorize(request, keys)
             raws, single = _events_of(await _read_body(request, limit))
         except RequestRejected as exc:
             return json_response({"error": exc.error}, exc.status)
@@ -61,18 +58,6 @@ def events_router(server: ServerConfig, ingest_queue: IngestQueue) -> APIRouter:
         return json_response({"results": [r.to_json() for r in results]}, status)
 
     return router
-
-
-def _authorize(request: Request, keys: list[bytes]) -> None:
-    header = request.headers.get("authorization", "")
-    scheme, _, token = header.partition(" ")
-    given = token.strip().encode()
-    # Compare against every key, always, so timing does not tell which one nearly matched.
-    matched = False
-    for key in keys:
-        matched |= hmac.compare_digest(given, key)
-    if scheme.lower() != "bearer" or not matched:
-        raise RequestRejected(401, messages.API_KEY_REJECTED)
 
 
 async def _read_body(request: Request, limit: int) -> bytes:

@@ -107,6 +107,7 @@ EVENTS_RESPONSES: dict[int | str, dict[str, Any]] = {
     202: {"model": EventResults, "description": "Each event's result and decisions"},
     400: {"model": ErrorOut, "description": "The body is not JSON, not an event, or `events` is not a list"},
     401: {"model": ErrorOut, "description": "Missing or wrong API key"},
+    403: {"model": ErrorOut, "description": "The API key lacks the `ingest` scope"},
     413: {"model": ErrorOut, "description": "The body is over `server.max_body_bytes`, or over 1,000 events"},
     422: {"model": EventResults, "description": "The single event sent is invalid (its result says why)"},
     503: {"model": ErrorOut, "description": "The database is unreachable: nothing was stored, send again"},

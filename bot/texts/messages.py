@@ -43,6 +43,30 @@ NO_API_KEYS = (
 )
 
 
+def api_key_lacks_scope(scope: str, method: str, path: str) -> str:
+    return (
+        f"this API key may not {method} {path}: it needs the {scope!r} scope. In server.api_keys, "
+        f"give the key as {{key: ..., scopes: [{scope}]}} (a plain string is an ingest key)"
+    )
+
+
+def exported(count: int, kind: str, path: str | None) -> str:
+    what = kind if count != 1 else kind.removesuffix("s")
+    return f"{count} {what} exported" + (f" to {path}" if path else "")
+
+
+STORAGE_UNAVAILABLE_READ = "the database is unreachable just now: ask again"
+BAD_CURSOR = "cursor: not a cursor this API gave out; pass next_cursor from the previous page as it was"
+
+
+def bad_limit(given: str, most: int) -> str:
+    return f"limit: {given!r} is not a whole number from 1 to {most}"
+
+
+def bad_since(given: str) -> str:
+    return f"since: {given!r} is not an ISO 8601 time like 2026-11-22T10:00:00Z"
+
+
 def api_key_padded(index: int) -> str:
     return (
         f"server.api_keys[{index}] had whitespace around it (a newline at the end of a secrets "

@@ -9,12 +9,14 @@ from prometheus_client import CONTENT_TYPE_LATEST
 from starlette.exceptions import HTTPException
 
 from bot.app import Services
+from bot.exports.feed import responses_router
 from bot.intake.batcher import IngestQueue
 from bot.intake.http import events_router
 from bot.intake.sources.http import sources_router
 from bot.pages.ratings import page_templates, rating_routes
 from bot.sms.webhooks import twilio_routes
 from bot.texts import messages
+from bot.web.auth import ApiKeys
 from bot.web.docs import install_docs
 from bot.web.limits import BodyLimit
 from bot.web.schemas import install_openapi
@@ -90,7 +92,9 @@ def create_web_app(services: Services) -> FastAPI:
 
     ingest_queue = IngestQueue(services.ingestor)  # one group commit for the API and the sources
     services.closers.append(ingest_queue.close)
-    app.include_router(events_router(services.config.server, ingest_queue))
+    api_keys = ApiKeys(services.config.server)  # one check for every keyed route
+    app.include_router(events_router(services.config.server, api_keys, ingest_queue))
+    app.include_router(responses_router(services.db, api_keys))
     app.include_router(
         sources_router(services.config, services.clock, services.telemetry, ingest_queue)
     )  # 404 for every name when none is configured

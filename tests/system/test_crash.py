@@ -204,3 +204,59 @@ def test_sigkill_at_random_moments_loses_nothing_and_sends_nothing_twice(
         f"kills={kills} sends={dict(statuses)} provider messages={sum(delivered.values())} "
         f"accepted while crashing={len(poster.accepted)}"
     )
+
+
+def test_a_killed_workers_claimed_sends_leave_from_the_survivor_within_one_sweep(
+    db_url: str, database: Database, tmp_path: Path
+) -> None:
+    """With the default dispatch settings (a 5-minute lease), two bots: the one that claims the
+    batch hangs on its first text and is killed; the other sends the rest of the batch, once
+    each, long before the lease would have let it. Prints the takeover time, kill to last text."""
+    batch = 50
+    with FakeTwilio(hang_seconds=120) as fake:
+        config_path = crash_config(db_url, fake, tmp_path)
+        raw = orjson.loads(config_path.read_bytes())
+        del raw["dispatch"]  # the defaults: batch_size 50, lease 5m, liveness_sweep 5s
+        config_path.write_bytes(orjson.dumps(raw))
+        bots = [Bot(config_path, tmp_path) for _ in range(2)]
+        try:
+            for bot in bots:
+                bot.wait_ready()
+            fake.fail_next(1, "hang")
+            ingest_batch(config_path, db_url, batch)
+            wait_until(
+                lambda: [s.status for s in sends(database)].count("sending") == 1 and fake.request_count == 1,
+                "a bot to claim the batch and hang on its first text",
+                timeout=60,
+                interval=0.02,
+            )
+            [holder] = {s.claimed_by for s in sends(database) if s.status == "sending"}
+            doomed = next(bot for bot in bots if f":{bot.process.pid}:" in holder)
+            survivor = next(bot for bot in bots if bot is not doomed)
+            killed_at = time.monotonic()
+            doomed.kill()
+            wait_until(lambda: len(fake.messages) == batch, "the survivor to send the batch", timeout=60)
+            took = max(fake.arrivals) - killed_at
+            first = min(moment for moment in fake.arrivals if moment > killed_at) - killed_at
+            survivor.process.send_signal(signal.SIGTERM)
+            assert survivor.process.wait(timeout=30) == 0
+        finally:
+            for bot in bots:
+                if bot.process.poll() is None:
+                    bot.process.kill()
+        delivered = Counter(message["to"] for message in fake.messages)
+    assert sorted(delivered.values()) == [1] * batch, "a message went out twice"
+    assert Counter(s.status for s in sends(database)) == {"sent": batch - 1, "unknown": 1}
+    print(f"takeover: first handed-on text {first:.2f} s after the kill, all {batch - 1} after {took:.2f} s")
+
+
+def ingest_batch(config_path: Path, db_url: str, count: int) -> None:
+    """`count` events, due at once, stored straight into the database the bots share."""
+    config = parse_config(config_path.read_text())
+    services = build_services(config, db=Database(db_url), clock=SystemClock())
+    events = [
+        {"id": f"e{i}", "type": "ticket.solved", "contact": {"id": f"c{i}", "phone": phone(i)}}
+        for i in range(count)
+    ]
+    assert {r.status for r in services.ingestor.ingest(events)} == {"accepted"}
+    services.db.dispose()

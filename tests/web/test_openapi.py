@@ -20,6 +20,8 @@ from schemathesis.checks import (
 
 from bot.app import Services
 from bot.web.app import create_web_app
+from tests.conftest import ServicesFactory
+from tests.helpers import event
 
 DOCS_COPY = Path(__file__).resolve().parents[2] / "docs" / "openapi.json"
 AUTH = {"Authorization": "Bearer test-key"}
@@ -32,7 +34,12 @@ CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
 
 
 @pytest.fixture
-def web_api(services: Services) -> schemathesis.BaseSchema:
+def web_api(make_services: ServicesFactory) -> schemathesis.BaseSchema:
+    services = make_services(server={"api_keys": [{"key": "test-key", "scopes": ["ingest", "read"]}]})
+    for contact in ("c1", "c2"):  # responses for GET /v1/responses to describe
+        [result] = services.ingestor.ingest([event(f"e-{contact}", contact=contact)])
+        services.dispatcher.run_once()
+        services.responses.record_rating(result.decisions[0].send_id or "", 4, "ok", services.clock.now())
     return schemathesis.openapi.from_asgi("/openapi.json", create_web_app(services))
 
 

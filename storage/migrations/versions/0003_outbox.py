@@ -1,7 +1,7 @@
 """outbox: signed webhooks and the Zendesk write-back, written with the change they report
 
 Revision ID: 0003_outbox
-Revises: 0002
+Revises: 0003_exports
 Create Date: 2026-12-03 12:00:00
 """
 from alembic import op
@@ -11,7 +11,7 @@ import storage.models
 
 
 revision = '0003_outbox'
-down_revision = '0002'
+down_revision = '0003_exports'
 branch_labels = None
 depends_on = None
 
