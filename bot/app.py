@@ -21,6 +21,8 @@ from bot.dispatch.dispatcher import Dispatcher, DispatchSettings
 from bot.dispatch.reminders import ReminderDispatcher
 from bot.dispatch.takeover import Takeover
 from bot.intake.ingest import Ingestor
+from bot.outbound.wiring import build_worker, build_writer
+from bot.outbound.worker import OutboxWorker
 from bot.pages.links import LinkSigner
 from bot.privacy.retention import RetentionPurge
 from bot.responses.recorder import Responses
@@ -44,6 +46,8 @@ REMINDER_JOB = "reminders"
 DIGEST_CATCH_UP_JOB = "digest_catch_up"
 ALERT_SWEEP_JOB = "alert_sweep"
 RETENTION_JOB = "retention"
+OUTBOX_JOB = "outbox"
+OUTBOX_PURGE_JOB = "outbox_purge"
 DAY_SECONDS = 24 * 3600
 
 
@@ -64,6 +68,7 @@ class Services:
     scheduler: BotScheduler | None = None
     closers: list[Callable[[], None]] = field(default_factory=list)
     slack: SlackBot | None = None
+    outbox: OutboxWorker | None = None
     takeover: Takeover | None = None
     reminders: ReminderDispatcher | None = None
 
@@ -116,6 +121,7 @@ def build_services(
     telemetry = Telemetry()
     ingestor.telemetry = dispatcher.telemetry = telemetry
     responses.listeners.append(lambda r: telemetry.responses.labels(r.channel, r.survey).inc())
+    responses.outbox = dispatcher.outbox = build_writer(config)
     services = Services(
         config, db, clock, secret, address_keys, channels, ingestor, dispatcher, responses, links, sms_inbox,
         telemetry,
@@ -126,6 +132,9 @@ def build_services(
     )  # fmt: skip
     if config.slack.bot_token:
         services.slack = _slack(services)
+    if config.webhooks or config.writeback.zendesk:
+        services.outbox = build_worker(config, db, clock, worker=dispatcher.worker)
+        services.outbox.telemetry = telemetry
     return services
 
 
@@ -136,6 +145,7 @@ def _slack(services: Services) -> SlackBot:
     bot = build_slack_bot(services.config, services.db, services.clock, worker=services.dispatcher.worker)
     if bot.alerts:
         services.responses.listeners.append(bot.alerts.hear)
+        bot.alerts.outbox = services.responses.outbox
     return bot
 
 
@@ -220,6 +230,9 @@ def start_background(services: Services, *, tick_seconds: float = 1.0) -> BotSch
         scheduler.every(60, f"{REMINDER_JOB}:recover", services.reminders.recover)
     if services.slack:
         _schedule_slack(scheduler, services.slack)
+    if services.outbox:
+        scheduler.every(tick_seconds, OUTBOX_JOB, services.outbox.run_once)
+        scheduler.every(DAY_SECONDS, OUTBOX_PURGE_JOB, services.outbox.purge)
     purge = RetentionPurge(services.db, services.config, services.clock)
     scheduler.every(DAY_SECONDS, RETENTION_JOB, purge.run)
     scheduler.start()
@@ -242,8 +255,12 @@ def stop_background(services: Services) -> None:
     services.dispatcher.stopping = True
     if services.reminders:
         services.reminders.stopping = True
+    if services.outbox:
+        services.outbox.stopping = True
     if services.scheduler:
         services.scheduler.shutdown(wait=True)
+    if services.outbox:
+        services.outbox.release()
     released = services.dispatcher.release()
     if services.reminders:
         released += services.reminders.release()

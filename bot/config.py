@@ -28,6 +28,7 @@ from pydantic import (
 )
 
 from bot.errors import ConfigError
+from bot.outbound.settings import WebhookConfig, WritebackConfig, outbound_problems
 from triggers.settings import (
     Duration,
     Section,
@@ -272,6 +273,8 @@ class Config(Section):
     metrics: MetricsConfig = MetricsConfig()
     dispatch: DispatchConfig = DispatchConfig()
     sources: dict[str, SourceConfig] = Field(default_factory=dict)
+    webhooks: list[WebhookConfig] = Field(default_factory=list)
+    writeback: WritebackConfig = WritebackConfig()
 
 
 # --- loading ---------------------------------------------------------------------------------
@@ -588,6 +591,7 @@ def check_references(config: Config) -> list[str]:
 
     for name, source in config.sources.items():
         problems.extend(source_problems(name, source))
+    problems.extend(outbound_problems(config.webhooks, config.writeback))
     names = [d.name for d in config.digests]
     for name in {n for n in names if names.count(n) > 1}:
         problems.append(f"digests: the name {name!r} is used twice; names are unique")

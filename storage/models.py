@@ -372,6 +372,47 @@ class Alert(SQLModel, table=True):
     resolved_at: datetime | None = _time(nullable=True)
 
 
+class OutboxStatus(StrEnum):
+    """Where an outbox message stands (see `OutboxMessage`)."""
+
+    PENDING = "pending"  # due at `next_attempt_at`; claimed by one worker at a time
+    DELIVERED = "delivered"  # the receiver answered 2xx
+    FAILED = "failed"  # retried until `give_up_at`; `surveybot webhooks retry` sends it again
+    DROPPED = "dropped"  # its contact was erased before it left: never sent
+
+
+class OutboxMessage(SQLModel, table=True):
+    """One message to one target (a webhook, or the Zendesk write-back), written in the same
+    transaction as the change it reports, so a crash loses none. `id` is the `webhook-id`,
+    the same on every attempt; `body` is the exact JSON sent (signed as is)."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        Index("ix_outbox_due", "status", "next_attempt_at"),
+        Index("ix_outbox_contact", "contact_id"),
+        Index("ix_outbox_created", "created_at"),
+    )
+
+    id: str = Field(primary_key=True)
+    target: str
+    kind: str  # webhook | zendesk
+    event_type: str
+    contact_id: str | None = None
+    send_id: str | None = None
+    ticket_id: str | None = None
+    body: str = Field(sa_column=Column(Text, nullable=False))
+    status: str = OutboxStatus.PENDING
+    attempts: int = 0
+    created_at: datetime = _time()
+    next_attempt_at: datetime = _time()
+    give_up_at: datetime = _time()
+    claimed_by: str | None = None
+    claimed_until: datetime | None = _time(nullable=True)
+    delivered_at: datetime | None = _time(nullable=True)
+    last_status: int | None = None
+    last_error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+
+
 class Worker(SQLModel, table=True):
     """A `surveybot run` process that proves it is alive by holding a lock for its lifetime.
 

@@ -271,8 +271,9 @@ def add_opt_out(conn: Connection, *, key: str, channel: str, source: str, now: d
         dialect.insert(opt_outs_t)
         .values(address_key=key, channel=channel, source=source, created_at=now)
         .on_conflict_do_nothing()
+        .returning(opt_outs_t.c.address_key)  # rowcount is -1 here on PostgreSQL (psycopg)
     )
-    return bool(result.rowcount)
+    return result.first() is not None
 
 
 def remove_opt_out(conn: Connection, *, key: str) -> bool:

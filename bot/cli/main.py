@@ -583,6 +583,44 @@ def simulate(config_path: str, events_file: Path, fmt: str, as_json: bool) -> No
     )
 
 
+@cli.command()
+@config_option
+@click.argument("action", required=False, type=click.Choice(["retry"]))
+@click.argument("message_id", required=False)
+@click.option("--failed", is_flag=True, help="Only the messages that failed for good.")
+@click.option(
+    "--limit", type=click.IntRange(1, 10_000), default=50, show_default=True, help="How many, newest first."
+)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document instead of a table.")
+def webhooks(
+    config_path: str, action: str | None, message_id: str | None, failed: bool, limit: int, as_json: bool
+) -> None:
+    """List recent webhook and write-back deliveries and failures; `retry ID` sends a failed one
+    again (exit 1 when no failed message has that id)."""
+    from bot.cli import webhooks as outbox_cli
+
+    config = read_config(config_path)
+    if action == "retry":
+        if not message_id:
+            raise click.UsageError("retry needs the message's id (the first column of `surveybot webhooks`)")
+        message = outbox_cli.retry_delivery(config, message_id)
+        if message is None:
+            click.echo(f"error: {messages.no_failed_message(message_id)}", err=True)
+            sys.exit(1)
+        click.echo(
+            orjson.dumps(outbox_cli.message_json(message)).decode()
+            if as_json
+            else messages.retry_queued(message.id, message.target)
+        )
+        return
+    recent, counts = outbox_cli.recent_deliveries(config, limit=limit, status="failed" if failed else None)
+    if as_json:
+        document = {"counts": counts, "messages": [outbox_cli.message_json(m) for m in recent]}
+        click.echo(orjson.dumps(document, option=orjson.OPT_INDENT_2).decode())
+    else:
+        _print(outbox_cli.deliveries_table(recent, counts))
+
+
 def _print(renderable: Any) -> None:
     from rich.console import Console
 

@@ -20,6 +20,7 @@ from jinja2 import TemplateError
 
 from bot.channels.base import RETRY, Channel, OutboundMessage, SendOutcome
 from bot.config import Config
+from bot.outbound.writer import OutboxWriter
 from bot.runtime.clock import Clock
 from bot.runtime.telemetry import Telemetry
 from bot.texts.rendering import render_survey_message
@@ -76,6 +77,7 @@ class Dispatcher:
         self.settings = settings
         self.stopping = False
         self.telemetry: Telemetry | None = None
+        self.outbox = OutboxWriter()  # the app sets the configured one
 
     def run_once(self) -> int:
         """Claim what is due and send it; returns how many sends were handled."""
@@ -121,14 +123,17 @@ class Dispatcher:
             message = self._message(send)
         except TemplateError as exc:
             with self.db.write() as conn:
-                sends.set_status(
+                if sends.set_status(
                     conn,
                     send_id=send.id,
                     status=SendStatus.FAILED,
                     now=now,
                     from_status=(SendStatus.CLAIMED,),
                     reason=f"template error: {exc}",
-                )
+                ):
+                    self.outbox.send_failed(
+                        conn, send_id=send.id, status="failed", reason=f"template error: {exc}", now=now
+                    )
             return
         with self.db.write() as conn:
             if not sends.mark_sending(conn, send_id=send.id, worker=self.worker, now=now):
@@ -269,7 +274,7 @@ class Dispatcher:
                     if outcome.status != RETRY
                     else f"gave up after {MAX_ATTEMPTS} attempts: {outcome.reason}"
                 )
-                sends.set_status(
+                changed = sends.set_status(
                     conn,
                     send_id=send.id,
                     status=status,
@@ -277,9 +282,13 @@ class Dispatcher:
                     from_status=(SendStatus.SENDING,),
                     reason=reason,
                 )
+                if changed and status == SendStatus.FAILED:
+                    self.outbox.send_failed(conn, send_id=send.id, status="failed", reason=reason, now=now)
             if outcome.opt_out:
                 key = self.address_keys.key(send.channel, send.to_address)
-                queries.add_opt_out(conn, key=key, channel=send.channel, source="provider", now=now)
+                if queries.add_opt_out(conn, key=key, channel=send.channel, source="provider", now=now):
+                    self.outbox.opted_out(conn, channel=send.channel, source="provider", now=now,
+                                          send_id=send.id, contact_id=send.contact["id"])  # fmt: skip
         context = {"send_id": send.id, "contact_id": send.contact["id"], "survey": send.survey}
         log.info("send %s %s via %s", send.id, outcome.status, send.channel, extra=context)
         if self.telemetry:

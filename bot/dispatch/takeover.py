@@ -14,6 +14,7 @@ import logging
 from collections.abc import Callable
 
 from bot.runtime.clock import Clock
+from storage import outbox
 from storage.db import Database
 from storage.liveness import LivenessLock, TakenOver, take_over_dead
 
@@ -44,6 +45,8 @@ class Takeover:
             log.warning("worker %s lost its liveness lock and took a new one", self.worker)
         with self.db.write() as conn:
             taken = take_over_dead(conn, self.db, me=self.worker, now=self.clock.now())
+            for dead in taken:  # its webhooks too: they go out again now, not after their lease
+                outbox.release_worker(conn, worker=dead.worker)
         for dead in taken:
             log.warning(
                 "worker %s is gone: %d claimed sends given back, %d in-flight sends unknown",

@@ -26,7 +26,7 @@ from typing import Any
 from bot.config import Config
 from bot.errors import InvalidEvent
 from bot.runtime.clock import Clock
-from storage import erasure, queries
+from storage import erasure, outbox, queries
 from storage.db import Database
 from triggers.addresses import AddressKeys
 from triggers.events import EMAIL_PATTERN, normalize_phone
@@ -86,6 +86,7 @@ class Eraser:
                 "event_properties": erasure.erase_event_properties(conn, contact_ids, self.keep_properties),
                 **erasure.erase_listed(conn, owners),
                 "pending_sends_cancelled": erasure.cancel_pending_sends(conn, contact_ids, now),
+                "outbox_messages": outbox.erase_for_contacts(conn, contact_ids),
             }
             erasure.mark_forgotten(conn, contact_ids, now, again=any(counts.values()))
         for contact_id in contact_ids:

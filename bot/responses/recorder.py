@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.config import Config
+from bot.outbound.writer import OutboxWriter
 from bot.pages.ratings import RatingResult, SendView
 from storage import queries
 from storage import responses as answers
@@ -45,6 +46,7 @@ class Responses:
         self.config = config
         self.address_keys = address_keys
         self.listeners: list[Listener] = []
+        self.outbox = OutboxWriter()  # the app sets the configured one
 
     def get_send(self, send_id: str) -> SendView | None:
         with self.db.read() as conn:
@@ -87,6 +89,10 @@ class Responses:
             at=now,
             test=answer.test,
         )
+        self.outbox.response_recorded(
+            conn, send_id=send_id, score=score, comment=final_comment, counted=recorded.counted,
+            updated=result == "updated", now=now,
+        )  # fmt: skip
         return result, recorded
 
     def announce(self, recorded: ScoreRecorded) -> None:
@@ -106,7 +112,9 @@ class Responses:
             )
             if key is None:
                 return False
-            queries.add_opt_out(conn, key=key, channel=answer.channel, source="unsubscribe_link", now=now)
+            if queries.add_opt_out(conn, key=key, channel=answer.channel, source="unsubscribe_link", now=now):
+                self.outbox.opted_out(conn, channel=answer.channel, source="unsubscribe_link", now=now,
+                                      send_id=send_id, contact_id=answer.contact_id)  # fmt: skip
         log.info("send %s: its address opted out by unsubscribe link", send_id, extra={"send_id": send_id})
         return True
 

@@ -38,6 +38,10 @@ class Telemetry:
             "Vendor webhook deliveries, by source and outcome (taken, ignored, refused_signature, "
             "refused_stale, missing_field, unreadable)", ["source", "outcome"], registry=self.registry,
         )  # fmt: skip
+        self.outbox_attempts = Counter(
+            "surveybot_outbox_attempts", "Webhook and write-back attempts, by target and outcome "
+            "(delivered, retry, failed)", ["target", "outcome"], registry=self.registry,
+        )  # fmt: skip
 
     def count_ingested(self, statuses: Iterable[str], decisions: Iterable[tuple[str, str | None]]) -> None:
         """Counted per label first: a batch of a thousand events touches each counter once."""

@@ -18,6 +18,7 @@ from typing import Any, Protocol
 
 from bot.config import Config
 from bot.metrics.digest import AlertSummary
+from bot.outbound.writer import AlertEvent, OutboxWriter
 from bot.responses.recorder import ScoreRecorded
 from bot.runtime.clock import Clock
 from bot.slack.alert_blocks import alert_fallback, render_alert_blocks
@@ -58,6 +59,7 @@ class AlertPoster:
         self._queue: queue.Queue[tuple[str, str, int] | None] = queue.Queue()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
+        self.outbox = OutboxWriter()  # the app sets the configured one
 
     # --- posting ----------------------------------------------------------------------------
 
@@ -88,9 +90,10 @@ class AlertPoster:
             unfurl_links=False,
         )
         with self.db.write() as conn:
-            stored.mark_posted(
-                conn, send_id=send_id, channel=channel, ts=str(answer["ts"]), now=self.clock.now()
-            )
+            now = self.clock.now()
+            stored.mark_posted(conn, send_id=send_id, channel=channel, ts=str(answer["ts"]), now=now)
+            self.outbox.alert_changed(conn, "alert.created", send_id=send_id, survey=survey, score=score,
+                                      by=None, now=now)  # fmt: skip
         log.info("alert posted for send %s", send_id, extra={"send_id": send_id})
         return True
 
@@ -138,14 +141,25 @@ class AlertPoster:
         """ "I'll follow up": the first person keeps it; the message shows who and since when."""
         with self.db.write() as conn:
             changed = stored.claim_follow_up(conn, send_id=send_id, user=user, now=self.clock.now())
+            if changed:
+                self._tell(conn, "alert.claimed", send_id, user)
         self._redraw(send_id)
         return changed
 
     def resolve(self, send_id: str, user: str) -> bool:
         with self.db.write() as conn:
             changed = stored.resolve(conn, send_id=send_id, user=user, now=self.clock.now())
+            if changed:
+                self._tell(conn, "alert.resolved", send_id, user)
         self._redraw(send_id)
         return changed
+
+    def _tell(self, conn: Connection, event_type: AlertEvent, send_id: str, user: str) -> None:
+        """Write the follow-up's webhook in the transaction that recorded it."""
+        state = stored.load_context(conn, send_id)
+        if state is not None:
+            self.outbox.alert_changed(conn, event_type, send_id=send_id, survey=state.survey,
+                                      score=state.score, by=user, now=self.clock.now())  # fmt: skip
 
     def redraw_for_contacts(self, contact_ids: list[str]) -> int:
         """Draw the contacts' posted alerts again from what is stored: after `forget`, Slack

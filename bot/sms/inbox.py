@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Literal
 
 from jinja2 import TemplateError
 
@@ -111,9 +112,19 @@ class SmsInbox:
             )
             if change is None:
                 return False
+            if change.moved and report.status in ("failed", "undelivered"):
+                failed: Literal["failed", "undelivered"] = (
+                    "failed" if report.status == "failed" else "undelivered"
+                )
+                self.responses.outbox.send_failed(
+                    conn, send_id=change.send_id, status=failed, reason=reason, now=now
+                )
             if report.error_code == UNSUBSCRIBED and change.to_address:
                 key = self.address_keys.key(change.channel, change.to_address)
-                queries.add_opt_out(conn, key=key, channel=change.channel, source="provider", now=now)
+                if queries.add_opt_out(conn, key=key, channel=change.channel, source="provider", now=now):
+                    self.responses.outbox.opted_out(
+                        conn, channel=change.channel, source="provider", now=now, send_id=change.send_id
+                    )
         return True
 
     def _open_send(self, conn: Connection, address: str) -> RepliedSend | None:
@@ -153,7 +164,8 @@ class SmsInbox:
     ) -> ScoreRecorded | None:
         """Store what the action says; returns the score change to announce after commit."""
         if action.record in ("opt_out", "opt_in"):
-            self._set_opt_out(conn, sms.from_, opted_out=action.record == "opt_out", now=now)
+            self._set_opt_out(conn, sms.from_, opted_out=action.record == "opt_out", now=now,
+                              send_id=send.id if send else None)  # fmt: skip
         if send is None:
             return None
         if action.next_state != send.reply_state:
@@ -172,10 +184,15 @@ class SmsInbox:
             return None
         return self.responses.record_within(conn, send_id, answer.score, comment, now)[1]
 
-    def _set_opt_out(self, conn: Connection, number: str, *, opted_out: bool, now: datetime) -> None:
+    def _set_opt_out(
+        self, conn: Connection, number: str, *, opted_out: bool, now: datetime, send_id: str | None
+    ) -> None:
         key = self.address_keys.key("sms", number)
         if opted_out:
-            queries.add_opt_out(conn, key=key, channel="sms", source="sms_keyword", now=now)
+            if queries.add_opt_out(conn, key=key, channel="sms", source="sms_keyword", now=now):
+                self.responses.outbox.opted_out(
+                    conn, channel="sms", source="sms_keyword", now=now, send_id=send_id
+                )
         else:
             queries.remove_opt_out(conn, key=key)
 

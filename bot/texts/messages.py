@@ -214,3 +214,14 @@ def method_not_allowed(method: str, path: str, headers: Mapping[str, str]) -> st
 
 def no_such_path(path: str) -> str:
     return f"no such path: {path[:200]} (the API is described at /openapi.json)"
+
+
+def no_failed_message(message_id: str) -> str:
+    return (
+        f"no failed message {message_id[:100]!r}: `surveybot webhooks --failed` lists them "
+        "(a pending one is still being retried; a delivered or dropped one is done)"
+    )
+
+
+def retry_queued(message_id: str, target: str) -> str:
+    return f"{message_id} to {target} queued again: `surveybot run` sends it within a second"

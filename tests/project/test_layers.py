@@ -26,6 +26,7 @@ SDK_HOMES = {
     "matplotlib": "bot/metrics/chart.py",
     "jsonpath": "bot/intake/sources/webhook.py",
     "uvicorn": "bot/web/server.py",
+    "standardwebhooks": "bot/outbound/targets.py",
 }
 SQL_LIBRARIES = ("sqlalchemy", "sqlmodel")
 
@@ -112,6 +113,10 @@ def test_twilio_only_in_the_twilio_channel() -> None:
 def test_slack_sdks_only_in_the_slack_app() -> None:
     check_sdk_home("slack_sdk")
     check_sdk_home("slack_bolt")
+
+
+def test_standardwebhooks_only_in_the_outbound_targets() -> None:
+    check_sdk_home("standardwebhooks")
 
 
 def test_sql_only_in_storage() -> None:
