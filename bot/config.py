@@ -27,6 +27,7 @@ from pydantic import (
 )
 
 from bot.errors import ConfigError
+from bot.texts.brand import BrandConfig
 from triggers.settings import (
     Duration,
     Section,
@@ -235,6 +236,7 @@ class Config(Section):
     metrics: MetricsConfig = MetricsConfig()
     dispatch: DispatchConfig = DispatchConfig()
     sources: dict[str, SourceConfig] = Field(default_factory=dict)
+    brand: BrandConfig = BrandConfig()
 
 
 # --- loading ---------------------------------------------------------------------------------

@@ -22,6 +22,7 @@ from bot.config import Config
 from bot.runtime.clock import Clock
 from bot.runtime.telemetry import Telemetry
 from bot.texts.rendering import render_survey_message
+from bot.texts.translations import localized, survey_locale
 from storage import queries, sends
 from storage.db import Database
 from storage.models import SendStatus
@@ -128,7 +129,9 @@ class Dispatcher:
                 )
             return
         with self.db.write() as conn:
-            if not sends.mark_sending(conn, send_id=send.id, worker=self.worker, now=now):
+            if not sends.mark_sending(
+                conn, send_id=send.id, worker=self.worker, now=now, locale=message.locale
+            ):
                 return  # cancelled or taken back while we held it: nothing left
         outcome = self._send(message)
         self._record(send, outcome)
@@ -200,7 +203,8 @@ class Dispatcher:
             "link": links.get(high) if links else None,
             "unsubscribe_url": unsubscribe,
         }
-        rendered = render_survey_message(survey, send.channel, context)
+        locale = survey_locale(survey, send.contact.get("locale"))
+        rendered = render_survey_message(localized(survey, locale), send.channel, context)
         return OutboundMessage(
             send_id=send.id,
             channel=send.channel,
@@ -212,6 +216,7 @@ class Dispatcher:
             html=rendered.html,
             links=links if send.channel == "email" else {},
             unsubscribe_url=unsubscribe if send.channel == "email" else None,
+            locale=locale,
         )
 
     def _send(self, message: OutboundMessage) -> SendOutcome:
