@@ -66,8 +66,8 @@ def latest_sms_send(conn: Connection, address: str) -> RepliedSend | None:
     """The latest SMS send to `address` that may have reached it (see `SEND_REPLIABLE`)."""
     s, c, e = sends_t.c, contacts_t.c, events_t.c
     row = conn.execute(
-        select(s.id, s.survey, s.reply_state, s.expires_at, s.locale.label("send_locale"), c.id.label("contact_id"), c.name,
-               c.email, c.phone, c.locale, c.timezone, e.properties)
+        select(s.id, s.survey, s.reply_state, s.expires_at, s.locale.label("send_locale"),
+               c.id.label("contact_id"), c.name, c.email, c.phone, c.locale, c.timezone, e.properties)
         .join(contacts_t, c.id == s.contact_id)
         .outerjoin(events_t, e.pk == s.event_pk)  # the event may be purged by retention
         .where(s.channel == "sms", s.to_address == address, s.status.in_(SEND_REPLIABLE))

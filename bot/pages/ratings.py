@@ -21,9 +21,9 @@ link that names no usable send is answered in the browser's language (Accept-Lan
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from collections.abc import Callable
 from typing import Annotated, Any, Literal, Protocol
 
 import jinja2

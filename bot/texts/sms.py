@@ -32,7 +32,10 @@ def thanks(language: str = "en") -> str:
 def no_open_survey(language: str = "en") -> str:
     """A text from a number with no survey waiting for an answer."""
     _ = gettext_in(language)
-    return _("Thanks for your message. We have no open survey for this number. Reply HELP for help or STOP to opt out.")
+    return _(
+        "Thanks for your message. We have no open survey for this number. "
+        "Reply HELP for help or STOP to opt out."
+    )
 
 
 def survey_closed(language: str = "en") -> str:
@@ -45,7 +48,10 @@ def help_text(language: str = "en", brand: BrandConfig | None = None) -> str:
     """The answer to HELP: who is asking (the brand's name), how to answer, how to stop, and
     where to get help (the brand's support URL)."""
     _ = gettext_in(language)
-    text = _("We send a short survey after you contact us. Reply with a number to rate us. Reply STOP to opt out, START to opt back in.")
+    text = _(
+        "We send a short survey after you contact us. Reply with a number to rate us. "
+        "Reply STOP to opt out, START to opt back in."
+    )
     if brand and brand.name:
         text = f"{brand.name}: {text}"
     if brand and brand.support_url:

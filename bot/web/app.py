@@ -96,7 +96,10 @@ def create_web_app(services: Services) -> FastAPI:
     )  # 404 for every name when none is configured
     app.include_router(
         rating_routes(
-            services.links, services.responses, page_templates(), clock=services.clock,
+            services.links,
+            services.responses,
+            page_templates(),
+            clock=services.clock,
             brand=services.config.brand,
         ),
         tags=["ratings"],
