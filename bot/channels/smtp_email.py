@@ -132,13 +132,14 @@ class SmtpEmailChannel:
             email["List-Unsubscribe"] = f"<{header_text(message.unsubscribe_url)}>"
             email["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
         templates = self._templates(message.locale)
-        email["Content-Language"] = str(templates.globals["lang"])
         context = _layout_context(message) | {"brand": self._brand}
         plain = templates.get_template("email.txt").render(context)
         html = templates.get_template("email.html").render(context)
         # Quoted-printable keeps every line short and 7-bit, whatever the relay supports.
         email.set_content(plain, cte="quoted-printable")
         email.add_alternative(html, subtype="html", cte="quoted-printable")
+        # After the parts: setting them clears every Content-* header.
+        email["Content-Language"] = str(templates.globals["lang"])
         return email
 
     # --- delivery ---------------------------------------------------------------------------
