@@ -319,6 +319,8 @@ def _join(path: str, key: str) -> str:
 def _describe(error: Any) -> str:
     path = ""
     for part in error["loc"]:
+        if part == "[key]":  # pydantic's mark of a mapping's key: the path already names it
+            continue
         path = f"{path}[{part}]" if isinstance(part, int) else _join(path, str(part))
     return f"{path or 'config'}: {_in_our_words(error)}"
 

@@ -18,11 +18,16 @@ SEPARATOR = "-"  # BCP 47 tags, as the config and events give them
 
 
 def closest_locale(wanted: str | None, available: list[str]) -> str | None:
-    """The one of `available` that best serves `wanted` (Babel's negotiation: exact tag, then
-    its language alone, then Babel's usual aliases); None when none fits."""
+    """The one of `available` that best serves `wanted`; None when none fits.
+
+    Babel's negotiation decides (the tag itself, Babel's aliases, the language alone); it is
+    asked for the tag and then for the tag with its last subtags dropped one by one (RFC 4647
+    lookup), so `zh-Hant-TW` finds `zh-Hant` before `zh`."""
     if not wanted or not available:
         return None
-    found = negotiate_locale([wanted], available, sep=SEPARATOR)
+    parts = wanted.split(SEPARATOR)
+    preferred = [SEPARATOR.join(parts[:size]) for size in range(len(parts), 0, -1)]
+    found = negotiate_locale(preferred, available, sep=SEPARATOR)
     if found is None:
         return None
     by_lower = {tag.lower(): tag for tag in available}
