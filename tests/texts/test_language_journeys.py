@@ -4,17 +4,21 @@ and the rating page around it, the locale on the send and in `explain`, and the 
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from typing import Any
 
+import orjson
 import pytest
+from click.testing import CliRunner
 from fastapi.testclient import TestClient
 
 from bot.app import build_channels
+from bot.cli.main import cli
 from bot.web.app import create_web_app
 from storage import explain
 from tests.conftest import BASE_CONFIG, ServicesFactory
 from tests.fakes.smtp_server import FakeSmtpServer
-from tests.helpers import event, outbox, sends
+from tests.helpers import event, outbox, sends, write_config
 
 AUTH = {"Authorization": "Bearer test-key"}
 FRENCH = {
@@ -128,3 +132,24 @@ def test_a_locale_that_is_not_bcp_47_is_a_422_for_that_field(make_services: Serv
     assert accepted.status_code == 202
     with services.db.read() as conn:
         assert explain.contact_history(conn, "c1").contact["locale"] == "pt-BR"  # type: ignore[index]
+
+
+def test_stats_break_down_by_contact_locale(make_services: ServicesFactory, tmp_path: Any, db_url: str) -> None:
+    services = make_services(surveys=surveys_with_translations(), triggers=sms_trigger_only())
+    people = [("c1", "fr-CA", 5), ("c2", "fr-CA", 1), ("c3", "pt-BR", 4), ("c4", None, 2)]
+    for contact, locale, _ in people:
+        phone = f"+1415555010{contact[-1]}"
+        services.ingestor.ingest([event(f"e-{contact}", contact=contact, details={"locale": locale, "phone": phone})])
+    services.dispatcher.run_once()
+    by_contact = {send.contact_id: send.id for send in sends(services.db)}
+    for contact, _, score in people:
+        services.responses.record_rating(by_contact[contact], score, None, services.clock.now())
+    config = write_config(tmp_path, db_url)
+    end = (services.clock.now() + timedelta(hours=1)).isoformat()
+    result = CliRunner().invoke(
+        cli, ["stats", "--config", str(config), "--end", end, "--group-by", "contact.locale", "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    [csat] = [s for s in orjson.loads(result.output)["surveys"] if s["survey"] == "support_csat"]
+    groups = {g["group"]: g["n"] for g in csat["breakdowns"]["contact.locale"]}
+    assert groups == {"fr-CA": 2, "pt-BR": 1, None: 1}
