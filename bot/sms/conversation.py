@@ -14,7 +14,9 @@ The states of a send, in order (None is the start):
 
 Rules, in this order:
   1. keywords win in any state: STOP etc. -> `opt_out`, START etc. -> `opt_in`, both with no
-     answer of ours (Twilio answers those keywords itself and would block our reply to STOP);
+     answer of ours (Twilio answers those keywords itself and would block our reply to STOP),
+     but a confirmation for the same keywords in another language (ARRET, BAJA), which Twilio
+     does not know;
      HELP/INFO -> the help text. The state does not change;
   2. no open send -> `unmatched`, stored, answered politely; an expired one -> `late`, stored,
      not counted;
@@ -71,7 +73,7 @@ def decide_reply(
 ) -> ReplyAction:
     """The next step of the conversation for one inbound SMS (see the module docstring)."""
     if reply.kind in ("opt_out", "opt_in"):
-        return ReplyAction(record=reply.kind, next_state=state, answer=None)
+        return ReplyAction(record=reply.kind, next_state=state, answer=_confirmation(reply, language))
     if reply.kind == "help":
         return ReplyAction(record="none", next_state=state, answer=sms_texts.help_text(language, brand))
     if not has_open_send:
@@ -113,6 +115,13 @@ def _awaiting_score(
     # Only one re-prompt: a customer who still sends no score is not pestered again, but the
     # survey stays open for a score that comes later.
     return ReplyAction(record="extra", next_state=state, answer=None, comment=reply.text)
+
+
+def _confirmation(reply: ParsedReply, language: str) -> str | None:
+    """Twilio confirms its own English keywords; we confirm the others, in their language."""
+    if reply.language in (None, "en"):
+        return None
+    return sms_texts.opted_out(language) if reply.kind == "opt_out" else sms_texts.opted_in(language)
 
 
 def _late(reply: ParsedReply, state: ReplyState, language: str) -> ReplyAction:

@@ -60,4 +60,16 @@ def help_text(language: str = "en", brand: BrandConfig | None = None) -> str:
     return text
 
 
-ALL_FIXED_TEXTS = (thanks, no_open_survey, survey_closed, help_text)
+def opted_out(language: str = "en") -> str:
+    """The confirmation of an opt-out keyword Twilio does not know (ARRET, BAJA, ...)."""
+    _ = gettext_in(language)
+    return _("You will get no more surveys from us. Reply START to opt back in.")
+
+
+def opted_in(language: str = "en") -> str:
+    """The confirmation of an opt-in keyword Twilio does not know (DÉMARRER, ...)."""
+    _ = gettext_in(language)
+    return _("You will get our short surveys again. Reply STOP to opt out.")
+
+
+ALL_FIXED_TEXTS = (thanks, no_open_survey, survey_closed, help_text, opted_out, opted_in)

@@ -41,11 +41,14 @@ def test_arret_opts_the_number_out_and_aide_answers_in_french(make_world: WorldF
         "Acme: Nous envoyons une courte enquête après votre contact. Répondez par un nombre pour nous "
         "noter. STOP pour arrêter, START pour reprendre. Aide : https://help.acme.example/sms"
     ]
-    assert world.text("ARRET").texts == []
+    # Twilio does not know ARRET: surveybot opts the number out and confirms it in French.
+    assert world.text("ARRET").texts == ["Vous ne recevrez plus nos enquêtes. Répondez START pour les recevoir à nouveau."]
     assert [m.kind for m in world.inbound()] == ["help", "opt_out"]
     later = world.ingest("e2", details={"locale": "fr"})
     assert (later.outcome, later.reason) == ("suppressed", "opted_out")
-    assert world.text("démarrer", sid=new_sid()).texts == []
+    assert world.text("démarrer", sid=new_sid()).texts == [
+        "Vous recevrez à nouveau nos courtes enquêtes. Répondez STOP pour vous désabonner."
+    ]
     assert world.inbound()[-1].kind == "opt_in"
 
 
