@@ -44,7 +44,10 @@ def sms_length_warnings(config: Config) -> list[str]:
         context = _example_context(name, survey, signer)
         texts = {"question.sms": survey.question.sms, "follow_up": survey.follow_up}
         for locale, own in survey.translations.items():
-            texts |= {f"translations.{locale}.sms": own.sms, f"translations.{locale}.follow_up": own.follow_up}
+            texts |= {
+                f"translations.{locale}.sms": own.sms,
+                f"translations.{locale}.follow_up": own.follow_up,
+            }
         for where, source in texts.items():
             if source and (warning := _check(f"surveys.{name}.{where}", source, context)):
                 warnings.append(warning)

@@ -26,7 +26,9 @@ def test_a_french_canadian_contact_is_asked_and_answered_in_french(make_world: W
     assert send.locale == "fr"
     assert world.fake.messages[-1]["body"] == "Bonjour Ada, notez le ticket T-1 de 1 à 5."
 
-    assert world.text("euh").texts == ["Désolé, nous n'avons pas compris la note. Répondez par un nombre de 1 à 5."]
+    assert world.text("euh").texts == [
+        "Désolé, nous n'avons pas compris la note. Répondez par un nombre de 1 à 5."
+    ]
     assert world.text("cinq").texts == ["Merci Ada ! Quelle est la raison principale de votre note ?"]
     assert world.text("Rapide et aimable").texts == ["Merci pour votre avis !"]
     [response] = world.responses()
@@ -42,7 +44,9 @@ def test_arret_opts_the_number_out_and_aide_answers_in_french(make_world: WorldF
         "noter. STOP pour arrêter, START pour reprendre. Aide : https://help.acme.example/sms"
     ]
     # Twilio does not know ARRET: surveybot opts the number out and confirms it in French.
-    assert world.text("ARRET").texts == ["Vous ne recevrez plus nos enquêtes. Répondez START pour les recevoir à nouveau."]
+    assert world.text("ARRET").texts == [
+        "Vous ne recevrez plus nos enquêtes. Répondez START pour les recevoir à nouveau."
+    ]
     assert [m.kind for m in world.inbound()] == ["help", "opt_out"]
     later = world.ingest("e2", details={"locale": "fr"})
     assert (later.outcome, later.reason) == ("suppressed", "opted_out")
@@ -75,4 +79,6 @@ def test_a_survey_without_that_translation_answers_in_its_own_language(make_worl
     world = make_world(triggers=SMS_ONLY, surveys=surveys(fr=FRENCH))
     send = world.survey("e1", details={"locale": "de-AT"})
     assert send.locale == "en"
-    assert world.text("hmm").texts == ["Sorry, we didn't catch a score. Please reply with a number from 1 to 5."]
+    assert world.text("hmm").texts == [
+        "Sorry, we didn't catch a score. Please reply with a number from 1 to 5."
+    ]

@@ -65,7 +65,15 @@ def test_a_catalog_missing_a_message_is_caught() -> None:
 
 @pytest.mark.parametrize(
     ("locale", "language"),
-    [("fr-CA", "fr"), ("pt-BR", "pt"), ("es-419", "es"), ("de-CH", "de"), ("ar-EG", "ar"), ("ja", "en"), (None, "en")],
+    [
+        ("fr-CA", "fr"),
+        ("pt-BR", "pt"),
+        ("es-419", "es"),
+        ("de-CH", "de"),
+        ("ar-EG", "ar"),
+        ("ja", "en"),
+        (None, "en"),
+    ],
 )
 def test_a_locale_gets_the_closest_shipped_language(locale: str | None, language: str) -> None:
     assert ui_language(locale) == language

@@ -70,7 +70,9 @@ def test_every_language_and_brand_problem_is_listed_in_one_pass() -> None:
     ]
     for problem in expected:
         assert problem in problems, "\n".join(problems)
-    assert any(p.startswith("surveys.s1.translations.fr.sms: the template does not compile") for p in problems)
+    assert any(
+        p.startswith("surveys.s1.translations.fr.sms: the template does not compile") for p in problems
+    )
 
 
 def test_a_translation_that_does_not_compile_is_named_by_its_path() -> None:
@@ -83,7 +85,14 @@ def test_a_translation_that_does_not_compile_is_named_by_its_path() -> None:
 
 @pytest.mark.parametrize(
     ("colour", "ratio"),
-    [("#ffffff", 1.0), ("#000000", 21.0), ("#767676", 4.54), ("#777777", 4.48), ("#2563eb", 5.17), ("#fff", 1.0)],
+    [
+        ("#ffffff", 1.0),
+        ("#000000", 21.0),
+        ("#767676", 4.54),
+        ("#777777", 4.48),
+        ("#2563eb", 5.17),
+        ("#fff", 1.0),
+    ],
 )
 def test_the_contrast_ratio_is_wcags(colour: str, ratio: float) -> None:
     assert round(contrast_ratio(colour, "#ffffff"), 2) == ratio
@@ -95,4 +104,6 @@ def test_check_config_warns_about_a_long_translated_sms(tmp_path: Path) -> None:
     path.write_text(GOOD.replace('"Notez-nous de 1 à 5"', f'"{long_french}"'))
     result = CliRunner().invoke(cli, ["check-config", "--config", str(path)])
     assert result.exit_code == 0, result.output
-    assert "surveys.s1.translations.fr.sms: for an example contact this SMS is 199 characters" in result.stderr
+    assert (
+        "surveys.s1.translations.fr.sms: for an example contact this SMS is 199 characters" in result.stderr
+    )

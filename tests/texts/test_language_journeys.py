@@ -23,7 +23,8 @@ from tests.helpers import event, outbox, sends, write_config
 AUTH = {"Authorization": "Bearer test-key"}
 FRENCH = {
     "sms": "Bonjour {{ contact.name }}, notez le ticket {{ properties.ticket_id }} de 1 à 5",
-    "email": {"subject": "Votre avis sur le ticket {{ properties.ticket_id }}", "body": "Notez-nous, {{ contact.name }}"},
+    "email": {"subject": "Votre avis sur le ticket {{ properties.ticket_id }}",
+              "body": "Notez-nous, {{ contact.name }}"},
     "follow_up": "Merci ! Quelle est la raison principale de votre note ?",
 }  # fmt: skip
 PORTUGUESE = {
@@ -87,7 +88,9 @@ def test_a_french_email_wears_a_french_frame_and_opens_a_french_page(
     assert "Choisissez une note (1 = Très insatisfait, 5 = Très satisfait)" in plain
     assert "Pour ne plus recevoir ces enquêtes" in plain
     assert '<html lang="fr" dir="ltr">' in html and "background-color:#7c2d12" in html
-    assert "Besoin d&#39;aide ? Contactez le support" in html or "Besoin d'aide ? Contactez le support" in html
+    assert (
+        "Besoin d&#39;aide ? Contactez le support" in html or "Besoin d'aide ? Contactez le support" in html
+    )
 
     link = re.findall(r"https://surveys\.example\.com(/r/[^\s]+)", plain)[3]
     page = TestClient(create_web_app(services)).get(link)
@@ -104,7 +107,8 @@ def test_the_rating_page_shows_the_survey_question_without_its_links(
 ) -> None:
     csat = {**BASE_CONFIG["surveys"]["support_csat"]}
     csat["question"] = {"email": {"subject": "How did we do?",
-                                  "body": "Hi {{ contact.name }}, how did we do?\n\nRate: {{ link }} or {{ links[1] }}"}}  # fmt: skip
+                                  "body": "Hi {{ contact.name }}, how did we do?\n\n"
+                                          "Rate: {{ link }} or {{ links[1] }}"}}  # fmt: skip
     services = make_services(surveys={**BASE_CONFIG["surveys"], "support_csat": csat},
                              triggers=[{"name": "t", "on": "ticket.solved", "survey": "support_csat",
                                         "channels": ["email"]}])  # fmt: skip
@@ -134,12 +138,16 @@ def test_a_locale_that_is_not_bcp_47_is_a_422_for_that_field(make_services: Serv
         assert explain.contact_history(conn, "c1").contact["locale"] == "pt-BR"  # type: ignore[index]
 
 
-def test_stats_break_down_by_contact_locale(make_services: ServicesFactory, tmp_path: Any, db_url: str) -> None:
+def test_stats_break_down_by_contact_locale(
+    make_services: ServicesFactory, tmp_path: Any, db_url: str
+) -> None:
     services = make_services(surveys=surveys_with_translations(), triggers=sms_trigger_only())
     people = [("c1", "fr-CA", 5), ("c2", "fr-CA", 1), ("c3", "pt-BR", 4), ("c4", None, 2)]
     for contact, locale, _ in people:
         phone = f"+1415555010{contact[-1]}"
-        services.ingestor.ingest([event(f"e-{contact}", contact=contact, details={"locale": locale, "phone": phone})])
+        services.ingestor.ingest(
+            [event(f"e-{contact}", contact=contact, details={"locale": locale, "phone": phone})]
+        )
     services.dispatcher.run_once()
     by_contact = {send.contact_id: send.id for send in sends(services.db)}
     for contact, _, score in people:
