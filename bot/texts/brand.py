@@ -18,6 +18,8 @@ DEFAULT_ACCENT = "#2563eb"
 AA_NORMAL_TEXT = 4.5
 _HEX_COLOUR = re.compile(r"^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})$")
 WHITE = "#ffffff"
+# The logo's origin goes into the pages' Content-Security-Policy: a plain host[:port] only.
+_HOST = re.compile(r"^[A-Za-z0-9.-]+(?::\d{1,5})?$")
 
 
 class BrandConfig(Section):
@@ -72,6 +74,8 @@ def url_problem(url: str) -> str | None:
         return f"{url!r} is not an absolute https URL like https://example.com/help"
     if re.search(r"[\s\x00-\x1f\x7f\"'<>\\\\]", url):
         return f"{url!r} holds spaces, quotes or angle brackets: percent-encode them"
+    if not _HOST.match(parts.netloc):
+        return f"{url!r} does not name a host like cdn.example.com (no user, no odd characters)"
     return None
 
 

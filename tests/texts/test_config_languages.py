@@ -107,3 +107,15 @@ def test_check_config_warns_about_a_long_translated_sms(tmp_path: Path) -> None:
     assert (
         "surveys.s1.translations.fr.sms: for an example contact this SMS is 199 characters" in result.stderr
     )
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["http://cdn.acme.example/logo.png", "https://cdn.acme.example;script-src:*/l.png", "https://u:p@cdn.acme.example/",
+     "https://cdn.acme.example/a logo.png", "//cdn.acme.example/logo.png", "data:image/png;base64,AAAA"],
+)  # fmt: skip
+def test_a_logo_url_that_is_not_a_plain_https_address_is_refused(url: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        parse_config(f"brand: {{logo_url: {url!r}}}", environ={})
+    [problem] = caught.value.problems
+    assert problem.startswith(f"brand.logo_url: {url!r} ")
