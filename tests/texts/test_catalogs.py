@@ -84,3 +84,10 @@ def test_the_pages_say_their_language_and_direction() -> None:
     assert (arabic.globals["lang"], arabic.globals["dir"]) == ("ar", "rtl")
     assert layout_templates("de").globals["dir"] == "ltr" and text_direction("fr") == "ltr"
     assert gettext_in("de")("Your score") == "Ihre Bewertung"
+
+
+def test_a_page_rendered_without_a_brand_is_plain() -> None:
+    """Pages other rooms add on base.html need not know about the brand."""
+    html = layout_templates("de").get_template("unsubscribed.html").render(csp_nonce="n")
+    assert "--accent: #2563eb;" in html and "<h1>Sie sind abgemeldet</h1>" in html
+    assert "<header" not in html and "<footer" not in html
