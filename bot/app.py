@@ -160,7 +160,7 @@ def build_channels(config: Config, clock: Clock, db: Database | None = None) -> 
     else:
         from bot.channels.smtp_email import SmtpEmailChannel
 
-        built["email"] = SmtpEmailChannel(email, clock=clock)
+        built["email"] = SmtpEmailChannel(email, clock=clock, brand=config.brand)
     return built
 
 

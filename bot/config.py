@@ -29,6 +29,7 @@ from pydantic import (
 
 from bot.errors import ConfigError
 from bot.outbound.settings import WebhookConfig, WritebackConfig, outbound_problems
+from bot.texts.brand import BrandConfig
 from triggers.settings import (
     Duration,
     Section,
@@ -275,6 +276,7 @@ class Config(Section):
     sources: dict[str, SourceConfig] = Field(default_factory=dict)
     webhooks: list[WebhookConfig] = Field(default_factory=list)
     writeback: WritebackConfig = WritebackConfig()
+    brand: BrandConfig = BrandConfig()
 
 
 # --- loading ---------------------------------------------------------------------------------
@@ -357,6 +359,8 @@ def _join(path: str, key: str) -> str:
 def _describe(error: Any) -> str:
     path = ""
     for part in error["loc"]:
+        if part == "[key]":  # pydantic's mark of a mapping's key: the path already names it
+            continue
         path = f"{path}[{part}]" if isinstance(part, int) else _join(path, str(part))
     return f"{path or 'config'}: {_in_our_words(error)}"
 

@@ -77,6 +77,7 @@ def contact_history(conn: Connection, contact_id: str) -> ContactHistory:
                 s.due_at,
                 s.sent_at,
                 s.test,
+                s.locale,
             )
             .where(s.contact_id == contact_id)
             .order_by(s.due_at, s.id)
@@ -189,6 +190,8 @@ def _decision_text(decision: dict[str, Any], when: Callable[[str], str]) -> str:
 def _send_text(send: dict[str, Any]) -> str:
     text = "test send, " if send.get("test") else ""
     text += f"{send['channel']} to {send['to_address'] or '-'}: {send['status']}"
+    if send.get("locale"):
+        text += f", in {send['locale']}"
     return text + (f" ({send['reason']})" if send["reason"] else "")
 
 

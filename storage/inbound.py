@@ -38,6 +38,7 @@ class RepliedSend:
     expires_at: datetime | None
     contact: dict[str, Any]
     properties: dict[str, Any]
+    locale: str | None = None  # the language its texts went out in
 
     def expired(self, now: datetime) -> bool:
         return self.expires_at is not None and now >= self.expires_at
@@ -65,8 +66,8 @@ def latest_sms_send(conn: Connection, address: str) -> RepliedSend | None:
     """The latest SMS send to `address` that may have reached it (see `SEND_REPLIABLE`)."""
     s, c, e = sends_t.c, contacts_t.c, events_t.c
     row = conn.execute(
-        select(s.id, s.survey, s.reply_state, s.expires_at, c.id.label("contact_id"), c.name,
-               c.email, c.phone, c.locale, c.timezone, e.properties)
+        select(s.id, s.survey, s.reply_state, s.expires_at, s.locale.label("send_locale"),
+               c.id.label("contact_id"), c.name, c.email, c.phone, c.locale, c.timezone, e.properties)
         .join(contacts_t, c.id == s.contact_id)
         .outerjoin(events_t, e.pk == s.event_pk)  # the event may be purged by retention
         .where(s.channel == "sms", s.to_address == address, s.status.in_(SEND_REPLIABLE))
@@ -78,7 +79,7 @@ def latest_sms_send(conn: Connection, address: str) -> RepliedSend | None:
     contact = {"id": row.contact_id, "name": row.name, "email": row.email, "phone": row.phone,
                "locale": row.locale, "timezone": row.timezone}  # fmt: skip
     return RepliedSend(row.id, row.survey, row.reply_state, row.expires_at, contact,
-                       dict(row.properties or {}))  # fmt: skip
+                       dict(row.properties or {}), row.send_locale)  # fmt: skip
 
 
 def set_reply_state(conn: Connection, send_id: str, state: str | None, now: datetime) -> None:

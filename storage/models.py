@@ -215,6 +215,9 @@ class Send(SQLModel, table=True):
     # A `surveybot send-test` send: past delay, quiet hours and throttle, and counted nowhere
     # (no cooldown, cap or metric looks at it); its reply is kept with `counted` false.
     test: bool = Field(default=False, sa_column=Column(Boolean, nullable=False, server_default=false()))
+    # The language its texts went out in (a key of the survey's translations, or the survey's
+    # own locale): the rating page, the email frame and the SMS answers follow it.
+    locale: str | None = None
 
 
 class Response(SQLModel, table=True):

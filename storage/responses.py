@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from sqlalchemy import Connection, select, update
 
 from storage.bulk import bulk_insert
-from storage.models import Response, Send
+from storage.models import Contact, Event, Response, Send
 
 responses_t = Response.__table__  # type: ignore[attr-defined]
 sends_t = Send.__table__  # type: ignore[attr-defined]
+contacts_t = Contact.__table__  # type: ignore[attr-defined]
+events_t = Event.__table__  # type: ignore[attr-defined]
 RecordResult = Literal["recorded", "updated", "closed"]
 
 
@@ -92,3 +94,29 @@ def record_response(
         values["comment"] = comment or None
     conn.execute(update(responses_t).where(responses_t.c.send_id == answer.send_id).values(**values))
     return "updated"
+
+
+@dataclass(frozen=True)
+class SendContext:
+    """What a send's texts are rendered with again (the rating page's question): its language,
+    the contact and the event's properties (empty once retention purged the event)."""
+
+    locale: str | None
+    contact: dict[str, Any]
+    properties: dict[str, Any]
+
+
+def load_send_context(conn: Connection, send_id: str) -> SendContext | None:
+    s, c, e = sends_t.c, contacts_t.c, events_t.c
+    row = conn.execute(
+        select(s.locale, s.contact_id, c.name, c.email, c.phone, c.locale.label("contact_locale"),
+               c.timezone, e.properties)
+        .outerjoin(contacts_t, c.id == s.contact_id)
+        .outerjoin(events_t, e.pk == s.event_pk)
+        .where(s.id == send_id)
+    ).first()  # fmt: skip
+    if row is None:
+        return None
+    contact = {"id": row.contact_id, "name": row.name, "email": row.email, "phone": row.phone,
+               "locale": row.contact_locale, "timezone": row.timezone}  # fmt: skip
+    return SendContext(row.locale, contact, dict(row.properties or {}))

@@ -152,13 +152,16 @@ def load_claimed(conn: Connection, ids: Sequence[str]) -> list[ClaimedSend]:
     ]
 
 
-def mark_sending(conn: Connection, *, send_id: str, worker: str, now: datetime) -> bool:
-    """claimed -> sending, only if still ours; False when it was cancelled or taken meanwhile."""
+def mark_sending(
+    conn: Connection, *, send_id: str, worker: str, now: datetime, locale: str | None = None
+) -> bool:
+    """claimed -> sending, only if still ours, noting the `locale` its texts are in; False when
+    it was cancelled or taken meanwhile."""
     s = sends_t.c
     result = conn.execute(
         update(sends_t)
         .where(s.id == send_id, s.status == SendStatus.CLAIMED, s.claimed_by == worker)
-        .values(status=SendStatus.SENDING, updated_at=now, attempts=s.attempts + 1)
+        .values(status=SendStatus.SENDING, updated_at=now, attempts=s.attempts + 1, locale=locale)
     )
     return result.rowcount == 1
 

@@ -16,6 +16,7 @@ import phonenumbers
 
 from triggers.durations import format_duration
 from triggers.errors import InvalidEvent
+from triggers.locales import canonical_tag, language_tag_problem
 
 MAX_TEXT = 256
 CONTACT_FIELDS = ("id", "email", "phone", "name", "timezone", "locale")
@@ -132,8 +133,18 @@ def _parse_contact(raw: Any, known: ContactIn | None = None) -> ContactIn:
         phone=phone,
         name=_as_text("contact.name", raw.get("name")),
         timezone=timezone,
-        locale=_as_text("contact.locale", raw.get("locale")),
+        locale=_parse_locale(_as_text("contact.locale", raw.get("locale"))),
     )
+
+
+@lru_cache(maxsize=1024)
+def _parse_locale(tag: str | None) -> str | None:
+    """A BCP 47 tag in its usual spelling (`pt-br` -> `pt-BR`), or `InvalidEvent`."""
+    if tag is None:
+        return None
+    if problem := language_tag_problem(tag):
+        raise InvalidEvent("contact.locale", problem)
+    return canonical_tag(tag)
 
 
 def _reject_unknown_contact_keys(raw: dict[Any, Any]) -> None:

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, model_validator
 
 from triggers.durations import format_duration, not_a_duration, parse_duration
+from triggers.locales import canonical_tag, language_tag_problem
 from triggers.metrics import METRICS, MetricName
 
 
@@ -83,6 +84,35 @@ class Reminder(Section):
     email: EmailQuestion | None = None
 
 
+class SurveyTexts(Section):
+    """One locale's texts of a survey (`surveys.<id>.translations.<locale>`). Each field stands
+    in for the survey's own text at `TRANSLATED_FIELDS[field]`; one left out keeps the survey's.
+    A new translatable text is one field here and one entry in `TRANSLATED_FIELDS`."""
+
+    sms: str | None = None
+    email: EmailQuestion | None = None
+    follow_up: str | None = None
+
+
+# Where each field of `SurveyTexts` goes in a `SurveyConfig`: (section, field) or (field,).
+TRANSLATED_FIELDS: dict[str, tuple[str, ...]] = {
+    "sms": ("question", "sms"),
+    "email": ("question", "email"),
+    "follow_up": ("follow_up",),
+}
+
+
+def _language_tag(value: Any) -> str:
+    if not isinstance(value, str):
+        raise ValueError(f"{value!r} is not a BCP 47 language tag like en, fr-CA or pt-BR")
+    if problem := language_tag_problem(value.strip()):
+        raise ValueError(problem)
+    return canonical_tag(value.strip())
+
+
+LanguageTag = Annotated[str, BeforeValidator(_language_tag)]
+
+
 class Cap(Section):
     count: int = Field(ge=1)
     per: Duration
@@ -99,6 +129,8 @@ class SurveyConfig(Section):
     max_per_contact: Cap | None = None
     low_score: int | None = None
     reminder: Reminder | None = None
+    locale: LanguageTag = "en"  # the language of the texts above
+    translations: dict[LanguageTag, SurveyTexts] = Field(default_factory=dict)
 
     @property
     def scale(self) -> tuple[int, int]:

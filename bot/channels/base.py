@@ -33,6 +33,7 @@ class OutboundMessage:
     # score -> signed rating link; for email one per score on the survey's scale
     links: dict[int, str] = field(default_factory=dict)
     unsubscribe_url: str | None = None
+    locale: str | None = None  # the language of the survey's texts: the frame around them follows
 
 
 @dataclass(frozen=True)

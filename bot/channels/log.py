@@ -34,6 +34,8 @@ class LogChannel:
             record["links"] = {str(score): url for score, url in message.links.items()}
         if message.unsubscribe_url:
             record["unsubscribe_url"] = message.unsubscribe_url
+        if message.locale:
+            record["locale"] = message.locale
         line = orjson.dumps(record) + b"\n"
         with self._lock:
             self.path.parent.mkdir(parents=True, exist_ok=True)

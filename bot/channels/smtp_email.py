@@ -18,6 +18,7 @@ import secrets
 import smtplib
 import ssl
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from email import policy
@@ -30,6 +31,7 @@ from markupsafe import Markup
 from bot.channels.base import RETRY, OutboundMessage, SendOutcome
 from bot.config import EmailChannelConfig
 from bot.runtime.clock import Clock, SystemClock
+from bot.texts.brand import BrandConfig
 from bot.texts.rendering import layout_templates
 from storage.models import SendStatus
 
@@ -47,9 +49,12 @@ SESSION_STAGES = ("EHLO", "STARTTLS", "AUTH", "MAIL FROM")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
 
 
-def email_templates() -> jinja2.Environment:
-    """The layout templates of survey emails (HTML autoescaped, plain text not)."""
-    return layout_templates()
+Layouts = Callable[[str | None], jinja2.Environment]
+
+
+def email_templates() -> Layouts:
+    """The layout templates of survey emails by locale (HTML autoescaped, plain text not)."""
+    return layout_templates
 
 
 @dataclass(frozen=True)
@@ -90,8 +95,9 @@ class SmtpEmailChannel:
         *,
         clock: Clock | None = None,
         ssl_context: ssl.SSLContext | None = None,
-        templates: jinja2.Environment | None = None,
+        templates: Layouts | None = None,
         backoff: Backoff | None = None,
+        brand: BrandConfig | None = None,
     ) -> None:
         if not config.host:
             raise ValueError("the smtp email channel needs channels.email.host")
@@ -101,6 +107,7 @@ class SmtpEmailChannel:
         self._ssl_context = ssl_context
         self._templates = templates or email_templates()
         self._backoff = backoff or Backoff()
+        self._brand = brand or BrandConfig()
         self._unreachable = 0
         self._lock = threading.Lock()
 
@@ -124,12 +131,15 @@ class SmtpEmailChannel:
         if message.unsubscribe_url:
             email["List-Unsubscribe"] = f"<{header_text(message.unsubscribe_url)}>"
             email["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
-        context = _layout_context(message)
-        plain = self._templates.get_template("email.txt").render(context)
-        html = self._templates.get_template("email.html").render(context)
+        templates = self._templates(message.locale)
+        context = _layout_context(message) | {"brand": self._brand}
+        plain = templates.get_template("email.txt").render(context)
+        html = templates.get_template("email.html").render(context)
         # Quoted-printable keeps every line short and 7-bit, whatever the relay supports.
         email.set_content(plain, cte="quoted-printable")
         email.add_alternative(html, subtype="html", cte="quoted-printable")
+        # After the parts: setting them clears every Content-* header.
+        email["Content-Language"] = str(templates.globals["lang"])
         return email
 
     # --- delivery ---------------------------------------------------------------------------

@@ -24,6 +24,7 @@ from bot.outbound.writer import OutboxWriter
 from bot.runtime.clock import Clock
 from bot.runtime.telemetry import Telemetry
 from bot.texts.rendering import render_survey_message
+from bot.texts.translations import localized, survey_locale
 from storage import queries, reminders, sends
 from storage.db import Database
 from storage.models import SendStatus
@@ -136,7 +137,9 @@ class Dispatcher:
                     )
             return
         with self.db.write() as conn:
-            if not sends.mark_sending(conn, send_id=send.id, worker=self.worker, now=now):
+            if not sends.mark_sending(
+                conn, send_id=send.id, worker=self.worker, now=now, locale=message.locale
+            ):
                 return  # cancelled or taken back while we held it: nothing left
         outcome = self._send(message)
         self._record(send, outcome)
@@ -208,7 +211,8 @@ class Dispatcher:
             "link": links.get(high) if links else None,
             "unsubscribe_url": unsubscribe,
         }
-        rendered = render_survey_message(survey, send.channel, context)
+        locale = survey_locale(survey, send.contact.get("locale"))
+        rendered = render_survey_message(localized(survey, locale), send.channel, context)
         return OutboundMessage(
             send_id=send.id,
             channel=send.channel,
@@ -220,6 +224,7 @@ class Dispatcher:
             html=rendered.html,
             links=links if send.channel == "email" else {},
             unsubscribe_url=unsubscribe if send.channel == "email" else None,
+            locale=locale,
         )
 
     def _send(self, message: OutboundMessage) -> SendOutcome:

@@ -13,21 +13,27 @@ counted; scanners that only fetch, or render without ever showing the page, save
 
 The router only translates HTTP; what a rating does to the data is `RatingStore`'s contract,
 implemented over the database by storage and in memory by the tests.
+
+Each page speaks the send's language (`SendView.locale`), dressed in the config's `brand`; a
+link that names no usable send is answered in the browser's language (Accept-Language).
 """
 
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal, Protocol
 
 import jinja2
-from fastapi import APIRouter, Form
+from fastapi import APIRouter, Form, Header
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from bot.pages.links import ExpiredLink, InvalidLink, LinkSigner
 from bot.runtime.clock import Clock, SystemClock
+from bot.texts.brand import BrandConfig
+from bot.texts.catalogs import language_from_header
 from bot.texts.rendering import layout_templates
 from bot.web.schemas import PAGE_ERRORS
 
@@ -35,9 +41,13 @@ COMMENT_MAX = 2000
 RatingResult = Literal["recorded", "updated", "closed"]
 
 
-def page_templates() -> jinja2.Environment:
-    """The page templates, autoescaped."""
-    return layout_templates()
+Layouts = Callable[[str | None], jinja2.Environment]
+AcceptLanguage = Annotated[str | None, Header(include_in_schema=False)]
+
+
+def page_templates() -> Layouts:
+    """The page templates by locale, autoescaped."""
+    return layout_templates
 
 
 @dataclass(frozen=True)
@@ -51,6 +61,8 @@ class SendView:
     score: int | None = None  # the current response, if any
     comment: str | None = None
     question: str | None = None  # the heading of the page; None: the metric's usual question
+    comment_prompt: str | None = None  # the label of the comment box (the survey's follow-up)
+    locale: str | None = None  # the send's language: the page's words follow it
 
     def is_open(self, now: datetime) -> bool:
         return self.open_until is None or now < self.open_until
@@ -78,23 +90,24 @@ class RatingStore(Protocol):
 def rating_routes(
     signer: LinkSigner,
     store: RatingStore,
-    templates: jinja2.Environment,
+    templates: Layouts,
     *,
     clock: Clock | None = None,
     link_max_age: timedelta | None = timedelta(days=90),
+    brand: BrandConfig | None = None,
 ) -> APIRouter:
     """The rating and unsubscribe routes; `link_max_age` refuses rating links older than that
     (unsubscribe links never expire: RFC 8058 wants them to keep working)."""
-    pages = _Pages(templates)
+    pages = _Pages(templates, brand or BrandConfig())
     now = (clock or SystemClock()).now
     router = APIRouter()
 
     @router.get("/r/{token}", response_class=HTMLResponse, responses=PAGE_ERRORS)
-    def show_rating(token: str) -> Response:
+    def show_rating(token: str, accept_language: AcceptLanguage = None) -> Response:
         try:
             send, score = _rated_send(signer, store, token, link_max_age)
         except _Unusable as problem:
-            return pages.invalid(problem.status)
+            return pages.invalid(problem.status, language_from_header(accept_language))
         if send.score is not None and not send.is_open(now()):
             return pages.thanks(send, moment=now())
         return pages.rate(send, chosen=score, late=not send.is_open(now()))
@@ -107,11 +120,12 @@ def rating_routes(
         score: Annotated[str | None, Form()] = None,
         comment: Annotated[str | None, Form()] = None,
         autosave: Annotated[str | None, Form()] = None,
+        accept_language: AcceptLanguage = None,
     ) -> Response:
         try:
             send, link_score = _rated_send(signer, store, token, link_max_age)
         except _Unusable as problem:
-            return pages.invalid(problem.status)
+            return pages.invalid(problem.status, language_from_header(accept_language))
         chosen = _score_from(score, send.scale, default=link_score)
         saving_alone = autosave == "1"
         text = None if saving_alone else _comment_from(comment)
@@ -122,24 +136,24 @@ def rating_routes(
         return pages.thanks(saved, moment=now())
 
     @router.get("/unsubscribe/{token}", response_class=HTMLResponse, responses=PAGE_ERRORS)
-    def confirm_unsubscribe(token: str) -> Response:
+    def confirm_unsubscribe(token: str, accept_language: AcceptLanguage = None) -> Response:
         try:
-            signer.read_unsubscribe_token(token)
+            send_id = signer.read_unsubscribe_token(token)
         except InvalidLink as error:
-            return pages.invalid(_link_status(error))
-        return pages.render("unsubscribe.html")
+            return pages.invalid(_link_status(error), language_from_header(accept_language))
+        return pages.render("unsubscribe.html", _locale_of(store, send_id, accept_language))
 
     @router.post("/unsubscribe/{token}", response_class=HTMLResponse, responses=PAGE_ERRORS)
-    def unsubscribe(token: str) -> Response:
+    def unsubscribe(token: str, accept_language: AcceptLanguage = None) -> Response:
         # Any POST opts out: the page's button and a mail app's `List-Unsubscribe=One-Click`
         # alike. Answer 200 directly; RFC 8058 senders must not redirect.
         try:
             send_id = signer.read_unsubscribe_token(token)
         except InvalidLink as error:
-            return pages.invalid(_link_status(error))
+            return pages.invalid(_link_status(error), language_from_header(accept_language))
         if not store.opt_out_send_address(send_id, now()):
-            return pages.invalid(404)
-        return pages.render("unsubscribed.html")
+            return pages.invalid(404, language_from_header(accept_language))
+        return pages.render("unsubscribed.html", _locale_of(store, send_id, accept_language))
 
     return router
 
@@ -148,18 +162,29 @@ def rating_routes(
 NO_STORE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
 
 
-class _Pages:
-    def __init__(self, templates: jinja2.Environment) -> None:
-        self._templates = templates
+def _locale_of(store: RatingStore, send_id: str, accept_language: str | None) -> str | None:
+    """The send's language; the browser's when the send is gone (erased)."""
+    send = store.get_send(send_id)
+    return send.locale if send and send.locale else language_from_header(accept_language)
 
-    def render(self, name: str, status_code: int = 200, **context: Any) -> HTMLResponse:
+
+class _Pages:
+    def __init__(self, templates: Layouts, brand: BrandConfig) -> None:
+        self._templates = templates
+        self._brand = brand
+        logo = brand.logo_origin
+        self._img_src = f"img-src {logo}; " if logo else ""
+
+    def render(self, name: str, locale: str | None, status_code: int = 200, **context: Any) -> HTMLResponse:
         nonce = secrets.token_urlsafe(16)
-        html = self._templates.get_template(name).render(csp_nonce=nonce, **context)
+        template = self._templates(locale).get_template(name)
+        html = template.render(csp_nonce=nonce, brand=self._brand, **context)
         headers = {
             **NO_STORE,
             "X-Robots-Tag": "noindex",
+            "Content-Language": str(template.globals["lang"]),
             "Content-Security-Policy": (
-                f"default-src 'none'; style-src 'nonce-{nonce}'; script-src 'nonce-{nonce}'; "
+                f"default-src 'none'; style-src 'nonce-{nonce}'; script-src 'nonce-{nonce}'; {self._img_src}"
                 "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
             ),
         }
@@ -168,7 +193,9 @@ class _Pages:
     def rate(self, send: SendView, *, chosen: int, late: bool) -> HTMLResponse:
         return self.render(
             "rate.html",
+            send.locale,
             question=send.question,
+            comment_prompt=send.comment_prompt,
             metric=send.metric,
             scores=_scores(send.scale),
             chosen=chosen,
@@ -180,6 +207,8 @@ class _Pages:
     def thanks(self, send: SendView, *, moment: datetime) -> HTMLResponse:
         return self.render(
             "thanks.html",
+            send.locale,
+            comment_prompt=send.comment_prompt,
             metric=send.metric,
             scores=_scores(send.scale),
             score=send.score,
@@ -188,8 +217,8 @@ class _Pages:
             comment_max=COMMENT_MAX,
         )
 
-    def invalid(self, status: int) -> HTMLResponse:
-        return self.render("invalid.html", status_code=status, expired=status == 410)
+    def invalid(self, status: int, locale: str | None) -> HTMLResponse:
+        return self.render("invalid.html", locale, status_code=status, expired=status == 410)
 
 
 class _Unusable(Exception):

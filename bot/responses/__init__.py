@@ -2,4 +2,6 @@
 
 May use: storage, triggers, runtime, outbound (its messages, in the same transaction). Pages and
 SMS hand answers in; Slack alerts listen.
+May use: storage, triggers, runtime, texts (the page's question in the send's
+language). Pages and SMS hand answers in; Slack alerts listen.
 """

@@ -14,6 +14,8 @@ from datetime import datetime
 from bot.config import Config
 from bot.outbound.writer import OutboxWriter
 from bot.pages.ratings import RatingResult, SendView
+from bot.texts.rendering import follow_up_text, page_question
+from bot.texts.translations import localized, survey_locale
 from storage import queries
 from storage import responses as answers
 from storage.db import Connection, Database
@@ -49,14 +51,22 @@ class Responses:
         self.outbox = OutboxWriter()  # the app sets the configured one
 
     def get_send(self, send_id: str) -> SendView | None:
+        """The send for its pages: in the language it went out in, with the survey's own
+        question and follow-up rendered for the contact."""
         with self.db.read() as conn:
             answer = answers.load_send_answer(conn, send_id)
-        if answer is None or answer.survey not in self.config.surveys:
+            context = answers.load_send_context(conn, send_id)
+        if answer is None or context is None or answer.survey not in self.config.surveys:
             return None
         survey = self.config.surveys[answer.survey]
+        locale = context.locale or survey_locale(survey, context.contact.get("locale"))
+        texts = localized(survey, locale)
+        values = {"contact": context.contact, "properties": context.properties, "survey": answer.survey}
         return SendView(
-            answer.send_id, answer.metric, survey.scale, answer.expires_at, answer.score, answer.comment
-        )
+            answer.send_id, answer.metric, survey.scale, answer.expires_at, answer.score, answer.comment,
+            question=page_question(texts, values), comment_prompt=follow_up_text(texts, values),
+            locale=locale,
+        )  # fmt: skip
 
     def record_rating(self, send_id: str, score: int, comment: str | None, now: datetime) -> RatingResult:
         with self.db.write() as conn:

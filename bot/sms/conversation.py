@@ -14,7 +14,9 @@ The states of a send, in order (None is the start):
 
 Rules, in this order:
   1. keywords win in any state: STOP etc. -> `opt_out`, START etc. -> `opt_in`, both with no
-     answer of ours (Twilio answers those keywords itself and would block our reply to STOP);
+     answer of ours (Twilio answers those keywords itself and would block our reply to STOP),
+     but a confirmation for the same keywords in another language (ARRET, BAJA), which Twilio
+     does not know;
      HELP/INFO -> the help text. The state does not change;
   2. no open send -> `unmatched`, stored, answered politely; an expired one -> `late`, stored,
      not counted;
@@ -23,6 +25,8 @@ Rules, in this order:
      one re-prompt; later ones are kept as `extra` without an answer, and a valid score still
      counts while the survey is open (no second re-prompt needed);
   4. waiting for the comment: the whole reply is the comment, even if it starts with a number.
+
+Our answers are in `language` (the send's; see `bot.texts.sms`), HELP's with the `brand`.
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ from typing import Literal
 
 from bot.sms.parsing import ParsedReply
 from bot.texts import sms as sms_texts
+from bot.texts.brand import BrandConfig
 
 ReplyState = Literal["awaiting_score_reprompted", "awaiting_comment", "done"] | None
 Record = Literal["score", "comment", "opt_out", "opt_in", "unmatched", "late", "extra", "none"]
@@ -63,37 +68,40 @@ def decide_reply(
     expired: bool = False,
     scale: tuple[int, int],
     follow_up: str | None = None,
+    language: str = "en",
+    brand: BrandConfig | None = None,
 ) -> ReplyAction:
     """The next step of the conversation for one inbound SMS (see the module docstring)."""
     if reply.kind in ("opt_out", "opt_in"):
-        return ReplyAction(record=reply.kind, next_state=state, answer=None)
+        return ReplyAction(record=reply.kind, next_state=state, answer=_confirmation(reply, language))
     if reply.kind == "help":
-        return ReplyAction(record="none", next_state=state, answer=sms_texts.help_text())
+        return ReplyAction(record="none", next_state=state, answer=sms_texts.help_text(language, brand))
     if not has_open_send:
         return ReplyAction(
             record="unmatched",
             next_state=state,
-            answer=sms_texts.no_open_survey(),
+            answer=sms_texts.no_open_survey(language),
             comment=reply.text,
         )
     if expired:
-        return _late(reply, state)
+        return _late(reply, state, language)
     if state == "awaiting_comment":
-        return ReplyAction(record="comment", next_state="done", answer=sms_texts.thanks(), comment=reply.text)
+        thanks = sms_texts.thanks(language)
+        return ReplyAction(record="comment", next_state="done", answer=thanks, comment=reply.text)
     if state == "done":
         return ReplyAction(record="extra", next_state="done", answer=None, comment=reply.text)
-    return _awaiting_score(reply, state, scale, follow_up)
+    return _awaiting_score(reply, state, scale, follow_up, language)
 
 
 def _awaiting_score(
-    reply: ParsedReply, state: ReplyState, scale: tuple[int, int], follow_up: str | None
+    reply: ParsedReply, state: ReplyState, scale: tuple[int, int], follow_up: str | None, language: str
 ) -> ReplyAction:
     if reply.kind == "score":
         ask = follow_up if follow_up and not reply.comment else None
         return ReplyAction(
             record="score",
             next_state="awaiting_comment" if ask else "done",
-            answer=ask or sms_texts.thanks(),
+            answer=ask or sms_texts.thanks(language),
             score=reply.score,
             comment=reply.comment,
         )
@@ -101,7 +109,7 @@ def _awaiting_score(
         return ReplyAction(
             record="extra",
             next_state="awaiting_score_reprompted",
-            answer=sms_texts.reprompt(scale),
+            answer=sms_texts.reprompt(scale, language),
             comment=reply.text,
         )
     # Only one re-prompt: a customer who still sends no score is not pestered again, but the
@@ -109,14 +117,18 @@ def _awaiting_score(
     return ReplyAction(record="extra", next_state=state, answer=None, comment=reply.text)
 
 
-def _late(reply: ParsedReply, state: ReplyState) -> ReplyAction:
+def _confirmation(reply: ParsedReply, language: str) -> str | None:
+    """Twilio confirms its own English keywords; we confirm the others, in their language."""
+    if reply.language in (None, "en"):
+        return None
+    return sms_texts.opted_out(language) if reply.kind == "opt_out" else sms_texts.opted_in(language)
+
+
+def _late(reply: ParsedReply, state: ReplyState, language: str) -> ReplyAction:
     """After expiry a score is still kept (a response with counted=False), never counted."""
+    closed = sms_texts.survey_closed(language)
     if reply.kind == "score":
         return ReplyAction(
-            record="late",
-            next_state=state,
-            answer=sms_texts.survey_closed(),
-            score=reply.score,
-            comment=reply.comment,
+            record="late", next_state=state, answer=closed, score=reply.score, comment=reply.comment
         )
-    return ReplyAction(record="late", next_state=state, answer=sms_texts.survey_closed(), comment=reply.text)
+    return ReplyAction(record="late", next_state=state, answer=closed, comment=reply.text)

@@ -11,6 +11,9 @@ A send is open for replies while it is the latest SMS send to the number that ma
 reached it (sent, delivered, undelivered or unknown) and its conversation is not `done`; a
 newer survey to the number takes over from an older one, and a finished conversation is not
 reopened by a later text (that text is `unmatched`).
+
+Answers are in the language of the number's latest send (`sends.locale`); a keyword in
+another language than English (AYUDA, ARRET) is answered in its own language.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from bot.runtime.clock import Clock
 from bot.sms.conversation import ReplyAction, ReplyState, decide_reply
 from bot.sms.parsing import parse_reply
 from bot.texts.rendering import render_text
+from bot.texts.translations import localized
 from storage import inbound, queries
 from storage import responses as answers
 from storage.db import Connection, Database
@@ -87,8 +91,9 @@ class SmsInbox:
             seen, answer = inbound.stored_answer(conn, sms.message_sid)
             if seen:
                 return answer
-            send = self._open_send(conn, sms.from_)
-            action = self._decide(send, sms.body, now)
+            latest = inbound.latest_sms_send(conn, sms.from_)
+            send = self._open_send(latest)
+            action = self._decide(send, sms.body, now, language=latest.locale if latest else None)
             recorded = self._apply(conn, send, sms, action, now)
             inbound.insert_inbound(conn, message_sid=sms.message_sid, from_address=sms.from_,
                                    to_address=sms.to, body=sms.body, kind=_kind(action),
@@ -127,29 +132,36 @@ class SmsInbox:
                     )
         return True
 
-    def _open_send(self, conn: Connection, address: str) -> RepliedSend | None:
-        send = inbound.latest_sms_send(conn, address)
+    def _open_send(self, send: RepliedSend | None) -> RepliedSend | None:
         if send is None or send.reply_state == "done" or send.survey not in self.config.surveys:
             return None
         return send
 
-    def _decide(self, send: RepliedSend | None, body: str, now: datetime) -> ReplyAction:
+    def _decide(
+        self, send: RepliedSend | None, body: str, now: datetime, *, language: str | None
+    ) -> ReplyAction:
         survey = self.config.surveys[send.survey] if send else None
         scale = survey.scale if survey else ANY_SCALE
         state: ReplyState = _state(send.reply_state) if send else None
+        reply = parse_reply(body, scale)
+        if reply.language and reply.language != "en":
+            language = reply.language
         return decide_reply(
-            parse_reply(body, scale),
+            reply,
             state,
             has_open_send=send is not None,
             expired=send.expired(now) if send else False,
             scale=scale,
             follow_up=self._follow_up(send) if send else None,
+            language=language or (survey.locale if survey else "en"),
+            brand=self.config.brand,
         )
 
     def _follow_up(self, send: RepliedSend) -> str | None:
-        """The survey's follow-up question rendered for this contact; None if it has none or
-        it cannot be rendered (the customer is thanked instead)."""
-        source = self.config.surveys[send.survey].follow_up
+        """The survey's follow-up question rendered for this contact in the send's language;
+        None if it has none or it cannot be rendered (the customer is thanked instead)."""
+        survey = self.config.surveys[send.survey]
+        source = localized(survey, send.locale).follow_up if send.locale else survey.follow_up
         if not source:
             return None
         try:

@@ -3,12 +3,15 @@
 `parse_reply(text, scale)` is pure and total: any string gives a `ParsedReply`, never an
 exception, and a `score` is always on `scale` (inclusive). What it understands:
 
-- keywords, only when they are the whole message (case, spacing and punctuation around them
-  forgiven): STOP, STOPALL, UNSUBSCRIBE, CANCEL, END, QUIT, REVOKE, OPTOUT -> `opt_out`;
-  START, YES, UNSTOP -> `opt_in`; HELP, INFO -> `help`. These are the keywords carriers and
-  Twilio act on, so "stop please" is not one (Twilio would not opt that number out either);
-- a score at the start of the message: digits (`5`, `10`, full-width or other decimal digits),
-  an English number word (`five`, `Ten`), or keycap emoji (`5️⃣`, `🔟`, `1️⃣0️⃣`), optionally
+- keywords, only when they are the whole message (case, accents, spacing and punctuation
+  around them forgiven): STOP, STOPALL, UNSUBSCRIBE, CANCEL, END, QUIT, REVOKE, OPTOUT ->
+  `opt_out`; START, YES, UNSTOP -> `opt_in`; HELP, INFO -> `help`; and their equivalents in
+  Spanish, French, German, Portuguese and Arabic (`bot.sms.words`: ARRET, BAJA, AYUDA, ...),
+  with the keyword's language in `language`. These are the keywords carriers and Twilio act
+  on, so "stop please" is not one (Twilio would not opt that number out either);
+- a score at the start of the message: digits (`5`, `10`, full-width, Arabic-Indic or other
+  decimal digits), a number word in any of those languages (`five`, `cinq`, `fünf`, `خمسة`),
+  or keycap emoji (`5️⃣`, `🔟`, `1️⃣0️⃣`), optionally
   followed by `/5`, `out of 5` or `stars`; whatever follows (after separators such as `-`,
   `:` or `,`) is the comment: `4 - quick but a bit rude` -> 4, "quick but a bit rude";
 - a short reply (at most 40 characters) holding exactly one number, in digits, on the scale:
@@ -28,37 +31,25 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Literal
 
+from bot.sms.words import fold, keyword_table, number_table
+
 ReplyKind = Literal["score", "opt_out", "opt_in", "help", "text"]
 
-OPT_OUT_KEYWORDS = frozenset({"stop", "stopall", "unsubscribe", "cancel", "end", "quit", "revoke", "optout"})
-OPT_IN_KEYWORDS = frozenset({"start", "yes", "unstop"})
-HELP_KEYWORDS = frozenset({"help", "info"})
-
-NUMBER_WORDS = {
-    "zero": 0,
-    "one": 1,
-    "two": 2,
-    "three": 3,
-    "four": 4,
-    "five": 5,
-    "six": 6,
-    "seven": 7,
-    "eight": 8,
-    "nine": 9,
-    "ten": 10,
-}
+KEYWORDS = keyword_table()
+NUMBER_WORDS = number_table()
+_WORDS = "|".join(sorted(NUMBER_WORDS, key=len, reverse=True))
 
 _KEYCAP = re.compile(r"([0-9])\ufe0f?\u20e3")
 _KEYCAP_TEN = "\U0001f51f"
 # A score token: up to three digits not glued to another digit, a decimal point or a letter
 # (so "4.5", "5th" and "123456" are not scores), or a number word standing alone.
 _SCORE = re.compile(
-    r"(?P<digits>\d{1,3})(?![\d\w]|[.,]\d)|(?P<word>" + "|".join(NUMBER_WORDS) + r")\b",
+    r"(?P<digits>\d{1,3})(?![\d\w]|[.,]\d)|(?P<word>" + _WORDS + r")\b",
     re.IGNORECASE,
 )
 # "/5", "out of 5", "stars" right after the score belong to it, not to the comment.
 _SCORE_SUFFIX = re.compile(
-    r"\s*(?:(?:/|out\s+of)\s*(?:\d{1,3}|" + "|".join(NUMBER_WORDS) + r")\b)?\s*(?:stars?\b)?",
+    r"\s*(?:(?:/|out\s+of)\s*(?:\d{1,3}|" + _WORDS + r")\b)?\s*(?:stars?\b)?",
     re.IGNORECASE,
 )
 _MAX_PREFIX = 64  # a score with its "/5" or "out of five stars" is far shorter than this
@@ -81,26 +72,17 @@ class ParsedReply:
     score: int | None = None
     comment: str | None = None
     text: str = ""
+    language: str | None = None  # a keyword's language (`es` for AYUDA, `en` for STOP)
 
 
 def parse_reply(text: str, scale: tuple[int, int]) -> ParsedReply:
     """Classify one inbound SMS body for a survey whose scores run from scale[0] to scale[1]."""
     stripped = text.strip()
-    keyword_kind = _keyword_kind(stripped)
-    if keyword_kind is not None:
-        return ParsedReply(kind=keyword_kind, text=stripped)
+    keyword = KEYWORDS.get(fold(_trim_punctuation(unicodedata.normalize("NFKC", stripped))))
+    if keyword is not None:
+        kind, language = keyword
+        return ParsedReply(kind=kind, text=stripped, language=language)
     return _parse_score(stripped, scale)
-
-
-def _keyword_kind(text: str) -> ReplyKind | None:
-    word = _trim_punctuation(unicodedata.normalize("NFKC", text)).casefold()
-    if word in OPT_OUT_KEYWORDS:
-        return "opt_out"
-    if word in OPT_IN_KEYWORDS:
-        return "opt_in"
-    if word in HELP_KEYWORDS:
-        return "help"
-    return None
 
 
 def _trim_punctuation(text: str) -> str:
@@ -152,7 +134,7 @@ def _lone_number(text: str, normalized: str, scale: tuple[int, int]) -> ParsedRe
 
 
 def _normalize(text: str) -> str:
-    return _expand_keycaps(unicodedata.normalize("NFKC", text)).lstrip()
+    return fold(_expand_keycaps(unicodedata.normalize("NFKC", text))).lstrip()
 
 
 def _expand_keycaps(text: str) -> str:
@@ -175,4 +157,4 @@ def _score_value(match: re.Match[str]) -> int | None:
             return int(digits)
         except ValueError:  # \d also matches digits int() might refuse; never crash on them
             return None
-    return NUMBER_WORDS.get(match.group("word").casefold())
+    return NUMBER_WORDS.get(fold(match.group("word")))

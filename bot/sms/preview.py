@@ -36,13 +36,18 @@ class ExampleProperties(dict[str, Any]):
 
 
 def sms_length_warnings(config: Config) -> list[str]:
-    """One warning per SMS text (question.sms, follow_up) longer than one segment when rendered
-    for the example contact, or that cannot be rendered at all."""
+    """One warning per SMS text (question.sms, follow_up, and theirs in each translation) longer
+    than one segment when rendered for the example contact, or that cannot be rendered at all."""
     signer = LinkSigner("example-secret", config.server.public_url)
     warnings = []
     for name, survey in config.surveys.items():
         context = _example_context(name, survey, signer)
         texts = {"question.sms": survey.question.sms, "follow_up": survey.follow_up}
+        for locale, own in survey.translations.items():
+            texts |= {
+                f"translations.{locale}.sms": own.sms,
+                f"translations.{locale}.follow_up": own.follow_up,
+            }
         for where, source in texts.items():
             if source and (warning := _check(f"surveys.{name}.{where}", source, context)):
                 warnings.append(warning)

@@ -4,6 +4,7 @@ property can shape what is said, never run code.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -20,6 +21,7 @@ from jinja2 import (
 )
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
+from bot.texts.catalogs import text_direction, translations, ui_language
 from triggers.settings import SurveyConfig
 
 
@@ -35,18 +37,29 @@ _ENV = ImmutableSandboxedEnvironment(
 TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
 
 
-def layout_templates() -> Environment:
-    """The project's own layout files in bot/texts/templates (pages, email): HTML autoescaped.
+def layout_templates(locale: str | None = None) -> Environment:
+    """The project's own layout files in bot/texts/templates (pages, email), their words in the
+    shipped language closest to `locale` (gettext, `jinja2.ext.i18n`); HTML autoescaped. The
+    templates see `lang` and `dir` (`rtl` for Arabic). One environment per language, built once.
 
     Not sandboxed: these files ship with surveybot; texts from the config go through the
     sandbox above and arrive here as finished strings."""
-    return Environment(
+    return _layouts_in(ui_language(locale))
+
+
+@lru_cache(maxsize=8)
+def _layouts_in(language: str) -> Environment:
+    env = Environment(
         loader=FileSystemLoader(TEMPLATE_DIR),
         autoescape=select_autoescape(["html"]),
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
+        extensions=["jinja2.ext.i18n"],
     )
+    env.install_gettext_translations(translations(language), newstyle=True)  # type: ignore[attr-defined]
+    env.globals.update(lang=language, dir=text_direction(language))
+    return env
 
 
 @lru_cache(maxsize=512)
@@ -83,7 +96,7 @@ def _render(source: str, context: dict[str, Any]) -> str:
 
 
 def template_problems(where: str, survey: SurveyConfig) -> list[str]:
-    """Syntax errors in a survey's templates, each named by its config path."""
+    """Syntax errors in a survey's templates, its translations' too, each named by its path."""
     sources = {"question.sms": survey.question.sms, "follow_up": survey.follow_up}
     if survey.question.email:
         sources |= {
@@ -94,6 +107,8 @@ def template_problems(where: str, survey: SurveyConfig) -> list[str]:
     from bot.texts.reminders import reminder_sources  # it renders through this module
 
     sources |= reminder_sources(survey)
+    for locale, texts in survey.translations.items():
+        sources |= {f"translations.{locale}.{path}": source for path, source in _text_sources(texts)}
     problems = []
     for path, source in sources.items():
         if source is None:
@@ -103,3 +118,42 @@ def template_problems(where: str, survey: SurveyConfig) -> list[str]:
         except TemplateError as exc:
             problems.append(f"{where}.{path}: the template does not compile ({exc})")
     return problems
+
+
+def _text_sources(texts: Any) -> list[tuple[str, str | None]]:
+    """Every text of a config section (a translation), by its path below it."""
+    found: list[tuple[str, str | None]] = []
+    for name in type(texts).model_fields:
+        value = getattr(texts, name)
+        if isinstance(value, str):
+            found.append((name, value))
+        elif value is not None and hasattr(type(value), "model_fields"):
+            found += [(f"{name}.{path}", source) for path, source in _text_sources(value)]
+    return found
+
+
+_URL = re.compile(r"\bhttps?://\S+", re.IGNORECASE)
+
+
+def page_question(survey: SurveyConfig, context: dict[str, Any]) -> str | None:
+    """The survey's own question for the rating page, as plain text: its email body rendered
+    for the contact without any link (the page is where the links lead), whitespace made one
+    line. None when the survey has no email text or it renders empty or fails."""
+    if survey.question.email is None:
+        return None
+    no_links = {**context, "links": {}, "link": None, "unsubscribe_url": None}
+    try:
+        text = _render(survey.question.email.body, no_links)
+    except TemplateError:
+        return None
+    return " ".join(_URL.sub("", text).split()) or None
+
+
+def follow_up_text(survey: SurveyConfig, context: dict[str, Any]) -> str | None:
+    """The survey's follow-up question rendered for the contact; None if it has none or fails."""
+    if not survey.follow_up:
+        return None
+    try:
+        return _render(survey.follow_up, context) or None
+    except TemplateError:
+        return None

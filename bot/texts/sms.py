@@ -1,40 +1,75 @@
-"""Every SMS text surveybot answers with on its own (survey questions come from the config).
+"""Every SMS text surveybot answers with on its own (survey questions come from the config),
+in the language of the survey it answers (`language`: a shipped catalog's, see
+`bot.texts.catalogs`; English when the locale has none).
 
-Plain GSM-7 characters only and each under one segment (160 characters), so an answer never
-costs two messages; `tests/sms/test_conversation_steps.py` checks both.
+English answers use plain GSM-7 characters and fit one segment (160 characters); other
+languages fit at most two segments in their own encoding (accents and Arabic need UCS-2, 70
+characters a segment). `tests/sms/test_conversation_steps.py` checks both. STOP and START are
+named in every language: they work everywhere, whatever the local keywords.
 """
 
 from __future__ import annotations
 
+from bot.texts.brand import BrandConfig
+from bot.texts.catalogs import gettext_in
 
-def reprompt(scale: tuple[int, int]) -> str:
+
+def reprompt(scale: tuple[int, int], language: str = "en") -> str:
     """Asked once when a reply to a survey carries no score on its scale."""
+    _ = gettext_in(language)
     low, high = scale
-    return f"Sorry, we didn't catch a score. Please reply with a number from {low} to {high}."
+    return _("Sorry, we didn't catch a score. Please reply with a number from %(low)s to %(high)s.") % {
+        "low": low,
+        "high": high,
+    }
 
 
-def thanks() -> str:
-    return "Thank you for your feedback!"
+def thanks(language: str = "en") -> str:
+    _ = gettext_in(language)
+    return _("Thank you for your feedback!")
 
 
-def no_open_survey() -> str:
+def no_open_survey(language: str = "en") -> str:
     """A text from a number with no survey waiting for an answer."""
-    return (
+    _ = gettext_in(language)
+    return _(
         "Thanks for your message. We have no open survey for this number. "
         "Reply HELP for help or STOP to opt out."
     )
 
 
-def survey_closed() -> str:
+def survey_closed(language: str = "en") -> str:
     """A reply after the survey expired: kept, but not counted."""
-    return "Thanks! This survey has closed, but we have kept your message."
+    _ = gettext_in(language)
+    return _("Thanks! This survey has closed, but we have kept your message.")
 
 
-def help_text() -> str:
-    return (
+def help_text(language: str = "en", brand: BrandConfig | None = None) -> str:
+    """The answer to HELP: who is asking (the brand's name), how to answer, how to stop, and
+    where to get help (the brand's support URL)."""
+    _ = gettext_in(language)
+    text = _(
         "We send a short survey after you contact us. Reply with a number to rate us. "
         "Reply STOP to opt out, START to opt back in."
     )
+    if brand and brand.name:
+        text = f"{brand.name}: {text}"
+    if brand and brand.support_url:
+        label = _("Help:")
+        text = f"{text} {label} {brand.support_url}"
+    return text
 
 
-ALL_FIXED_TEXTS = (thanks, no_open_survey, survey_closed, help_text)
+def opted_out(language: str = "en") -> str:
+    """The confirmation of an opt-out keyword Twilio does not know (ARRET, BAJA, ...)."""
+    _ = gettext_in(language)
+    return _("You will get no more surveys from us. Reply START to opt back in.")
+
+
+def opted_in(language: str = "en") -> str:
+    """The confirmation of an opt-in keyword Twilio does not know (DÉMARRER, ...)."""
+    _ = gettext_in(language)
+    return _("You will get our short surveys again. Reply STOP to opt out.")
+
+
+ALL_FIXED_TEXTS = (thanks, no_open_survey, survey_closed, help_text, opted_out, opted_in)

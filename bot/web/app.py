@@ -99,7 +99,13 @@ def create_web_app(services: Services) -> FastAPI:
         sources_router(services.config, services.clock, services.telemetry, ingest_queue)
     )  # 404 for every name when none is configured
     app.include_router(
-        rating_routes(services.links, services.responses, page_templates(), clock=services.clock),
+        rating_routes(
+            services.links,
+            services.responses,
+            page_templates(),
+            clock=services.clock,
+            brand=services.config.brand,
+        ),
         tags=["ratings"],
     )
     config = services.config

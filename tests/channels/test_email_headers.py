@@ -29,6 +29,7 @@ OUR_HEADERS = {
     "List-Unsubscribe-Post",
     "Content-Type",
     "MIME-Version",
+    "Content-Language",  # one of the shipped catalogs' language codes, never from an event
 }
 INJECTED = "T9\r\nReply-To: attacker@evil.example\r\nContent-Type: text/html\r\n\r\n<h1>Log in here</h1>"
 

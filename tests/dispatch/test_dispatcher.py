@@ -29,6 +29,7 @@ def test_a_due_send_goes_out_once_through_the_log_channel(services: Services, tm
         "to": "+14155550100",
         "survey": "support_csat",
         "body": "Hi Ada, rate ticket T-7 1-5",
+        "locale": "en",
     }
     assert send.status == "sent" and send.provider_message_id == f"log:{send.id}"
     assert send.expires_at == send.sent_at + timedelta(days=3)

@@ -31,6 +31,8 @@ class StoredSend:
     metric: str
     open_until: datetime | None
     question: str | None = None
+    comment_prompt: str | None = None
+    locale: str | None = None
 
 
 class MemoryRatingStore:
@@ -60,6 +62,8 @@ class MemoryRatingStore:
             score=response.score if response else None,
             comment=response.comment if response else None,
             question=send.question,
+            comment_prompt=send.comment_prompt,
+            locale=send.locale,
         )
 
     def record_rating(self, send_id: str, score: int, comment: str | None, now: datetime) -> RatingResult:

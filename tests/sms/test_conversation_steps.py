@@ -142,3 +142,10 @@ def test_opt_out_wins_even_without_an_open_survey() -> None:
 )
 def test_our_answers_fit_one_gsm_segment(text: str) -> None:
     assert sms_segments(text) == (1, "GSM-7")
+
+
+@pytest.mark.parametrize("language", ["es", "fr", "de", "pt", "ar"])
+def test_our_answers_in_other_languages_take_at_most_two_segments(language: str) -> None:
+    texts = [make(language) for make in sms_texts.ALL_FIXED_TEXTS] + [sms_texts.reprompt((0, 10), language)]
+    assert [text for text in texts if sms_segments(text)[0] > 2] == []
+    assert len(set(texts) & {make() for make in sms_texts.ALL_FIXED_TEXTS}) == 0  # translated, all of them
