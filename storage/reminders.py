@@ -60,6 +60,7 @@ class DueReminder:
     event_received_at: datetime | None
     contact: dict[str, Any]
     properties: dict[str, Any]
+    locale: str | None = None  # the language the first ask went out in
 
 
 def schedule_reminder(conn: Connection, *, send_id: str, due_at: datetime, now: datetime) -> bool:
@@ -110,7 +111,7 @@ def load_due_reminders(conn: Connection, send_ids: Sequence[str]) -> list[DueRem
             m.send_id, m.attempts, m.due_at, s.survey, s.metric, s.trigger, s.channel, s.to_address,
             s.status.label("send_status"), s.sent_at, s.expires_at, r.id.label("response_id"),
             c.forgotten_at, s.event_pk, e.received_at.label("event_received_at"), c.id.label("contact_id"),
-            c.name, c.email, c.phone, c.locale, c.timezone, e.properties,
+            c.name, c.email, c.phone, c.locale, c.timezone, e.properties, s.locale.label("send_locale"),
         )
         .join(sends_t, s.id == m.send_id)
         .join(contacts_t, c.id == s.contact_id)
@@ -126,7 +127,7 @@ def load_due_reminders(conn: Connection, send_ids: Sequence[str]) -> list[DueRem
             r.event_pk, r.event_received_at,
             {"id": r.contact_id, "name": r.name, "email": r.email, "phone": r.phone, "locale": r.locale,
              "timezone": r.timezone},
-            dict(r.properties or {}),
+            dict(r.properties or {}), r.send_locale,
         )
         for r in rows
     ]  # fmt: skip

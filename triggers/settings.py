@@ -84,14 +84,23 @@ class Reminder(Section):
     email: EmailQuestion | None = None
 
 
+class ReminderTexts(Section):
+    """A translation's reminder texts (`translations.<locale>.reminder`); `after` stays the survey's."""
+
+    sms: str | None = None
+    email: EmailQuestion | None = None
+
+
 class SurveyTexts(Section):
-    """One locale's texts of a survey (`surveys.<id>.translations.<locale>`). Each field stands
-    in for the survey's own text at `TRANSLATED_FIELDS[field]`; one left out keeps the survey's.
+    """One locale's texts of a survey (`surveys.<id>.translations.<locale>`). Each text (a dotted
+    name below this section) stands in for the survey's own at `TRANSLATED_FIELDS[name]`; one
+    left out keeps the survey's, and a reminder's texts count only when the survey has one.
     A new translatable text is one field here and one entry in `TRANSLATED_FIELDS`."""
 
     sms: str | None = None
     email: EmailQuestion | None = None
     follow_up: str | None = None
+    reminder: ReminderTexts | None = None  # used when the survey has a `reminder`
 
 
 # Where each field of `SurveyTexts` goes in a `SurveyConfig`: (section, field) or (field,).
@@ -99,6 +108,8 @@ TRANSLATED_FIELDS: dict[str, tuple[str, ...]] = {
     "sms": ("question", "sms"),
     "email": ("question", "email"),
     "follow_up": ("follow_up",),
+    "reminder.sms": ("reminder", "sms"),
+    "reminder.email": ("reminder", "email"),
 }
 
 

@@ -22,6 +22,7 @@ from bot.config import Config
 from bot.dispatch.dispatcher import MAX_ATTEMPTS, DispatchSettings, Links, worker_name
 from bot.runtime.clock import Clock
 from bot.texts.reminders import render_reminder_message
+from bot.texts.translations import localized, survey_locale
 from storage import queries
 from storage import reminders as stored
 from storage.db import Connection, Database
@@ -185,7 +186,10 @@ class ReminderDispatcher:
             "link": links.get(high) if links else None,
             "unsubscribe_url": unsubscribe,
         }
-        rendered = render_reminder_message(survey, due.channel, context)
+        # The reminder speaks the language the first ask spoke (its stored locale), else the
+        # contact's closest, as the first ask would have chosen.
+        locale = due.locale or survey_locale(survey, due.contact.get("locale"))
+        rendered = render_reminder_message(localized(survey, locale), due.channel, context, locale=locale)
         email = due.channel == "email"
         return OutboundMessage(
             send_id=due.send_id + MESSAGE_SUFFIX,
@@ -198,6 +202,7 @@ class ReminderDispatcher:
             html=rendered.html,
             links=links if email else {},
             unsubscribe_url=unsubscribe if email else None,
+            locale=locale,
         )
 
     def _send(self, message: OutboundMessage) -> SendOutcome:

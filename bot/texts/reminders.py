@@ -1,4 +1,7 @@
-"""The words of a reminder: the survey's own `reminder` texts, or "Reminder: " and the question.
+"""The words of a reminder: the survey's own `reminder` texts, or "Reminder:" and the question.
+
+The survey comes already localized (`bot.texts.translations.localized`): its reminder texts are
+the translation's where it gives them; the "Reminder:" word comes from the message catalogs.
 
 A reminder's texts are Jinja2 templates rendered in the same sandbox and with the same context
 as the question (contact, properties, links), so the links in it answer the first ask.
@@ -8,15 +11,22 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.texts.catalogs import gettext_in, ui_language
 from bot.texts.rendering import RenderedMessage, render_survey_message, render_text
 from triggers.settings import SurveyConfig
 
-PREFIX = "Reminder: "
+
+def reminder_prefix(locale: str | None) -> str:
+    """ "Reminder: " in the language of `locale` (the shipped language closest to it)."""
+    _ = gettext_in(ui_language(locale))
+    return _("Reminder:") + " "
 
 
-def render_reminder_message(survey: SurveyConfig, channel: str, context: dict[str, Any]) -> RenderedMessage:
+def render_reminder_message(
+    survey: SurveyConfig, channel: str, context: dict[str, Any], *, locale: str | None = None
+) -> RenderedMessage:
     """The reminder for `channel`: its own text when the survey gives one, else the question's
-    text with "Reminder: " before it (SMS) or before its subject (email)."""
+    text with "Reminder:" (in `locale`'s language) before it (SMS) or before its subject (email)."""
     reminder = survey.reminder
     if channel == "sms" and reminder is not None and reminder.sms is not None:
         return RenderedMessage(body=render_text(reminder.sms, context))
@@ -27,9 +37,10 @@ def render_reminder_message(survey: SurveyConfig, channel: str, context: dict[st
             body=render_text(email.body, context), subject=render_text(email.subject, context), html=html
         )
     question = render_survey_message(survey, channel, context)
+    prefix = reminder_prefix(locale)
     if channel == "sms":
-        return RenderedMessage(body=PREFIX + question.body)
-    return RenderedMessage(body=question.body, subject=PREFIX + (question.subject or ""), html=question.html)
+        return RenderedMessage(body=prefix + question.body)
+    return RenderedMessage(body=question.body, subject=prefix + (question.subject or ""), html=question.html)
 
 
 def reminder_sources(survey: SurveyConfig) -> dict[str, str | None]:

@@ -8,6 +8,7 @@ the translation leaves out stays the survey's own). Both are pure and cheap.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from babel.core import negotiate_locale
@@ -45,10 +46,19 @@ def localized(survey: SurveyConfig, locale: str) -> SurveyConfig:
     if texts is None:
         return survey
     for name, path in TRANSLATED_FIELDS.items():
-        value = getattr(texts, name)
-        if value is not None:
+        value = _get(texts, name.split("."))
+        if value is not None and _get(survey, path[:-1]) is not None:
             survey = _with(survey, path, value)
     return survey
+
+
+def _get(section: Any, names: Sequence[str]) -> Any:
+    """The value at `names` below `section`; None when a section on the way is not there."""
+    for name in names:
+        if section is None:
+            return None
+        section = getattr(section, name)
+    return section
 
 
 def _with(section: Any, path: tuple[str, ...], value: Any) -> Any:

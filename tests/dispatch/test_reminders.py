@@ -331,3 +331,44 @@ def test_a_reminder_template_that_does_not_compile_is_named_by_its_path(db_url: 
     with pytest.raises(ConfigError) as raised:
         make_config(db_url, tmp_path, surveys=reminding(sms="Still there {{ contact.name "))
     assert "surveys.support_csat.reminder.sms: the template does not compile" in str(raised.value)
+
+
+def test_a_reminder_speaks_the_language_the_first_ask_spoke(
+    make_services: ServicesFactory, clock: FakeClock, tmp_path: Path
+) -> None:
+    surveys = reminding()
+    surveys["support_csat"]["translations"] = {
+        "fr": {
+            "sms": "Notez le ticket {{ properties.ticket_id }} de 1 à 5",
+            "reminder": {"sms": "Toujours là ?"},
+        },
+        "pt": {"sms": "Avalie o ticket {{ properties.ticket_id }} de 1 a 5"},
+    }
+    services = make_services(surveys=surveys, triggers=[sms_trigger()])
+    services.ingestor.ingest([event("e1", contact="c1", details={"locale": "fr-CA"})])
+    services.ingestor.ingest(
+        [event("e2", contact="c2", details={"locale": "pt-BR", "phone": "+14155550101"})]
+    )
+    services.ingestor.ingest([event("e3", contact="c3", details={"locale": "ja", "phone": "+14155550102"})])
+    assert services.dispatcher.run_once() == 3
+    clock.advance(DAY)
+    assert run_reminders(services) == 3
+    by_phone = {line["to"]: line["body"] for line in outbox(tmp_path, "sms")[3:]}
+    assert by_phone == {
+        "+14155550100": "Toujours là ?",  # the translation's own reminder text
+        "+14155550101": "Lembrete: Avalie o ticket T-1 de 1 a 5",  # none given: the word, then the question
+        "+14155550102": "Reminder: Hi Ada, rate ticket T-1 1-5",  # no translation: the survey's own
+    }
+
+
+def test_a_translated_reminder_without_a_reminder_on_the_survey_sends_nothing_more(
+    make_services: ServicesFactory, clock: FakeClock, tmp_path: Path
+) -> None:
+    surveys = copy.deepcopy(BASE_CONFIG["surveys"])
+    surveys["support_csat"]["translations"] = {"fr": {"reminder": {"sms": "Toujours là ?"}}}
+    services = make_services(surveys=surveys, triggers=[sms_trigger()])
+    services.ingestor.ingest([event("e1", details={"locale": "fr"})])
+    assert services.dispatcher.run_once() == 1
+    clock.advance(DAY)
+    assert run_reminders(services) == 0
+    assert len(outbox(tmp_path, "sms")) == 1
