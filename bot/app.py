@@ -136,14 +136,20 @@ def build_channels(config: Config, clock: Clock) -> dict[str, Channel]:
         from bot.channels.smtp_email import SmtpEmailChannel
 
         built["email"] = SmtpEmailChannel(email, clock=clock)
+    whatsapp = config.channels.whatsapp
+    built["whatsapp"] = (
+        LogChannel("whatsapp", whatsapp.path) if whatsapp.provider == "log" else _twilio(config, "whatsapp")
+    )
     return built
 
 
-def _twilio(config: Config) -> Channel:
-    from bot.channels.twilio import TwilioSmsChannel
+def _twilio(config: Config, channel: str = "sms") -> Channel:
+    from bot.channels.twilio import TwilioSmsChannel, TwilioWhatsAppChannel
     from bot.sms.webhooks import STATUS_PATH
 
     callback = config.server.public_url + STATUS_PATH
+    if channel == "whatsapp":
+        return TwilioWhatsAppChannel(config.channels.whatsapp, status_callback_url=callback)
     return TwilioSmsChannel(config.channels.sms, status_callback_url=callback)
 
 

@@ -33,6 +33,8 @@ class OutboundMessage:
     # score -> signed rating link; for email one per score on the survey's scale
     links: dict[int, str] = field(default_factory=dict)
     unsubscribe_url: str | None = None
+    # WhatsApp: the Content template's variables ("1" -> text), sent as ContentVariables
+    variables: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

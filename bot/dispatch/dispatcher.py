@@ -18,7 +18,9 @@ from typing import Any, Protocol
 from jinja2 import TemplateError
 
 from bot.channels.base import RETRY, Channel, OutboundMessage, SendOutcome
+from bot.channels.whatsapp import render_content_variables
 from bot.config import Config
+from bot.dispatch.fallback import fall_back
 from bot.runtime.clock import Clock
 from bot.runtime.telemetry import Telemetry
 from bot.texts.rendering import render_survey_message
@@ -201,6 +203,12 @@ class Dispatcher:
             "unsubscribe_url": unsubscribe,
         }
         rendered = render_survey_message(survey, send.channel, context)
+        whatsapp = self.config.channels.whatsapp
+        variables = (
+            render_content_variables(whatsapp.content_variables, context)
+            if send.channel == "whatsapp"
+            else {}
+        )
         return OutboundMessage(
             send_id=send.id,
             channel=send.channel,
@@ -212,6 +220,7 @@ class Dispatcher:
             html=rendered.html,
             links=links if send.channel == "email" else {},
             unsubscribe_url=unsubscribe if send.channel == "email" else None,
+            variables=variables,
         )
 
     def _send(self, message: OutboundMessage) -> SendOutcome:
@@ -262,7 +271,7 @@ class Dispatcher:
                     if outcome.status != RETRY
                     else f"gave up after {MAX_ATTEMPTS} attempts: {outcome.reason}"
                 )
-                sends.set_status(
+                recorded = sends.set_status(
                     conn,
                     send_id=send.id,
                     status=status,
@@ -270,6 +279,9 @@ class Dispatcher:
                     from_status=(SendStatus.SENDING,),
                     reason=reason,
                 )
+                if recorded and status == SendStatus.FAILED and not outcome.opt_out:
+                    fall_back(conn, config=self.config, address_keys=self.address_keys, send_id=send.id,
+                              reason=reason, now=now)  # fmt: skip
             if outcome.opt_out:
                 key = self.address_keys.key(send.channel, send.to_address)
                 queries.add_opt_out(conn, key=key, channel=send.channel, source="provider", now=now)

@@ -22,15 +22,18 @@ from datetime import datetime
 from jinja2 import TemplateError
 
 from bot.config import Config
+from bot.dispatch.fallback import fall_back
 from bot.responses.recorder import Responses, ScoreRecorded
 from bot.runtime.clock import Clock
 from bot.sms.conversation import ReplyAction, ReplyState, decide_reply
 from bot.sms.parsing import parse_reply
+from bot.sms.whatsapp import TappedChoice, read_choice
 from bot.texts.rendering import render_text
 from storage import inbound, queries
 from storage import responses as answers
 from storage.db import Connection, Database
 from storage.inbound import RepliedSend
+from storage.models import SendStatus
 from triggers.addresses import AddressKeys
 
 log = logging.getLogger(__name__)
@@ -38,14 +41,20 @@ log = logging.getLogger(__name__)
 ANY_SCALE = (0, 10)  # with no survey open only keywords matter; any scale reads them
 BODY_MAX = 1600  # Twilio's longest message; anything longer is not from a handset
 UNSUBSCRIBED = "21610"  # Twilio: the recipient has replied STOP to this sender
+FALLBACK_AFTER = (SendStatus.UNDELIVERED, SendStatus.FAILED)  # reported after the send left
 
 
 @dataclass(frozen=True)
 class InboundSms:
+    """One message in; `from_` is the bare number, `channel` says whether it came by SMS or
+    WhatsApp, `choice` is a WhatsApp button or list item that was tapped."""
+
     message_sid: str
     from_: str
     to: str
     body: str
+    channel: str = "sms"
+    choice: TappedChoice | None = None
 
 
 @dataclass(frozen=True)
@@ -82,12 +91,12 @@ class SmsInbox:
         recorded: ScoreRecorded | None = None
         with self.db.write() as conn:
             # One sender's messages one at a time: "5" and its comment may arrive together.
-            queries.lock_keys(conn, [f"sms-from:{sms.from_}"])
+            queries.lock_keys(conn, [f"{sms.channel}-from:{sms.from_}"])
             seen, answer = inbound.stored_answer(conn, sms.message_sid)
             if seen:
                 return answer
-            send = self._open_send(conn, sms.from_)
-            action = self._decide(send, sms.body, now)
+            send = self._open_send(conn, sms.channel, sms.from_)
+            action = self._decide(send, sms, now)
             recorded = self._apply(conn, send, sms, action, now)
             inbound.insert_inbound(conn, message_sid=sms.message_sid, from_address=sms.from_,
                                    to_address=sms.to, body=sms.body, kind=_kind(action),
@@ -95,7 +104,7 @@ class SmsInbox:
                                    received_at=now)  # fmt: skip
         if recorded is not None:
             self.responses.announce(recorded)
-        log.info("inbound SMS %s: %s", sms.message_sid, _kind(action),
+        log.info("inbound %s %s: %s", sms.channel, sms.message_sid, _kind(action),
                  extra={"send_id": send.id if send else None,
                         "contact_id": send.contact["id"] if send else None})  # fmt: skip
         return action.answer
@@ -114,20 +123,27 @@ class SmsInbox:
             if report.error_code == UNSUBSCRIBED and change.to_address:
                 key = self.address_keys.key(change.channel, change.to_address)
                 queries.add_opt_out(conn, key=key, channel=change.channel, source="provider", now=now)
+            elif change.moved and report.status in FALLBACK_AFTER and change.previous == SendStatus.SENT:
+                # never after `unknown`: that send may have reached the contact by another way
+                fall_back(conn, config=self.config, address_keys=self.address_keys,
+                          send_id=change.send_id, reason=reason, now=now)  # fmt: skip
         return True
 
-    def _open_send(self, conn: Connection, address: str) -> RepliedSend | None:
-        send = inbound.latest_sms_send(conn, address)
+    def _open_send(self, conn: Connection, channel: str, address: str) -> RepliedSend | None:
+        send = inbound.latest_sms_send(conn, address, channel=channel)
         if send is None or send.reply_state == "done" or send.survey not in self.config.surveys:
             return None
         return send
 
-    def _decide(self, send: RepliedSend | None, body: str, now: datetime) -> ReplyAction:
+    def _decide(self, send: RepliedSend | None, sms: InboundSms, now: datetime) -> ReplyAction:
         survey = self.config.surveys[send.survey] if send else None
         scale = survey.scale if survey else ANY_SCALE
         state: ReplyState = _state(send.reply_state) if send else None
+        parsed = read_choice(sms.choice, sms.body, scale) if sms.choice else parse_reply(sms.body, scale)
+        if state == "awaiting_comment" and sms.choice:
+            parsed = parse_reply(sms.body, scale)  # a late tap on the question is text, like a typed "5"
         return decide_reply(
-            parse_reply(body, scale),
+            parsed,
             state,
             has_open_send=send is not None,
             expired=send.expired(now) if send else False,
@@ -153,7 +169,7 @@ class SmsInbox:
     ) -> ScoreRecorded | None:
         """Store what the action says; returns the score change to announce after commit."""
         if action.record in ("opt_out", "opt_in"):
-            self._set_opt_out(conn, sms.from_, opted_out=action.record == "opt_out", now=now)
+            self._set_opt_out(conn, sms.channel, sms.from_, opted_out=action.record == "opt_out", now=now)
         if send is None:
             return None
         if action.next_state != send.reply_state:
@@ -172,10 +188,13 @@ class SmsInbox:
             return None
         return self.responses.record_within(conn, send_id, answer.score, comment, now)[1]
 
-    def _set_opt_out(self, conn: Connection, number: str, *, opted_out: bool, now: datetime) -> None:
-        key = self.address_keys.key("sms", number)
+    def _set_opt_out(
+        self, conn: Connection, channel: str, number: str, *, opted_out: bool, now: datetime
+    ) -> None:
+        """STOP opts the number out of the channel it came by: SMS or WhatsApp, not both."""
+        key = self.address_keys.key(channel, number)
         if opted_out:
-            queries.add_opt_out(conn, key=key, channel="sms", source="sms_keyword", now=now)
+            queries.add_opt_out(conn, key=key, channel=channel, source=f"{channel}_keyword", now=now)
         else:
             queries.remove_opt_out(conn, key=key)
 
@@ -202,4 +221,6 @@ def _cleaned(sms: InboundSms) -> InboundSms:
         sms.from_.replace("\x00", "").strip(),
         sms.to.replace("\x00", "").strip(),
         sms.body.replace("\x00", "")[:BODY_MAX],
+        sms.channel,
+        sms.choice,
     )
