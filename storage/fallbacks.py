@@ -69,15 +69,16 @@ def insert_fallback(
     already has one."""
     send_id = new_send_id()
     dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    result = conn.execute(
+    inserted = conn.execute(
         dialect.insert(sends_t)
         .values(id=send_id, event_pk=origin.event_pk, trigger=origin.trigger, survey=origin.survey,
                 metric=origin.metric, contact_id=origin.contact_id, channel=channel, to_address=to,
                 status=SendStatus.SCHEDULED, attempts=0, due_at=now, created_at=now, updated_at=now,
                 fallback=True, fallback_of=origin.id)
         .on_conflict_do_nothing()
-    )  # fmt: skip
-    return send_id if result.rowcount == 1 else None
+        .returning(sends_t.c.id)
+    ).scalar()  # fmt: skip
+    return str(inserted) if inserted is not None else None
 
 
 def record_decision(

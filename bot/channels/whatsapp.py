@@ -19,6 +19,7 @@ from jinja2 import TemplateError
 from bot.texts.rendering import compile_template, render_text
 
 PREFIX = "whatsapp:"
+VARIABLE_MAX = 1600
 
 
 def whatsapp_address(number: str) -> str:
@@ -34,9 +35,13 @@ def split_address(address: str) -> tuple[str, str]:
 
 
 def render_content_variables(sources: Mapping[str, str], context: dict[str, Any]) -> dict[str, str]:
-    """Each configured variable rendered for this send; one that renders empty becomes "-",
-    because WhatsApp refuses a template variable with no text."""
-    return {key: render_text(source, context) or "-" for key, source in sources.items()}
+    """Each configured variable rendered for this send, as Twilio takes it (error 21656
+    otherwise): on one line, runs of spaces made one, at most 1,600 characters, and "-" for one
+    that renders empty, because a template variable may not be empty."""
+    return {
+        key: " ".join(render_text(source, context).split())[:VARIABLE_MAX] or "-"
+        for key, source in sources.items()
+    }
 
 
 def content_variable_problems(sources: Mapping[str, str]) -> list[str]:
