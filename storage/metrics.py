@@ -28,6 +28,7 @@ from sqlalchemy import (
     Select,
     and_,
     case,
+    exists,
     false,
     func,
     literal_column,
@@ -249,10 +250,17 @@ def send_counts(conn: Connection, *, surveys: Sequence[str], start: datetime, en
             SENDS.c.sent_at >= start,
             SENDS.c.sent_at < end,
             SENDS.c.test == false(),
+            ~_replaced_by_fallback(),
         )
         .group_by(SENDS.c.survey)
     )
     return [SendRow(**row._mapping) for row in conn.execute(query)]
+
+
+def _replaced_by_fallback() -> ColumnElement[bool]:
+    """An undelivered send whose fallback took over: the survey was asked once, by the fallback."""
+    fallback = SENDS.alias("fallback_send")
+    return exists().where(fallback.c.fallback_of == SENDS.c.id)
 
 
 def holds_by_reason(

@@ -16,7 +16,7 @@ reopened by a later text (that text is `unmatched`).
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from jinja2 import TemplateError
@@ -28,6 +28,7 @@ from bot.runtime.clock import Clock
 from bot.sms.conversation import ReplyAction, ReplyState, decide_reply
 from bot.sms.parsing import parse_reply
 from bot.sms.whatsapp import TappedChoice, read_choice
+from bot.texts import sms as sms_texts
 from bot.texts.rendering import render_text
 from storage import inbound, queries
 from storage import responses as answers
@@ -96,7 +97,7 @@ class SmsInbox:
             if seen:
                 return answer
             send = self._open_send(conn, sms.channel, sms.from_)
-            action = self._decide(send, sms, now)
+            action = confirm_keyword(self._decide(send, sms, now), sms.channel)
             recorded = self._apply(conn, send, sms, action, now)
             inbound.insert_inbound(conn, message_sid=sms.message_sid, from_address=sms.from_,
                                    to_address=sms.to, body=sms.body, kind=_kind(action),
@@ -197,6 +198,15 @@ class SmsInbox:
             queries.add_opt_out(conn, key=key, channel=channel, source=f"{channel}_keyword", now=now)
         else:
             queries.remove_opt_out(conn, key=key)
+
+
+def confirm_keyword(action: ReplyAction, channel: str) -> ReplyAction:
+    """By SMS, Twilio answers STOP and START itself (and would block our answer to STOP); over
+    WhatsApp nobody does, so the customer hears from us that it worked."""
+    if channel != "whatsapp" or action.record not in ("opt_out", "opt_in"):
+        return action
+    answer = sms_texts.whatsapp_opted_out() if action.record == "opt_out" else sms_texts.whatsapp_opted_in()
+    return replace(action, answer=answer)
 
 
 def _kind(action: ReplyAction) -> str:

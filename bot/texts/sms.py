@@ -37,4 +37,13 @@ def help_text() -> str:
     )
 
 
-ALL_FIXED_TEXTS = (thanks, no_open_survey, survey_closed, help_text)
+def whatsapp_opted_out() -> str:
+    """WhatsApp has no carrier STOP handling: we confirm the opt-out ourselves."""
+    return "You will get no more surveys from us on WhatsApp. Reply START to opt back in."
+
+
+def whatsapp_opted_in() -> str:
+    return "You are opted back in to our surveys on WhatsApp. Reply STOP to opt out."
+
+
+ALL_FIXED_TEXTS = (thanks, no_open_survey, survey_closed, help_text, whatsapp_opted_out, whatsapp_opted_in)

@@ -13,6 +13,7 @@ import orjson
 from bot.cli.commands import explain_contact
 from bot.dispatch.fallback import fall_back
 from storage.explain import timeline
+from storage.metrics import send_counts
 from tests.fakes.smtp_server import FakeSmtpServer
 from tests.fakes.twilio_api import FakeTwilio
 from tests.sms.conftest import PHONE, SmsWorld, WorldFactory, make_world, twilio_settings
@@ -67,6 +68,10 @@ def test_an_undelivered_report_falls_back_and_a_repeat_changes_nothing(
     assert statuses == [("sms", "undelivered"), ("email", "sent")]
     assert [(o, r) for o, r, _ in fallback_decisions(world)] == [("fallback", "Twilio error 30003")]
     assert len(emails(tmp_path)) == 1
+    day = (world.clock.now() - timedelta(days=1), world.clock.now() + timedelta(days=1))
+    with world.services.db.read() as conn:
+        [row] = send_counts(conn, surveys=["support_csat"], start=day[0], end=day[1])
+    assert row.left == 1  # one survey asked, for the response rate: the fallback, not both
 
 
 def test_the_fallback_happens_at_most_once_even_when_asked_twice(make_world: WorldFactory) -> None:

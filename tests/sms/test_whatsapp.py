@@ -91,10 +91,19 @@ def test_an_sms_from_the_same_number_does_not_answer_the_whatsapp_survey(wa_worl
 
 def test_stop_on_whatsapp_opts_out_of_whatsapp_only(wa_world: SmsWorld) -> None:
     wa_world.survey("e1")
-    assert whatsapp(wa_world, "STOP").texts == []
+    assert whatsapp(wa_world, "STOP").texts == [
+        "You will get no more surveys from us on WhatsApp. Reply START to opt back in."
+    ]  # no carrier answers STOP on WhatsApp: we do
     later = wa_world.survey("e2")
     assert (later.channel, later.status) == ("sms", "sent")  # the next channel in the list
     assert [m["to"] for m in wa_world.fake.messages] == [f"whatsapp:{PHONE}", PHONE]
+
+
+def test_stop_by_sms_leaves_whatsapp_open(wa_world: SmsWorld) -> None:
+    wa_world.text("STOP")
+    later = wa_world.survey("e1")
+    assert (later.channel, later.status) == ("whatsapp", "sent")
+    assert whatsapp(wa_world, "START").texts[0].startswith("You are opted back in")
 
 
 def test_without_a_content_sid_the_survey_text_goes_as_the_body(
