@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, exists, select, update
 
 from storage.bulk import bulk_insert
 from storage.models import Contact, Event, InboundMessage, Send, SendStatus
@@ -64,14 +64,16 @@ def insert_inbound(conn: Connection, **values: Any) -> None:
 
 def latest_sms_send(conn: Connection, address: str, *, channel: str = "sms") -> RepliedSend | None:
     """The latest send by `channel` (sms or whatsapp) to `address` that may have reached it
-    (see `SEND_REPLIABLE`)."""
+    (see `SEND_REPLIABLE`) and that no fallback has taken over from."""
     s, c, e = sends_t.c, contacts_t.c, events_t.c
+    fallback = sends_t.alias("fallback_send")
+    replaced = exists().where(fallback.c.fallback_of == s.id)
     row = conn.execute(
         select(s.id, s.survey, s.reply_state, s.expires_at, c.id.label("contact_id"), c.name,
                c.email, c.phone, c.locale, c.timezone, e.properties)
         .join(contacts_t, c.id == s.contact_id)
         .outerjoin(events_t, e.pk == s.event_pk)  # the event may be purged by retention
-        .where(s.channel == channel, s.to_address == address, s.status.in_(SEND_REPLIABLE))
+        .where(s.channel == channel, s.to_address == address, s.status.in_(SEND_REPLIABLE), ~replaced)
         .order_by(s.due_at.desc(), s.id.desc())
         .limit(1)
     ).first()  # fmt: skip

@@ -232,5 +232,9 @@ def _cleaned(sms: InboundSms) -> InboundSms:
         sms.to.replace("\x00", "").strip(),
         sms.body.replace("\x00", "")[:BODY_MAX],
         sms.channel,
-        sms.choice,
+        TappedChoice(_no_nul(sms.choice.payload), _no_nul(sms.choice.label)) if sms.choice else None,
     )
+
+
+def _no_nul(text: str) -> str:
+    return text.replace("\x00", "")

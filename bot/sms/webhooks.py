@@ -70,6 +70,8 @@ def twilio_routes(inbox: SmsInbox, *, auth_token: str | None, public_url: str) -
         try:
             form = await _signed_form(request, auth_token, public_url)
             channel, sender = split_address(_field(form, "From"))
+            if not sender:
+                raise _Rejected(400, "form field From has no number after whatsapp:")
             choice = tapped_choice(form) if channel == "whatsapp" else None
             sms = InboundSms(_message_sid(form), sender, form.get("To", ""), form.get("Body", ""),
                              channel, choice)  # fmt: skip

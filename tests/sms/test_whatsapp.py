@@ -106,6 +106,36 @@ def test_stop_by_sms_leaves_whatsapp_open(wa_world: SmsWorld) -> None:
     assert whatsapp(wa_world, "START").texts[0].startswith("You are opted back in")
 
 
+def test_outside_the_24_hour_window_the_survey_falls_back_to_sms(
+    make_world: WorldFactory, fake_twilio: FakeTwilio, tmp_path: Path
+) -> None:
+    world = make_world(triggers=[{**BY_WHATSAPP[0], "fallback": True}],
+                       channels=whatsapp_channels(fake_twilio, tmp_path, content_sid=None))  # fmt: skip
+    send = world.survey("e1")
+    world.report(send.provider_message_id, "undelivered", "63016")
+    world.services.dispatcher.run_once()
+    assert [(s.channel, s.status) for s in world.sends()] == [("whatsapp", "undelivered"), ("sms", "sent")]
+    assert world.fake.messages[-1]["to"] == PHONE
+    late = whatsapp(world, "5")  # the fallback took over: the WhatsApp send takes no answer ...
+    assert late.texts[0].startswith("Thanks for your message. We have no open survey")
+    world.text("4")  # ... the SMS one does
+    assert [(r.channel, r.score) for r in world.responses()] == [("sms", 4)]
+
+
+def test_a_sender_with_no_number_is_refused(wa_world: SmsWorld) -> None:
+    params = inbound_whatsapp_params(PHONE, "5", to=WHATSAPP_FROM) | {"From": "whatsapp:"}
+    assert wa_world.post("/twilio/sms", params).status == 400
+    assert wa_world.inbound() == []
+
+
+def test_a_tap_with_hostile_fields_is_kept_safely(wa_world: SmsWorld) -> None:
+    wa_world.survey("e1")
+    answer = whatsapp(wa_world, "", button=("x\x00" * 500, "<b>\x00</b>" * 100))
+    assert answer.status == 200
+    [message] = wa_world.inbound()
+    assert message.kind == "reprompt" and "\x00" not in (message.body or "")
+
+
 def test_without_a_content_sid_the_survey_text_goes_as_the_body(
     make_world: WorldFactory, fake_twilio: FakeTwilio, tmp_path: Path
 ) -> None:
