@@ -45,7 +45,7 @@ from storage.group_paths import (
     group_key,
     joined_source,
 )
-from storage.models import SEND_LEFT
+from storage.models import SEND_LEFT, SendStatus
 from triggers.metrics import METRICS, NPS_PASSIVE
 
 _COUNTS = ("n", "score_sum", "top", "middle", "bottom", "low")
@@ -258,9 +258,12 @@ def send_counts(conn: Connection, *, surveys: Sequence[str], start: datetime, en
 
 
 def _replaced_by_fallback() -> ColumnElement[bool]:
-    """An undelivered send whose fallback took over: the survey was asked once, by the fallback."""
+    """An undelivered send whose fallback took over: the survey was asked once, by the fallback.
+    Only an undelivered send can have left and then been replaced, so only those are looked up:
+    the status test comes first, and the other sends cost no probe of the fallbacks."""
     fallback = SENDS.alias("fallback_send")
-    return exists().where(fallback.c.fallback_of == SENDS.c.id)
+    replaced = exists().where(fallback.c.fallback_of == SENDS.c.id)
+    return and_(SENDS.c.status == SendStatus.UNDELIVERED, replaced)
 
 
 def holds_by_reason(
