@@ -161,15 +161,25 @@ def build_channels(config: Config, clock: Clock, db: Database | None = None) -> 
         from bot.channels.smtp_email import SmtpEmailChannel
 
         built["email"] = SmtpEmailChannel(email, clock=clock, brand=config.brand)
+    whatsapp = config.channels.whatsapp
+    built["whatsapp"] = (
+        LogChannel("whatsapp", whatsapp.path)
+        if whatsapp.provider == "log"
+        else _twilio(config, db, "whatsapp")
+    )
     return built
 
 
-def _twilio(config: Config, db: Database | None) -> Channel:
+def _twilio(config: Config, db: Database | None, channel: str = "sms") -> Channel:
     from bot.channels.fleet_pacing import FleetPacer
-    from bot.channels.twilio import TwilioSmsChannel
+    from bot.channels.twilio import TwilioSmsChannel, TwilioWhatsAppChannel
     from bot.sms.webhooks import STATUS_PATH
 
     callback = config.server.public_url + STATUS_PATH
+    if channel == "whatsapp":
+        whatsapp = config.channels.whatsapp
+        pacer = FleetPacer(db, "whatsapp", whatsapp.rate_per_second) if db else None
+        return TwilioWhatsAppChannel(whatsapp, status_callback_url=callback, pacer=pacer)
     pacer = FleetPacer(db, "sms", config.channels.sms.rate_per_second) if db else None
     return TwilioSmsChannel(config.channels.sms, status_callback_url=callback, pacer=pacer)
 

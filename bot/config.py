@@ -162,6 +162,16 @@ class SmsChannelConfig(Section):
         return self
 
 
+class WhatsAppChannelConfig(SmsChannelConfig):
+    """WhatsApp through Twilio: `from` is `whatsapp:+E.164`; `content_sid` (HX…) is the approved
+    template that opens the conversation, `content_variables` its variables as Jinja texts."""
+
+    from_: str | None = Field(default=None, alias="from", pattern=r"^whatsapp:\+[1-9]\d{6,14}$")
+    content_sid: str | None = Field(default=None, pattern=r"^HX[0-9a-fA-F]{32}$")
+    content_variables: dict[str, str] = Field(default_factory=dict)
+    path: str = "outbox/whatsapp.jsonl"
+
+
 class EmailChannelConfig(Section):
     provider: Literal["smtp", "log"] = "log"
     host: str | None = None
@@ -183,6 +193,7 @@ class EmailChannelConfig(Section):
 class ChannelsConfig(Section):
     sms: SmsChannelConfig = SmsChannelConfig()
     email: EmailChannelConfig = EmailChannelConfig()
+    whatsapp: WhatsAppChannelConfig = WhatsAppChannelConfig()
 
 
 class SlackConfig(Section):
@@ -395,11 +406,24 @@ def _in_our_words(error: Any) -> str:
         "too_short": lambda: f"has too few items: at least {ctx.get('min_length')}",
         "string_too_long": lambda: f"is too long: at most {ctx.get('max_length')} characters",
         "string_too_short": lambda: f"is too short: at least {ctx.get('min_length')} characters",
-        "string_pattern_mismatch": lambda: f"{value!r} may hold only letters, digits and _ . -",
+        "string_pattern_mismatch": lambda: _pattern_words(value, str(ctx.get("pattern", ""))),
     }
     if kind in words:
         return words[kind]()
     return str(error["msg"]).removeprefix("Value error, ").removeprefix("Assertion failed, ")
+
+
+_PATTERN_WORDS = {
+    "whatsapp:": "is not a WhatsApp sender like whatsapp:+15550001111",
+    "^HX": "is not a Content SID like HX followed by 32 hex digits",
+}
+
+
+def _pattern_words(value: Any, pattern: str) -> str:
+    for marker, words in _PATTERN_WORDS.items():
+        if marker in pattern:
+            return f"{value!r} {words}"
+    return f"{value!r} may hold only letters, digits and _ . -"
 
 
 def _unknown_key(loc: tuple[Any, ...]) -> str:
@@ -563,8 +587,9 @@ def check_references(config: Config) -> list[str]:
             problems.append(f"{where}.survey: {trigger.survey!r} is not a survey (known: {known})")
             continue
         for channel in trigger.channels:
-            if getattr(survey.question, channel) is None:
-                problems.append(f"{where}.channels: survey {trigger.survey!r} has no question.{channel} text")
+            if (survey.question.email if channel == "email" else survey.question.text_for(channel)) is None:
+                text = "question.whatsapp or question.sms" if channel == "whatsapp" else f"question.{channel}"
+                problems.append(f"{where}.channels: survey {trigger.survey!r} has no {text} text")
         for key in trigger.when:
             if problem := path_problem(key):
                 problems.append(f"{where}.when.{key}: {problem}")
@@ -574,6 +599,9 @@ def check_references(config: Config) -> list[str]:
                     problems.append(f"{where}.cancel_on.match[{j}]: {problem}")
     for name, survey in config.surveys.items():
         problems.extend(template_problems(f"surveys.{name}", survey))
+    from bot.channels.whatsapp import content_variable_problems
+
+    problems.extend(content_variable_problems(config.channels.whatsapp.content_variables))
     from bot.runtime.scheduler import cron_problem
 
     for i, digest in enumerate(config.digests):

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, exists, select, update
 
 from storage.bulk import bulk_insert
 from storage.models import Contact, Event, InboundMessage, Send, SendStatus
@@ -50,6 +50,7 @@ class StatusChange:
     channel: str
     to_address: str | None
     moved: bool
+    previous: str | None = None  # the status it moved from
 
 
 def stored_answer(conn: Connection, message_sid: str) -> tuple[bool, str | None]:
@@ -62,15 +63,18 @@ def insert_inbound(conn: Connection, **values: Any) -> None:
     bulk_insert(conn, inbound_t, [values])
 
 
-def latest_sms_send(conn: Connection, address: str) -> RepliedSend | None:
-    """The latest SMS send to `address` that may have reached it (see `SEND_REPLIABLE`)."""
+def latest_sms_send(conn: Connection, address: str, *, channel: str = "sms") -> RepliedSend | None:
+    """The latest send by `channel` (sms or whatsapp) to `address` that may have reached it
+    (see `SEND_REPLIABLE`) and that no fallback has taken over from."""
     s, c, e = sends_t.c, contacts_t.c, events_t.c
+    fallback = sends_t.alias("fallback_send")
+    replaced = exists().where(fallback.c.fallback_of == s.id)
     row = conn.execute(
         select(s.id, s.survey, s.reply_state, s.expires_at, s.locale.label("send_locale"),
                c.id.label("contact_id"), c.name, c.email, c.phone, c.locale, c.timezone, e.properties)
         .join(contacts_t, c.id == s.contact_id)
         .outerjoin(events_t, e.pk == s.event_pk)  # the event may be purged by retention
-        .where(s.channel == "sms", s.to_address == address, s.status.in_(SEND_REPLIABLE))
+        .where(s.channel == channel, s.to_address == address, s.status.in_(SEND_REPLIABLE), ~replaced)
         .order_by(s.due_at.desc(), s.id.desc())
         .limit(1)
     ).first()  # fmt: skip
@@ -96,7 +100,7 @@ def record_provider_status(
     """
     s = sends_t.c
     row = conn.execute(
-        select(s.id, s.channel, s.to_address).where(s.provider_message_id == message_sid)
+        select(s.id, s.channel, s.to_address, s.status).where(s.provider_message_id == message_sid)
     ).first()
     if row is None:
         return None
@@ -106,4 +110,4 @@ def record_provider_status(
     result = conn.execute(
         update(sends_t).where(s.id == row.id, s.status.in_(STATUS_MOVES.get(status, ()))).values(**values)
     )
-    return StatusChange(row.id, row.channel, row.to_address, moved=result.rowcount == 1)
+    return StatusChange(row.id, row.channel, row.to_address, moved=result.rowcount == 1, previous=row.status)

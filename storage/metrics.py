@@ -28,6 +28,7 @@ from sqlalchemy import (
     Select,
     and_,
     case,
+    exists,
     false,
     func,
     literal_column,
@@ -44,7 +45,7 @@ from storage.group_paths import (
     group_key,
     joined_source,
 )
-from storage.models import SEND_LEFT
+from storage.models import SEND_LEFT, SendStatus
 from triggers.metrics import METRICS, NPS_PASSIVE
 
 _COUNTS = ("n", "score_sum", "top", "middle", "bottom", "low")
@@ -249,10 +250,20 @@ def send_counts(conn: Connection, *, surveys: Sequence[str], start: datetime, en
             SENDS.c.sent_at >= start,
             SENDS.c.sent_at < end,
             SENDS.c.test == false(),
+            ~_replaced_by_fallback(),
         )
         .group_by(SENDS.c.survey)
     )
     return [SendRow(**row._mapping) for row in conn.execute(query)]
+
+
+def _replaced_by_fallback() -> ColumnElement[bool]:
+    """An undelivered send whose fallback took over: the survey was asked once, by the fallback.
+    Only an undelivered send can have left and then been replaced, so only those are looked up:
+    the status test comes first, and the other sends cost no probe of the fallbacks."""
+    fallback = SENDS.alias("fallback_send")
+    replaced = exists().where(fallback.c.fallback_of == SENDS.c.id)
+    return and_(SENDS.c.status == SendStatus.UNDELIVERED, replaced)
 
 
 def holds_by_reason(

@@ -178,11 +178,13 @@ class Decision(SQLModel, table=True):
 
 
 class Send(SQLModel, table=True):
-    """One survey invitation over one channel; at most one per (event, trigger)."""
+    """One survey invitation over one channel; at most one per (event, trigger), and one fallback."""
 
     __tablename__ = "sends"
     __table_args__ = (
-        UniqueConstraint("event_pk", "trigger", name="uq_sends_event_trigger"),
+        # One send per (event, trigger), and beside it at most one fallback to another channel.
+        UniqueConstraint("event_pk", "trigger", "fallback", name="uq_sends_event_trigger_fallback"),
+        UniqueConstraint("fallback_of", name="uq_sends_fallback_of"),
         Index("ix_sends_due", "status", "due_at"),
         Index("ix_sends_contact_due", "contact_id", "due_at"),
         Index("ix_sends_address", "to_address", "status"),
@@ -218,6 +220,10 @@ class Send(SQLModel, table=True):
     # The language its texts went out in (a key of the survey's translations, or the survey's
     # own locale): the rating page, the email frame and the SMS answers follow it.
     locale: str | None = None
+    # A trigger's `fallback`: this send takes over from `fallback_of`, which failed or was
+    # undelivered, on the contact's next channel. Never counted as another survey.
+    fallback: bool = Field(default=False, sa_column=Column(Boolean, nullable=False, server_default=false()))
+    fallback_of: str | None = None
 
 
 class Response(SQLModel, table=True):

@@ -133,9 +133,14 @@ def load_policy_state(
     daily totals."""
     state = PolicyState()
     if window is not None and contact_ids:
-        for contact_id, survey, due_at, status, test in _recent_sends(conn, contact_ids, window, per_contact):
-            if status in SEND_COUNTED and not test:  # a test send counts against nothing
-                state.sends[contact_id].append(PastSend(survey, due_at))
+        rows = list(_recent_sends(conn, contact_ids, window, per_contact))
+        # A send and its fallback are one survey: the fallback counts, the send it replaced not.
+        replaced = {row.fallback_of for row in rows if row.fallback_of}
+        for row in rows:
+            if (
+                row.status in SEND_COUNTED and not row.test and row.id not in replaced
+            ):  # a test send counts against nothing
+                state.sends[row.contact_id].append(PastSend(row.survey, row.due_at))
     state.opted_out = opted_out_keys(conn, address_keys)
     state.daily_counts = DailyCounts(lambda day: daily_count(conn, day))
     return state
@@ -152,13 +157,15 @@ def _recent_sends(
     since, until = window
     latest_first = func.row_number().over(partition_by=s.contact_id, order_by=s.due_at.desc()).label("nth")
     ranked = (
-        select(s.contact_id, s.survey, s.due_at, s.status, s.test, latest_first)
+        select(s.id, s.contact_id, s.survey, s.due_at, s.status, s.test, s.fallback_of, latest_first)
         .where(s.contact_id.in_(contact_ids), s.due_at >= since, s.due_at <= until)
         .subquery()
     )
     r = ranked.c
     return conn.execute(
-        select(r.contact_id, r.survey, r.due_at, r.status, r.test).where(r.nth <= per_contact)
+        select(r.id, r.contact_id, r.survey, r.due_at, r.status, r.test, r.fallback_of).where(
+            r.nth <= per_contact
+        )
     )
 
 

@@ -139,7 +139,7 @@ def make_config(db_url: str, tmp_path: Path, **overrides: Any) -> Config:
             raw[key] = value
     raw["storage"] = {"url": db_url}
     raw.setdefault("channels", {})
-    for name in ("sms", "email"):
+    for name in ("sms", "email", "whatsapp"):
         raw["channels"].setdefault(name, {"provider": "log", "path": str(tmp_path / f"outbox/{name}.jsonl")})
     import orjson
 

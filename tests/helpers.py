@@ -117,7 +117,7 @@ def write_config(tmp_path: Path, db_url: str, **extra: object) -> Path:
         **extra,
         "channels": {
             name: {"provider": "log", "path": str(tmp_path / f"outbox/{name}.jsonl")}
-            for name in ("sms", "email")
+            for name in ("sms", "email", "whatsapp")
         },
     }
     path = tmp_path / "config.json"

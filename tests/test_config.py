@@ -48,7 +48,7 @@ def test_every_problem_is_listed_by_its_path() -> None:
     with pytest.raises(ConfigError) as caught:
         parse_config(BAD, environ={})
     problems = "\n".join(caught.value.problems)
-    assert "triggers[0].channels[1]: 'pigeon' is not one of: 'sms' or 'email'" in problems
+    assert "triggers[0].channels[1]: 'pigeon' is not one of: 'sms', 'email' or 'whatsapp'" in problems
     assert "triggers[0].delay: '10 minutes' is not a duration like 10m" in problems
     assert "triggers[1].sample:" in problems
     assert "throttle.quiet_hours.start: '25:00' is not a time of day" in problems

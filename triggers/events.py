@@ -56,7 +56,7 @@ class ContactIn:
         )
 
     def address(self, channel: str) -> str | None:
-        return self.phone if channel == "sms" else self.email if channel == "email" else None
+        return self.phone if channel in ("sms", "whatsapp") else self.email if channel == "email" else None
 
 
 @dataclass(frozen=True)

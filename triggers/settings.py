@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from datetime import time, timedelta
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, model_validator
@@ -55,7 +55,8 @@ TimeOfDay = Annotated[
     time, BeforeValidator(_time_of_day), PlainSerializer(lambda t: t.strftime("%H:%M"), when_used="json")
 ]
 TimeZoneName = Annotated[str, BeforeValidator(_timezone)]
-ChannelName = Literal["sms", "email"]
+ChannelName = Literal["sms", "email", "whatsapp"]
+CHANNEL_NAMES: tuple[str, ...] = get_args(ChannelName)
 
 
 class Section(BaseModel):
@@ -73,6 +74,13 @@ class EmailQuestion(Section):
 class SurveyQuestion(Section):
     sms: str | None = None
     email: EmailQuestion | None = None
+    whatsapp: str | None = None  # default: the sms text
+
+    def text_for(self, channel: str) -> str | None:
+        """The text template of a text channel (`sms`, `whatsapp`); WhatsApp falls back to SMS's."""
+        if channel == "whatsapp":
+            return self.whatsapp or self.sms
+        return self.sms if channel == "sms" else None
 
 
 class Reminder(Section):
@@ -98,6 +106,7 @@ class SurveyTexts(Section):
     A new translatable text is one field here and one entry in `TRANSLATED_FIELDS`."""
 
     sms: str | None = None
+    whatsapp: str | None = None
     email: EmailQuestion | None = None
     follow_up: str | None = None
     reminder: ReminderTexts | None = None  # used when the survey has a `reminder`
@@ -106,6 +115,7 @@ class SurveyTexts(Section):
 # Where each field of `SurveyTexts` goes in a `SurveyConfig`: (section, field) or (field,).
 TRANSLATED_FIELDS: dict[str, tuple[str, ...]] = {
     "sms": ("question", "sms"),
+    "whatsapp": ("question", "whatsapp"),
     "email": ("question", "email"),
     "follow_up": ("follow_up",),
     "reminder.sms": ("reminder", "sms"),
@@ -194,6 +204,7 @@ class TriggerConfig(Section):
     when: dict[str, Condition] = Field(default_factory=dict)
     sample: float = Field(default=1.0, gt=0.0, le=1.0)
     cancel_on: CancelOn | None = None
+    fallback: bool = False  # a failed or undelivered send tries the next channel, once
 
 
 class QuietHours(Section):

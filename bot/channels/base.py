@@ -34,6 +34,8 @@ class OutboundMessage:
     links: dict[int, str] = field(default_factory=dict)
     unsubscribe_url: str | None = None
     locale: str | None = None  # the language of the survey's texts: the frame around them follows
+    # WhatsApp: the Content template's variables ("1" -> text), sent as ContentVariables
+    variables: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

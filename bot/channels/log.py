@@ -32,6 +32,8 @@ class LogChannel:
             record["subject"] = message.subject
         if message.links:
             record["links"] = {str(score): url for score, url in message.links.items()}
+        if message.variables:
+            record["content_variables"] = message.variables
         if message.unsubscribe_url:
             record["unsubscribe_url"] = message.unsubscribe_url
         if message.locale:

@@ -278,7 +278,7 @@ def _exit_on_invalid(errors: list[tuple[int, str]], invalid: int, total: int, co
 @click.option("--to", "address", required=True, help="A phone number (E.164) or an email address.")
 @click.option(
     "--channel",
-    type=click.Choice(["sms", "email"]),
+    type=click.Choice(["sms", "email", "whatsapp"]),
     default=None,
     help="The channel (default: email for an address with @, sms otherwise).",
 )
@@ -311,14 +311,15 @@ def send_test(
     if survey not in config.surveys:
         raise click.BadParameter(messages.unknown_survey(survey, list(config.surveys)), param_hint="SURVEY")
     channel = channel or ("email" if "@" in address else "sms")
-    if getattr(config.surveys[survey].question, channel) is None:
+    question = config.surveys[survey].question
+    if (question.email if channel == "email" else question.text_for(channel)) is None:
         raise click.BadParameter(messages.no_question_for(survey, channel), param_hint="SURVEY")
     raw = {
         "type": "surveybot.test",
         "contact": {
             "id": contact_id or f"test:{address.strip()}",
             "name": name,
-            "phone" if channel == "sms" else "email": address,
+            "email" if channel == "email" else "phone": address,
         },
         "properties": _properties(properties),
     }
@@ -339,8 +340,9 @@ def send_test(
 @cli.command()
 @config_option
 @click.option("--from", "address", required=True, help="The customer's phone number (E.164).")
+@click.option("--whatsapp", is_flag=True, help="The reply comes by WhatsApp (default: by SMS).")
 @click.argument("text")
-def reply(config_path: str, address: str, text: str) -> None:
+def reply(config_path: str, address: str, whatsapp: bool, text: str) -> None:
     """Play the customer's SMS reply TEXT from ADDRESS through the same conversation as Twilio's
     webhook (scores, comments, STOP/START/HELP), and print what surveybot answers."""
     import secrets
@@ -354,8 +356,10 @@ def reply(config_path: str, address: str, text: str) -> None:
         number = normalize_phone(address) or address
     except InvalidEvent as exc:
         raise click.BadParameter(str(exc).partition(": ")[2], param_hint="--from") from None
-    own_number = config.channels.sms.from_ or ""
-    answer = play_reply(config, InboundSms(f"cli-{secrets.token_hex(8)}", number, own_number, text))
+    channel = "whatsapp" if whatsapp else "sms"
+    own_number = getattr(config.channels, channel).from_ or ""
+    inbound = InboundSms(f"cli-{secrets.token_hex(8)}", number, own_number, text, channel)
+    answer = play_reply(config, inbound)
     click.echo(answer if answer is not None else messages.NO_ANSWER)
 
 

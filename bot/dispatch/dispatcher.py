@@ -19,7 +19,9 @@ from typing import Any, Protocol
 from jinja2 import TemplateError
 
 from bot.channels.base import RETRY, Channel, OutboundMessage, SendOutcome
+from bot.channels.whatsapp import render_content_variables
 from bot.config import Config
+from bot.dispatch.fallback import fall_back
 from bot.outbound.writer import OutboxWriter
 from bot.runtime.clock import Clock
 from bot.runtime.telemetry import Telemetry
@@ -213,6 +215,12 @@ class Dispatcher:
         }
         locale = survey_locale(survey, send.contact.get("locale"))
         rendered = render_survey_message(localized(survey, locale), send.channel, context)
+        whatsapp = self.config.channels.whatsapp
+        variables = (
+            render_content_variables(whatsapp.content_variables, context)
+            if send.channel == "whatsapp"
+            else {}
+        )
         return OutboundMessage(
             send_id=send.id,
             channel=send.channel,
@@ -225,6 +233,7 @@ class Dispatcher:
             links=links if send.channel == "email" else {},
             unsubscribe_url=unsubscribe if send.channel == "email" else None,
             locale=locale,
+            variables=variables,
         )
 
     def _send(self, message: OutboundMessage) -> SendOutcome:
@@ -289,6 +298,9 @@ class Dispatcher:
                 )
                 if changed and status == SendStatus.FAILED:
                     self.outbox.send_failed(conn, send_id=send.id, status="failed", reason=reason, now=now)
+                    if not outcome.opt_out:
+                        fall_back(conn, config=self.config, address_keys=self.address_keys, send_id=send.id,
+                                  reason=reason, now=now)  # fmt: skip
             if outcome.opt_out:
                 key = self.address_keys.key(send.channel, send.to_address)
                 if queries.add_opt_out(conn, key=key, channel=send.channel, source="provider", now=now):

@@ -24,6 +24,7 @@ from triggers.engine import History, PendingSend, TriggerDecision, TriggerIndex,
 from triggers.events import ContactIn, EventIn, parse_event
 from triggers.outcomes import Outcome, Reason
 from triggers.policy import PolicyState
+from triggers.settings import CHANNEL_NAMES
 
 MAX_BATCH = 1000
 # Quiet hours defer a send by less than a day (two, to be safe across a change of clocks).
@@ -200,7 +201,7 @@ class Ingestor:
         keys = [
             self.address_keys.key(channel, address)
             for contact in contacts.values()
-            for channel in ("sms", "email")
+            for channel in CHANNEL_NAMES
             if (address := contact.address(channel))
         ]
         state = queries.load_policy_state(

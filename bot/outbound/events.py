@@ -60,7 +60,7 @@ class OptOutData(EventData):
     contact_id: str | None
     send_id: str | None
     channel: str
-    source: Literal["sms_keyword", "unsubscribe_link", "provider"]
+    source: Literal["sms_keyword", "whatsapp_keyword", "unsubscribe_link", "provider"]
     at: datetime
 
 

@@ -31,7 +31,7 @@ from triggers.paths import lookup
 KEEP_TRYING = timedelta(days=1)
 ZENDESK_TARGET = "zendesk"
 AlertEvent = Literal["alert.created", "alert.claimed", "alert.resolved"]
-OptOutSource = Literal["sms_keyword", "unsubscribe_link", "provider"]
+OptOutSource = Literal["sms_keyword", "whatsapp_keyword", "unsubscribe_link", "provider"]
 
 
 class OutboxWriter:

@@ -30,6 +30,7 @@ from storage import erasure, outbox, queries
 from storage.db import Database
 from triggers.addresses import AddressKeys
 from triggers.events import EMAIL_PATTERN, normalize_phone
+from triggers.settings import CHANNEL_NAMES
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +68,7 @@ class Eraser:
         with self.db.read() as conn:
             ids = set(erasure.known_contacts(conn, [contact_id])) if contact_id else set()
             for address in addresses:
-                keys = [self.address_keys.key(channel, address) for channel in ("sms", "email")]
+                keys = [self.address_keys.key(channel, address) for channel in CHANNEL_NAMES]
                 ids.update(erasure.contacts_with_address(conn, address, keys))
         return sorted(ids), addresses
 

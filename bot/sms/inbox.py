@@ -19,23 +19,29 @@ another language than English (AYUDA, ARRET) is answered in its own language.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Literal
 
 from jinja2 import TemplateError
 
 from bot.config import Config
+from bot.dispatch.fallback import fall_back
+from bot.outbound.writer import OptOutSource
 from bot.responses.recorder import Responses, ScoreRecorded
 from bot.runtime.clock import Clock
 from bot.sms.conversation import ReplyAction, ReplyState, decide_reply
 from bot.sms.parsing import parse_reply
+from bot.sms.whatsapp import TappedChoice, read_choice
+from bot.texts import sms as sms_texts
+from bot.texts.catalogs import ui_language
 from bot.texts.rendering import render_text
 from bot.texts.translations import localized
 from storage import inbound, queries
 from storage import responses as answers
 from storage.db import Connection, Database
 from storage.inbound import RepliedSend
+from storage.models import SendStatus
 from triggers.addresses import AddressKeys
 
 log = logging.getLogger(__name__)
@@ -43,14 +49,20 @@ log = logging.getLogger(__name__)
 ANY_SCALE = (0, 10)  # with no survey open only keywords matter; any scale reads them
 BODY_MAX = 1600  # Twilio's longest message; anything longer is not from a handset
 UNSUBSCRIBED = "21610"  # Twilio: the recipient has replied STOP to this sender
+FALLBACK_AFTER = (SendStatus.UNDELIVERED, SendStatus.FAILED)  # reported after the send left
 
 
 @dataclass(frozen=True)
 class InboundSms:
+    """One message in; `from_` is the bare number, `channel` says whether it came by SMS or
+    WhatsApp, `choice` is a WhatsApp button or list item that was tapped."""
+
     message_sid: str
     from_: str
     to: str
     body: str
+    channel: str = "sms"
+    choice: TappedChoice | None = None
 
 
 @dataclass(frozen=True)
@@ -87,13 +99,14 @@ class SmsInbox:
         recorded: ScoreRecorded | None = None
         with self.db.write() as conn:
             # One sender's messages one at a time: "5" and its comment may arrive together.
-            queries.lock_keys(conn, [f"sms-from:{sms.from_}"])
+            queries.lock_keys(conn, [f"{sms.channel}-from:{sms.from_}"])
             seen, answer = inbound.stored_answer(conn, sms.message_sid)
             if seen:
                 return answer
-            latest = inbound.latest_sms_send(conn, sms.from_)
+            latest = inbound.latest_sms_send(conn, sms.from_, channel=sms.channel)
             send = self._open_send(latest)
-            action = self._decide(send, sms.body, now, language=latest.locale if latest else None)
+            language = latest.locale if latest else None
+            action = confirm_keyword(self._decide(send, sms, now, language=language), sms.channel, language)
             recorded = self._apply(conn, send, sms, action, now)
             inbound.insert_inbound(conn, message_sid=sms.message_sid, from_address=sms.from_,
                                    to_address=sms.to, body=sms.body, kind=_kind(action),
@@ -101,7 +114,7 @@ class SmsInbox:
                                    received_at=now)  # fmt: skip
         if recorded is not None:
             self.responses.announce(recorded)
-        log.info("inbound SMS %s: %s", sms.message_sid, _kind(action),
+        log.info("inbound %s %s: %s", sms.channel, sms.message_sid, _kind(action),
                  extra={"send_id": send.id if send else None,
                         "contact_id": send.contact["id"] if send else None})  # fmt: skip
         return action.answer
@@ -130,6 +143,10 @@ class SmsInbox:
                     self.responses.outbox.opted_out(
                         conn, channel=change.channel, source="provider", now=now, send_id=change.send_id
                     )
+            elif change.moved and report.status in FALLBACK_AFTER and change.previous == SendStatus.SENT:
+                # never after `unknown`: that send may have reached the contact by another way
+                fall_back(conn, config=self.config, address_keys=self.address_keys,
+                          send_id=change.send_id, reason=reason, now=now)  # fmt: skip
         return True
 
     def _open_send(self, send: RepliedSend | None) -> RepliedSend | None:
@@ -138,12 +155,14 @@ class SmsInbox:
         return send
 
     def _decide(
-        self, send: RepliedSend | None, body: str, now: datetime, *, language: str | None
+        self, send: RepliedSend | None, sms: InboundSms, now: datetime, *, language: str | None
     ) -> ReplyAction:
         survey = self.config.surveys[send.survey] if send else None
         scale = survey.scale if survey else ANY_SCALE
         state: ReplyState = _state(send.reply_state) if send else None
-        reply = parse_reply(body, scale)
+        reply = read_choice(sms.choice, sms.body, scale) if sms.choice else parse_reply(sms.body, scale)
+        if state == "awaiting_comment" and sms.choice:
+            reply = parse_reply(sms.body, scale)  # a late tap on the question is text, like a typed "5"
         if reply.language and reply.language != "en":
             language = reply.language
         return decide_reply(
@@ -176,7 +195,7 @@ class SmsInbox:
     ) -> ScoreRecorded | None:
         """Store what the action says; returns the score change to announce after commit."""
         if action.record in ("opt_out", "opt_in"):
-            self._set_opt_out(conn, sms.from_, opted_out=action.record == "opt_out", now=now,
+            self._set_opt_out(conn, sms.channel, sms.from_, opted_out=action.record == "opt_out", now=now,
                               send_id=send.id if send else None)  # fmt: skip
         if send is None:
             return None
@@ -197,16 +216,35 @@ class SmsInbox:
         return self.responses.record_within(conn, send_id, answer.score, comment, now)[1]
 
     def _set_opt_out(
-        self, conn: Connection, number: str, *, opted_out: bool, now: datetime, send_id: str | None
+        self,
+        conn: Connection,
+        channel: str,
+        number: str,
+        *,
+        opted_out: bool,
+        now: datetime,
+        send_id: str | None,
     ) -> None:
-        key = self.address_keys.key("sms", number)
+        """STOP opts the number out of the channel it came by: SMS or WhatsApp, not both."""
+        key = self.address_keys.key(channel, number)
         if opted_out:
-            if queries.add_opt_out(conn, key=key, channel="sms", source="sms_keyword", now=now):
+            source: OptOutSource = "whatsapp_keyword" if channel == "whatsapp" else "sms_keyword"
+            if queries.add_opt_out(conn, key=key, channel=channel, source=source, now=now):
                 self.responses.outbox.opted_out(
-                    conn, channel="sms", source="sms_keyword", now=now, send_id=send_id
+                    conn, channel=channel, source=source, now=now, send_id=send_id
                 )
         else:
             queries.remove_opt_out(conn, key=key)
+
+
+def confirm_keyword(action: ReplyAction, channel: str, language: str | None) -> ReplyAction:
+    """By SMS, Twilio answers STOP and START itself (and would block our answer to STOP); over
+    WhatsApp nobody does, so the customer hears from us that it worked, in the language of the
+    survey they were sent."""
+    if channel != "whatsapp" or action.record not in ("opt_out", "opt_in"):
+        return action
+    confirm = sms_texts.opted_out if action.record == "opt_out" else sms_texts.opted_in
+    return replace(action, answer=confirm(ui_language(language), channel="whatsapp"))
 
 
 def _kind(action: ReplyAction) -> str:
@@ -231,4 +269,10 @@ def _cleaned(sms: InboundSms) -> InboundSms:
         sms.from_.replace("\x00", "").strip(),
         sms.to.replace("\x00", "").strip(),
         sms.body.replace("\x00", "")[:BODY_MAX],
+        sms.channel,
+        TappedChoice(_no_nul(sms.choice.payload), _no_nul(sms.choice.label)) if sms.choice else None,
     )
+
+
+def _no_nul(text: str) -> str:
+    return text.replace("\x00", "")

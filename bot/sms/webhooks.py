@@ -1,6 +1,7 @@
 """Twilio's webhooks: incoming SMS and delivery status callbacks.
 
-    POST /twilio/sms     a message came in: answered with TwiML in the same response
+    POST /twilio/sms     a message came in (SMS, or WhatsApp with `From: whatsapp:+…`):
+                         answered with TwiML in the same response, on the channel it came by
     POST /twilio/status  a message we sent moved on (sent, delivered, undelivered, failed)
 
 Every request must carry a valid `X-Twilio-Signature`, computed by Twilio over the URL it
@@ -33,7 +34,9 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import ImmutableMultiDict
 
 from bot.channels.twilio import render_twiml, signature_is_valid
+from bot.channels.whatsapp import split_address
 from bot.sms.inbox import DeliveryReport, InboundSms, SmsInbox
+from bot.sms.whatsapp import tapped_choice
 from bot.web.schemas import TWIML, WEBHOOK_ERRORS
 from storage.errors import DatabaseUnavailable
 from storage.models import SendStatus
@@ -66,8 +69,12 @@ def twilio_routes(inbox: SmsInbox, *, auth_token: str | None, public_url: str) -
     async def incoming_sms(request: Request) -> Response:
         try:
             form = await _signed_form(request, auth_token, public_url)
-            sms = InboundSms(_message_sid(form), _field(form, "From"),
-                             form.get("To", ""), form.get("Body", ""))  # fmt: skip
+            channel, sender = split_address(_field(form, "From"))
+            if not sender:
+                raise _Rejected(400, "form field From has no number after whatsapp:")
+            choice = tapped_choice(form) if channel == "whatsapp" else None
+            sms = InboundSms(_message_sid(form), sender, form.get("To", ""), form.get("Body", ""),
+                             channel, choice)  # fmt: skip
             answer = await run_in_threadpool(inbox.receive, sms)
         except _Rejected as problem:
             return Response(problem.detail, status_code=problem.status, media_type="text/plain")

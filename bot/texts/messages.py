@@ -158,8 +158,9 @@ def test_next_steps(contact_id: str, channel: str, to: str, outbox: str | None) 
     lines = []
     if outbox:
         lines.append(f"  the message is in {outbox}")
-    if channel == "sms":
-        lines.append(f"  answer it:  surveybot reply --from {to} 4")
+    if channel in ("sms", "whatsapp"):
+        by = " --whatsapp" if channel == "whatsapp" else ""
+        lines.append(f"  answer it:  surveybot reply{by} --from {to} 4")
     else:
         lines.append("  answer it: open one of its rating links (surveybot run must be serving)")
     lines.append(f"  then see:   surveybot explain {contact_id}")

@@ -76,9 +76,10 @@ class RenderedMessage:
 
 def render_survey_message(survey: SurveyConfig, channel: str, context: dict[str, Any]) -> RenderedMessage:
     """The survey's text for `channel`, rendered with `contact`, `properties`, `survey`, `link`."""
-    if channel == "sms":
-        assert survey.question.sms is not None
-        return RenderedMessage(body=_render(survey.question.sms, context))
+    if channel in ("sms", "whatsapp"):
+        text = survey.question.text_for(channel)
+        assert text is not None
+        return RenderedMessage(body=_render(text, context))
     email = survey.question.email
     assert email is not None
     html = _render(email.html, context) if email.html else None
@@ -97,7 +98,8 @@ def _render(source: str, context: dict[str, Any]) -> str:
 
 def template_problems(where: str, survey: SurveyConfig) -> list[str]:
     """Syntax errors in a survey's templates, its translations' too, each named by its path."""
-    sources = {"question.sms": survey.question.sms, "follow_up": survey.follow_up}
+    sources = {"question.sms": survey.question.sms, "question.whatsapp": survey.question.whatsapp,
+               "follow_up": survey.follow_up}  # fmt: skip
     if survey.question.email:
         sources |= {
             "question.email.subject": survey.question.email.subject,

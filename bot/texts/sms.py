@@ -60,15 +60,21 @@ def help_text(language: str = "en", brand: BrandConfig | None = None) -> str:
     return text
 
 
-def opted_out(language: str = "en") -> str:
-    """The confirmation of an opt-out keyword Twilio does not know (ARRET, BAJA, ...)."""
+def opted_out(language: str = "en", channel: str = "sms") -> str:
+    """The confirmation of an opt-out keyword Twilio does not know (ARRET, BAJA, ...), or of any
+    opt-out on WhatsApp, which has no carrier STOP handling."""
     _ = gettext_in(language)
+    if channel == "whatsapp":
+        return _("You will get no more surveys from us on WhatsApp. Reply START to opt back in.")
     return _("You will get no more surveys from us. Reply START to opt back in.")
 
 
-def opted_in(language: str = "en") -> str:
-    """The confirmation of an opt-in keyword Twilio does not know (DÉMARRER, ...)."""
+def opted_in(language: str = "en", channel: str = "sms") -> str:
+    """The confirmation of an opt-in keyword Twilio does not know (DÉMARRER, ...), or of any
+    opt-in on WhatsApp."""
     _ = gettext_in(language)
+    if channel == "whatsapp":
+        return _("You are opted back in to our surveys on WhatsApp. Reply STOP to opt out.")
     return _("You will get our short surveys again. Reply STOP to opt out.")
 
 

@@ -110,7 +110,9 @@ def create_web_app(services: Services) -> FastAPI:
     )
     config = services.config
     twilio = twilio_routes(
-        services.sms_inbox, auth_token=config.channels.sms.auth_token, public_url=config.server.public_url
+        services.sms_inbox,
+        auth_token=config.channels.sms.auth_token or config.channels.whatsapp.auth_token,
+        public_url=config.server.public_url,
     )
     app.include_router(twilio)
     if services.slack and services.config.slack.signing_secret:  # never an unsigned endpoint

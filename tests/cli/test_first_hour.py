@@ -82,6 +82,19 @@ def test_reply_plays_the_sms_conversation_and_explain_shows_a_test(
     assert (csat["n"], csat["sent"], csat["responded"]) == (0, 0, 0), csat
 
 
+def test_send_test_and_reply_by_whatsapp(tmp_path: Path, database: Database, db_url: str) -> None:
+    config = write_config(tmp_path, db_url)
+    result = run(config, "send-test", "support_csat", "--to", PHONE, "--channel", "whatsapp", "--name", "Ada")
+    assert result.exit_code == 0, result.output
+    assert f"whatsapp to {PHONE}: sent" in result.output
+    assert f"surveybot reply --whatsapp --from {PHONE} 4" in result.output
+    assert [(m["channel"], m["to"]) for m in outbox(tmp_path, "whatsapp")] == [("whatsapp", PHONE)]
+    by_sms = run(config, "reply", "--from", PHONE, "4")
+    assert "no open survey" in by_sms.output  # the SMS conversation is another one
+    by_whatsapp = run(config, "reply", "--whatsapp", "--from", PHONE, "4")
+    assert by_whatsapp.output.strip() == "What is the main reason for your score?"
+
+
 def test_send_test_to_an_opted_out_number_is_held(tmp_path: Path, database: Database, db_url: str) -> None:
     config = write_config(tmp_path, db_url)
     stop = run(config, "reply", "--from", PHONE, "STOP")

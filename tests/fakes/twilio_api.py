@@ -14,6 +14,12 @@ Messaging Service was given). It keeps every accepted message (`messages`), coun
   - "drop": the message is recorded, then the connection is closed with no answer;
   - "unsubscribed": 400 with error 21610; "invalid_number": 400 with error 21211.
 
+WhatsApp and Content templates are checked as the real API checks them: `From` and `To` must
+both be `whatsapp:+…` or neither (21910); a message needs `Body`, `MediaUrl` or `ContentSid`
+(21602); `ContentSid` is `HX` and 32 hex digits (21655); `ContentVariables` is a JSON object
+of non-empty one-line strings (21656). An accepted message keeps `content_sid` and
+`content_variables` (parsed) for the tests to read.
+
 `fake_twilio` is a pytest fixture giving a running server; import it into a test module (or
 list this module in `pytest_plugins`). `signed_webhook` builds an inbound request signed with
 twilio's own `RequestValidator`, for endpoint tests.
@@ -24,6 +30,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import json
+import re
 import socket
 import threading
 import time
@@ -53,7 +60,11 @@ _ERRORS: dict[str, tuple[int, int, str]] = {
     "no_to": (400, 21604, "A 'To' phone number is required."),
     "no_body": (400, 21602, "Message body is required."),
     "no_from": (400, 21603, "A 'From' or 'MessagingServiceSid' parameter is required."),
+    "channel_pair": (400, 21910, "Invalid From and To pair. From and To should be of the same channel"),
+    "content_sid": (400, 21655, "The ContentSid is Invalid"),
+    "content_variables": (400, 21656, "The ContentVariables Parameter is invalid"),
 }
+CONTENT_SID = re.compile(r"HX[0-9a-fA-F]{32}")
 
 
 class FakeTwilio:
@@ -161,7 +172,35 @@ def _message_resource(account_sid: str, form: dict[str, str]) -> dict[str, Any]:
         "uri": f"/2010-04-01/Accounts/{account_sid}/Messages/{sid}.json",
         # Not part of Twilio's answer; kept so tests can see what was asked for.
         "status_callback": form.get("StatusCallback"),
+        "content_sid": form.get("ContentSid"),
+        "content_variables": json.loads(form["ContentVariables"]) if form.get("ContentVariables") else None,
     }
+
+
+def _whatsapp_problem(form: dict[str, str]) -> str | None:
+    """What Twilio refuses in a WhatsApp or Content template send, by the name of its error."""
+    sender = form.get("From")
+    if sender and sender.startswith("whatsapp:") != form["To"].startswith("whatsapp:"):
+        return "channel_pair"
+    if "ContentSid" in form and not CONTENT_SID.fullmatch(form["ContentSid"]):
+        return "content_sid"
+    if "ContentVariables" in form and not _variables_valid(form["ContentVariables"]):
+        return "content_variables"
+    return None
+
+
+def _variables_valid(raw: str) -> bool:
+    try:
+        variables = json.loads(raw)
+    except ValueError:
+        return False
+    return isinstance(variables, dict) and all(
+        isinstance(value, str)
+        and value.strip()
+        and not re.search(r"[\n\t]| {5,}", value)
+        and len(value) <= 1600
+        for value in variables.values()
+    )
 
 
 def _handler_for(fake: FakeTwilio) -> type[BaseHTTPRequestHandler]:
@@ -197,11 +236,11 @@ def _handler_for(fake: FakeTwilio) -> type[BaseHTTPRequestHandler]:
                 return "not_found"
             if not form.get("To"):
                 return "no_to"
-            if not form.get("Body"):
+            if not (form.get("Body") or form.get("MediaUrl") or form.get("ContentSid")):
                 return "no_body"
             if not (form.get("From") or form.get("MessagingServiceSid")):
                 return "no_from"
-            return None
+            return _whatsapp_problem(form)
 
         def _error(self, name: str, **details: str) -> None:
             status, code, message = _ERRORS[name]
@@ -259,6 +298,27 @@ def inbound_sms_params(
         "SmsStatus": "received",
         "To": to,
     }
+
+
+def inbound_whatsapp_params(
+    from_: str,
+    body: str,
+    *,
+    button: tuple[str, str] | None = None,
+    list_item: tuple[str, str] | None = None,
+    to: str = "whatsapp:+15550001111",
+    profile_name: str = "Ada",
+) -> dict[str, str]:
+    """The form fields Twilio posts for a WhatsApp message from the number `from_` (E.164):
+    typed text, a tapped quick-reply `button` (payload, text) or a picked `list_item` (id, title).
+    A tap's label is also its Body, as WhatsApp shows it in the chat."""
+    params = inbound_sms_params(f"whatsapp:{from_}", body, to=to)
+    params |= {"ProfileName": profile_name, "WaId": from_.lstrip("+"), "MessageType": "text"}
+    if button:
+        params |= {"ButtonPayload": button[0], "ButtonText": button[1], "MessageType": "button"}
+    if list_item:
+        params |= {"ListId": list_item[0], "ListTitle": list_item[1], "MessageType": "interactive"}
+    return params
 
 
 def signed_webhook(url: str, params: dict[str, str], auth_token: str = AUTH_TOKEN) -> dict[str, str]:
