@@ -18,6 +18,7 @@ from typing import Any
 from jinja2 import TemplateError
 
 from bot.channels.base import RETRY, Channel, OutboundMessage, SendOutcome
+from bot.channels.whatsapp import render_content_variables
 from bot.config import Config
 from bot.dispatch.dispatcher import MAX_ATTEMPTS, DispatchSettings, Links, worker_name
 from bot.runtime.clock import Clock
@@ -203,6 +204,14 @@ class ReminderDispatcher:
             links=links if email else {},
             unsubscribe_url=unsubscribe if email else None,
             locale=locale,
+            # A reminder on WhatsApp goes a day after the first ask, outside the 24-hour window
+            # in which free text is allowed: it opens the conversation with the same approved
+            # template (and its variables) as the first ask.
+            variables=(
+                render_content_variables(self.config.channels.whatsapp.content_variables, context)
+                if due.channel == "whatsapp"
+                else {}
+            ),
         )
 
     def _send(self, message: OutboundMessage) -> SendOutcome:

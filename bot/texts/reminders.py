@@ -28,7 +28,7 @@ def render_reminder_message(
     """The reminder for `channel`: its own text when the survey gives one, else the question's
     text with "Reminder:" (in `locale`'s language) before it (SMS) or before its subject (email)."""
     reminder = survey.reminder
-    if channel == "sms" and reminder is not None and reminder.sms is not None:
+    if channel in ("sms", "whatsapp") and reminder is not None and reminder.sms is not None:
         return RenderedMessage(body=render_text(reminder.sms, context))
     if channel == "email" and reminder is not None and reminder.email is not None:
         email = reminder.email
@@ -38,7 +38,7 @@ def render_reminder_message(
         )
     question = render_survey_message(survey, channel, context)
     prefix = reminder_prefix(locale)
-    if channel == "sms":
+    if channel in ("sms", "whatsapp"):
         return RenderedMessage(body=prefix + question.body)
     return RenderedMessage(body=question.body, subject=prefix + (question.subject or ""), html=question.html)
 

@@ -3,6 +3,7 @@ list item counts as its score, the follow-up and STOP work as by SMS, opt-outs s
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +16,7 @@ from bot.errors import ConfigError
 from tests.conftest import make_config
 from tests.fakes.twilio_api import ACCOUNT_SID, AUTH_TOKEN, FakeTwilio, inbound_whatsapp_params
 from tests.helpers import event
-from tests.sms.conftest import FOLLOW_UP, PHONE, Answer, SmsWorld, WorldFactory, twilio_settings
+from tests.sms.conftest import FOLLOW_UP, PHONE, Answer, SmsWorld, WorldFactory, _surveys, twilio_settings
 
 CONTENT_SID = "HX" + "0123456789abcdef" * 2
 WHATSAPP_FROM = "whatsapp:+15550002222"
@@ -216,3 +217,23 @@ def test_content_variables_must_be_numbered_and_compile(db_url: str, tmp_path: P
         in problems
     )
     assert "channels.whatsapp.content_variables.name: the template does not compile" in problems
+
+
+def test_the_reminder_on_whatsapp_opens_the_conversation_with_the_same_template(
+    make_world: WorldFactory, fake_twilio: FakeTwilio, tmp_path: Path
+) -> None:
+    surveys = _surveys()
+    surveys["support_csat"]["reminder"] = {"after": "24h"}
+    world = make_world(
+        surveys=surveys, triggers=BY_WHATSAPP, channels=whatsapp_channels(fake_twilio, tmp_path)
+    )
+    world.survey("e1")
+    world.clock.advance(timedelta(hours=24))
+    assert world.services.reminders is not None and world.services.reminders.run_once() == 1
+    first, reminder = world.fake.messages
+    assert (reminder["to"], reminder["content_sid"]) == (f"whatsapp:{PHONE}", CONTENT_SID)
+    assert reminder["content_variables"] == first["content_variables"] == {"1": "Ada", "2": "T-1"}
+    tapped = whatsapp(world, "5 - Excellent", button=("csat_5", "5 - Excellent"))
+    assert tapped.texts == [FOLLOW_UP.replace("{{ contact.name }}", "Ada")]
+    [response] = world.responses()
+    assert response.score == 5, "a tap on the reminder answers the first ask"
