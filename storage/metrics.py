@@ -162,17 +162,7 @@ def digest_metrics(
     whole UTC hours of the overall and of every path kept in `storage.rollups` come from there,
     the partial hours at the window's edges (and paths not kept) from the responses."""
     paths = list(dict.fromkeys(group_bys))
-    spans = _spans(start, end, previous_start)
-    ready = rollups.ready_paths(conn)
-    rolled = [p for p in paths if p is None or p in ready]
-    unrolled = [p for p in paths if p is not None and p not in ready]
-    whole, edges = rollups.split_spans(spans)
-    rows = _raw_rows(conn, surveys, spans, unrolled, low_thresholds) if unrolled else []
-    if rolled and edges:
-        rows += _raw_rows(conn, surveys, edges, rolled, low_thresholds)
-    counts = rollups.read_rollups(conn, surveys=surveys, spans=whole, paths=rolled)
-    rows += [_from_histogram(c, surveys, low_thresholds) for c in counts]
-    return _merge(rows)
+    return _metric_rows(conn, surveys, _spans(start, end, previous_start), paths, low_thresholds)
 
 
 def raw_digest_metrics(
@@ -188,6 +178,27 @@ def raw_digest_metrics(
     """`digest_metrics` from the response rows alone: the reference the rollups must equal."""
     paths = list(dict.fromkeys(group_bys))
     return _raw_rows(conn, surveys, _spans(start, end, previous_start), paths, low_thresholds)
+
+
+def _metric_rows(
+    conn: Connection,
+    surveys: Sequence[str],
+    spans: Sequence[rollups.Span],
+    paths: Sequence[str | None],
+    low_thresholds: Mapping[str, int] | None,
+) -> list[MetricRow]:
+    """Counts per survey, path, group and span (its `period`): whole UTC hours of the paths kept
+    in rollups from there, partial hours and the other paths from the rows."""
+    ready = rollups.ready_paths(conn)
+    rolled = [p for p in paths if p is None or p in ready]
+    unrolled = [p for p in paths if p is not None and p not in ready]
+    whole, edges = rollups.split_spans(spans)
+    rows = _raw_rows(conn, surveys, spans, unrolled, low_thresholds) if unrolled else []
+    if rolled and edges:
+        rows += _raw_rows(conn, surveys, edges, rolled, low_thresholds)
+    counts = rollups.read_rollups(conn, surveys=surveys, spans=whole, paths=rolled)
+    rows += [_from_histogram(c, surveys, low_thresholds) for c in counts]
+    return _merge(rows)
 
 
 def _spans(start: datetime, end: datetime, previous_start: datetime | None) -> list[rollups.Span]:
@@ -292,13 +303,30 @@ def daily_series(
     end: datetime,
 ) -> list[DayRow]:
     """Counts per survey and day, days given by their (aware) start instants, the last ending at
-    `end`; days are cut by the caller so they can follow the digest's time zone and DST."""
+    `end`; days are cut by the caller so they can follow the digest's time zone and DST. Whole
+    UTC hours come from the rollups: the same numbers as `raw_daily_series`."""
+    bounds = [*days[1:], end]
+    spans = [rollups.Span(a, b, str(i)) for i, (a, b) in enumerate(zip(days, bounds, strict=True)) if a < b]
+    rows = _metric_rows(conn, surveys, spans, [None], None) if spans else []
+    return [DayRow(r.survey, r.metric, days[int(r.period)], r.n, r.top, r.middle, r.bottom) for r in rows]
+
+
+def raw_daily_series(
+    conn: Connection,
+    *,
+    surveys: Sequence[str],
+    days: Sequence[datetime],
+    end: datetime,
+) -> list[DayRow]:
+    """`daily_series` from the response rows alone (the reference)."""
     if not days:
         return []
-    bucket = case(
-        *[(RESPONSES.c.received_at < bound, i) for i, bound in enumerate(days[1:])],
-        else_=len(days) - 1,
-    )
+    bucket: ColumnElement[int] = literal_column("0")  # one day: CASE needs at least one WHEN
+    if len(days) > 1:
+        bucket = case(
+            *[(RESPONSES.c.received_at < bound, i) for i, bound in enumerate(days[1:])],
+            else_=len(days) - 1,
+        )
     inner = (
         select(
             RESPONSES.c.survey,

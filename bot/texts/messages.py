@@ -190,3 +190,18 @@ def method_not_allowed(method: str, path: str, headers: Mapping[str, str]) -> st
 
 def no_such_path(path: str) -> str:
     return f"no such path: {path[:200]} (the API is described at /openapi.json)"
+
+
+def rollups_synced(added: list[str], dropped: list[str]) -> str:
+    parts = [
+        f"built for {', '.join(added)}" if added else "",
+        f"dropped for {', '.join(dropped)}" if dropped else "",
+    ]
+    return "metric rollups " + "; ".join(p for p in parts if p)
+
+
+def rollups_rebuilt(rows: int, added: list[str], dropped: list[str]) -> str:
+    text = f"metric rollups rebuilt: {rows} rows"
+    if added or dropped:
+        text += f" ({rollups_synced(added, dropped)})"
+    return text

@@ -2,29 +2,36 @@
 
 The responses go in through the real writers (recorded, changed, late, for test sends), paths
 are registered before or after them, events are purged and erased; then `digest_metrics` (mostly
-rollups) must equal `raw_digest_metrics` (the rows alone) for a random window and its previous one.
+rollups) must equal `raw_digest_metrics` (the rows alone) for a random window and its previous one,
+and `daily_series` its raw twin for the window's local days.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import delete, insert, select
 from sqlmodel import SQLModel
 
+from bot.metrics.report import day_starts
 from storage import erasure, retention
 from storage.db import Database
-from storage.metrics import digest_metrics, raw_digest_metrics
+from storage.metrics import daily_series, digest_metrics, raw_daily_series, raw_digest_metrics
 from storage.models import MetricRollup
 from storage.responses import load_send_answer, record_response
 from storage.rollups import rebuild_rollups, sync_paths
 
 T0 = datetime(2026, 11, 2, 0, 0, tzinfo=UTC)
 SPAN = 4 * 24 * 3600  # seconds of responses
-SURVEYS = {"support_csat": ("csat", 1, 5), "onboarding_ces": ("ces", 1, 7), "relationship_nps": ("nps", 0, 10)}
+SURVEYS = {
+    "support_csat": ("csat", 1, 5),
+    "onboarding_ces": ("ces", 1, 7),
+    "relationship_nps": ("nps", 0, 10),
+}
 PATHS = ["properties.team", "properties.agent", "channel", "type", "trigger"]
 EVERY_PATH: list[str | None] = [None, *PATHS, "contact.locale"]
 
@@ -52,6 +59,7 @@ windows = st.fixed_dictionaries(
         "length": st.integers(1, 2 * 24 * 3600) | st.sampled_from([3600, 86400]),
         "previous": st.booleans(),
         "aligned": st.booleans(),
+        "timezone": st.sampled_from(["UTC", "Asia/Kolkata", "America/New_York"]),
     }
 )
 changes = st.fixed_dictionaries(
@@ -153,8 +161,13 @@ def test_a_window_from_rollups_equals_the_raw_rows(
         "previous_start": start - timedelta(seconds=window["length"]) if window["previous"] else None,
         "low_thresholds": {"support_csat": change["low"]} if change["low"] else None,
     }  # fmt: skip
+    days = day_starts(start, end, ZoneInfo(window["timezone"]))
+    by_day: dict[str, Any] = {"surveys": list(SURVEYS), "days": days, "end": end}
     with database.engine.connect() as conn:
         assert keyed(digest_metrics(conn, **asked)) == keyed(raw_digest_metrics(conn, **asked))
+        assert sorted(map(repr, daily_series(conn, **by_day))) == sorted(
+            map(repr, raw_daily_series(conn, **by_day))
+        )
 
 
 def test_rebuild_gives_the_rollups_the_writers_kept(database: Database) -> None:
