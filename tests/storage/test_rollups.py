@@ -14,13 +14,14 @@ from zoneinfo import ZoneInfo
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, insert, select, text
 from sqlmodel import SQLModel
 
 from bot.metrics.report import day_starts
 from storage import erasure, retention
 from storage.db import Database
 from storage.metrics import daily_series, digest_metrics, raw_daily_series, raw_digest_metrics
+from storage.migrate import upgrade
 from storage.models import MetricRollup
 from storage.responses import load_send_answer, record_response
 from storage.rollups import rebuild_rollups, sync_paths
@@ -202,3 +203,29 @@ def test_a_path_dropped_from_the_config_loses_its_rollups(database: Database) ->
     with database.engine.connect() as conn:
         paths = {r.path for r in conn.execute(select(MetricRollup.__table__))}  # type: ignore[attr-defined]
     assert paths == {"", "channel"}
+
+
+def test_the_migration_builds_rollups_from_the_responses_already_stored(db_url: str) -> None:
+    db = Database(db_url)
+    cascade = "" if db.is_sqlite else " CASCADE"
+    with db.engine.begin() as conn:  # start from an empty schema, not the fixture's tables
+        for table in reversed(SQLModel.metadata.sorted_tables):
+            conn.execute(text(f'DROP TABLE IF EXISTS "{table.name}"' + cascade))
+        conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
+    upgrade(db, "0002")
+    at = T0 + timedelta(minutes=30)
+    tables = SQLModel.metadata.tables
+    with db.engine.begin() as conn:
+        for i, score in enumerate([5, 4, 1]):
+            conn.execute(insert(tables["responses"]).values(
+                send_id=f"s{i}", contact_id="c", survey="support_csat", metric="csat", channel="sms",
+                score=score, counted=True, received_at=at, updated_at=at,
+            ))  # fmt: skip
+    upgrade(db)
+    with db.engine.connect() as conn:
+        rolled = conn.execute(select(MetricRollup.__table__)).one()  # type: ignore[attr-defined]
+        window = {"surveys": ["support_csat"], "start": T0, "end": T0 + timedelta(days=1)}
+        (row,) = digest_metrics(conn, **window)
+    assert (rolled.hour, rolled.n, rolled.s5, rolled.s4, rolled.s1) == (T0, 3, 1, 1, 1)
+    assert (row.n, row.top, row.low) == (3, 2, 1)
+    db.dispose()
