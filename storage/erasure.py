@@ -25,6 +25,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Connection, Table, false, insert, or_, select, update
 
 from storage.models import SEND_PENDING, Contact, Decision, Event, Send, SendStatus, SQLModel
+from storage.rollups import events_changing
 
 contacts_t = Contact.__table__  # type: ignore[attr-defined]
 sends_t = Send.__table__  # type: ignore[attr-defined]
@@ -226,11 +227,14 @@ def erase_event_properties(
 ) -> int:
     """Replace each of the contacts' events' properties by `keep(properties)`; events changed."""
     e = events_t.c
-    changed = 0
+    changed: dict[str, dict[str, Any]] = {}
     for row in conn.execute(select(e.pk, e.properties).where(e.contact_id.in_(contact_ids))).all():
         properties = dict(row.properties or {})
         kept = keep(properties)
         if kept != properties:
-            conn.execute(update(events_t).where(e.pk == row.pk).values(properties=kept))
-            changed += 1
-    return changed
+            changed[row.pk] = kept
+    if changed:
+        with events_changing(conn, list(changed)):
+            for pk, kept in changed.items():
+                conn.execute(update(events_t).where(e.pk == pk).values(properties=kept))
+    return len(changed)

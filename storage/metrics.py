@@ -17,7 +17,7 @@ Conventions shared by all queries:
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -38,6 +38,7 @@ from sqlalchemy import (
     union_all,
 )
 
+from storage import rollups
 from storage.group_paths import (
     DECISIONS,
     RESPONSES,
@@ -157,24 +158,81 @@ def digest_metrics(
     low_thresholds: Mapping[str, int] | None = None,
     previous_start: datetime | None = None,
 ) -> list[MetricRow]:
-    """`survey_metrics` for several breakdowns at once (None is the survey overall): one
-    statement that reads the window once, joins only what the paths need, then aggregates
-    each breakdown; rows carry their `group_by` path."""
+    """`survey_metrics` for several breakdowns at once (None is the survey overall); rows carry
+    their `group_by` path. The same numbers as `raw_digest_metrics`, read mostly from rollups:
+    whole UTC hours of the overall and of every path kept in `storage.rollups` come from there,
+    the partial hours at the window's edges (and paths not kept) from the responses."""
+    paths = list(dict.fromkeys(group_bys))
+    return _metric_rows(conn, surveys, _spans(start, end, previous_start), paths, low_thresholds)
+
+
+def raw_digest_metrics(
+    conn: Connection,
+    *,
+    surveys: Sequence[str],
+    start: datetime,
+    end: datetime,
+    group_bys: Sequence[str | None] = (None,),
+    low_thresholds: Mapping[str, int] | None = None,
+    previous_start: datetime | None = None,
+) -> list[MetricRow]:
+    """`digest_metrics` from the response rows alone: the reference the rollups must equal."""
+    paths = list(dict.fromkeys(group_bys))
+    return _raw_rows(conn, surveys, _spans(start, end, previous_start), paths, low_thresholds)
+
+
+def _metric_rows(
+    conn: Connection,
+    surveys: Sequence[str],
+    spans: Sequence[rollups.Span],
+    paths: Sequence[str | None],
+    low_thresholds: Mapping[str, int] | None,
+) -> list[MetricRow]:
+    """Counts per survey, path, group and span (its `period`): whole UTC hours of the paths kept
+    in rollups from there, partial hours and the other paths from the rows."""
+    ready = rollups.ready_paths(conn)
+    rolled = [p for p in paths if p is None or p in ready]
+    unrolled = [p for p in paths if p is not None and p not in ready]
+    whole, edges = rollups.split_spans(spans)
+    rows = _raw_rows(conn, surveys, spans, unrolled, low_thresholds) if unrolled else []
+    if rolled and edges:
+        rows += _raw_rows(conn, surveys, edges, rolled, low_thresholds)
+    counts = rollups.read_rollups(conn, surveys=surveys, spans=whole, paths=rolled)
+    rows += [_from_histogram(c, surveys, low_thresholds) for c in counts]
+    return _merge(rows)
+
+
+def _spans(start: datetime, end: datetime, previous_start: datetime | None) -> list[rollups.Span]:
+    spans = [rollups.Span(start, end, "current")]
+    if previous_start is not None and previous_start < start:
+        spans.append(rollups.Span(previous_start, start, "previous"))
+    return spans
+
+
+def _raw_rows(
+    conn: Connection,
+    surveys: Sequence[str],
+    spans: Sequence[rollups.Span],
+    group_bys: Sequence[str | None],
+    low_thresholds: Mapping[str, int] | None,
+) -> list[MetricRow]:
+    """One statement that reads the spans' responses once, joins only what the paths need,
+    then aggregates each breakdown."""
     dialect = conn.dialect.name
     keys = [group_key(path, dialect) for path in group_bys]
-    period = case((RESPONSES.c.received_at >= start, "current"), else_="previous")
-    base = (
+    source = joined_source({need for _, needs in keys for need in needs})
+    low_at = _low_threshold(surveys, low_thresholds).label("low_at")
+    selects = [
         select(
-            RESPONSES.c.survey,
-            RESPONSES.c.metric,
-            RESPONSES.c.score,
-            period.label("period"),
-            _low_threshold(surveys, low_thresholds).label("low_at"),
+            RESPONSES.c.survey, RESPONSES.c.metric, RESPONSES.c.score,
+            literal_column(f"'{span.period}'").label("period"), low_at,
             *[key.label(f"k{i}") for i, (key, _) in enumerate(keys)],
         )
-        .select_from(joined_source({need for _, needs in keys for need in needs}))
-        .where(_counted_in(surveys, previous_start or start, end))
-    )
+        .select_from(source)
+        .where(_counted_in(surveys, span.start, span.end))
+        for span in spans
+    ]  # fmt: skip
+    base = selects[0] if len(selects) == 1 else union_all(*selects)
     # Several breakdowns read the window once (materialised), then aggregate it each way.
     many = len(keys) > 1
     inner = base.cte("window_rows").prefix_with("MATERIALIZED") if many else base.subquery()
@@ -200,6 +258,44 @@ def digest_metrics(
     ]
 
 
+def _from_histogram(
+    counts: rollups.RollupCounts, surveys: Sequence[str], low_thresholds: Mapping[str, int] | None
+) -> MetricRow:
+    """The counts `_count_scores` would give, from a score histogram."""
+    histogram, metric = counts.histogram, METRICS.get(counts.metric)
+    low_at = (low_thresholds or {}).get(counts.survey) if counts.survey in surveys else None
+    if low_at is None:
+        low_at = metric.low_score if metric else -1
+    nps = counts.metric == "nps"
+    return MetricRow(
+        survey=counts.survey,
+        metric=counts.metric,
+        group_by=counts.path,
+        group=counts.group,
+        period=counts.period,
+        n=counts.n,
+        score_sum=counts.score_sum,
+        top=sum(histogram[metric.favourable_from :]) if metric else 0,
+        middle=sum(histogram[NPS_PASSIVE[0] : NPS_PASSIVE[1] + 1]) if nps else 0,
+        bottom=sum(histogram[: NPS_PASSIVE[0]]) if nps else 0,
+        low=sum(histogram[: max(low_at + 1, 0)]),
+    )
+
+
+def _merge(rows: Sequence[MetricRow]) -> list[MetricRow]:
+    """Rows of one survey, path, group and period added up."""
+    merged: dict[tuple[str, str | None, str | None, str], MetricRow] = {}
+    for row in rows:
+        key = (row.survey, row.group_by, row.group, row.period)
+        seen = merged.get(key)
+        if seen is None:
+            merged[key] = row
+            continue
+        sums = {name: getattr(seen, name) + getattr(row, name) for name in _COUNTS}
+        merged[key] = replace(seen, metric=min(seen.metric, row.metric), **sums)
+    return list(merged.values())
+
+
 def daily_series(
     conn: Connection,
     *,
@@ -208,13 +304,30 @@ def daily_series(
     end: datetime,
 ) -> list[DayRow]:
     """Counts per survey and day, days given by their (aware) start instants, the last ending at
-    `end`; days are cut by the caller so they can follow the digest's time zone and DST."""
+    `end`; days are cut by the caller so they can follow the digest's time zone and DST. Whole
+    UTC hours come from the rollups: the same numbers as `raw_daily_series`."""
+    bounds = [*days[1:], end]
+    spans = [rollups.Span(a, b, str(i)) for i, (a, b) in enumerate(zip(days, bounds, strict=True)) if a < b]
+    rows = _metric_rows(conn, surveys, spans, [None], None) if spans else []
+    return [DayRow(r.survey, r.metric, days[int(r.period)], r.n, r.top, r.middle, r.bottom) for r in rows]
+
+
+def raw_daily_series(
+    conn: Connection,
+    *,
+    surveys: Sequence[str],
+    days: Sequence[datetime],
+    end: datetime,
+) -> list[DayRow]:
+    """`daily_series` from the response rows alone (the reference)."""
     if not days:
         return []
-    bucket = case(
-        *[(RESPONSES.c.received_at < bound, i) for i, bound in enumerate(days[1:])],
-        else_=len(days) - 1,
-    )
+    bucket: ColumnElement[int] = literal_column("0")  # one day: CASE needs at least one WHEN
+    if len(days) > 1:
+        bucket = case(
+            *[(RESPONSES.c.received_at < bound, i) for i, bound in enumerate(days[1:])],
+            else_=len(days) - 1,
+        )
     inner = (
         select(
             RESPONSES.c.survey,

@@ -472,3 +472,42 @@ class Reminder(SQLModel, table=True):
     sent_at: datetime | None = _time(nullable=True)
     provider_message_id: str | None = None
     reason: str | None = None
+
+
+class MetricRollup(SQLModel, table=True):
+    """Counted responses per survey, UTC hour of `received_at`, and group: a score histogram.
+
+    `path` is the group-by path ('' for the survey overall), `grp` its value: '' for None, else
+    '=' and the value as text. `s0`..`s10` count the scores 0..10; `n` and `score_sum` all of
+    them. Kept in step with the responses by `storage.rollups` in the writers' transactions.
+    """
+
+    __tablename__ = "metric_rollups"
+
+    survey: str = Field(primary_key=True)
+    path: str = Field(primary_key=True)
+    hour: datetime = Field(sa_column=Column(UTCDateTime(), primary_key=True))
+    grp: str = Field(primary_key=True)
+    metric: str
+    n: int = 0
+    score_sum: int = 0
+    s0: int = 0
+    s1: int = 0
+    s2: int = 0
+    s3: int = 0
+    s4: int = 0
+    s5: int = 0
+    s6: int = 0
+    s7: int = 0
+    s8: int = 0
+    s9: int = 0
+    s10: int = 0
+
+
+class RollupPath(SQLModel, table=True):
+    """A group-by path whose rollups are kept (built from every response, then maintained)."""
+
+    __tablename__ = "rollup_paths"
+
+    path: str = Field(primary_key=True)
+    built_at: datetime = _time()

@@ -10,6 +10,7 @@ from sqlalchemy import Connection, select, update
 
 from storage.bulk import bulk_insert
 from storage.models import Contact, Event, Response, Send
+from storage.rollups import shift_rollups
 
 responses_t = Response.__table__  # type: ignore[attr-defined]
 sends_t = Send.__table__  # type: ignore[attr-defined]
@@ -65,8 +66,10 @@ def record_response(
 ) -> RecordResult:
     """The send's one response: the first is always kept (counted only while the survey is
     open, and never for a test send); a later one replaces it while open; after expiry nothing
-    changes. A None comment leaves the stored comment alone."""
+    changes. A None comment leaves the stored comment alone. The rollups follow in the same
+    transaction."""
     is_open = answer.is_open(now)
+    this_send = responses_t.c.send_id == answer.send_id
     if answer.score is None:
         bulk_insert(
             conn,
@@ -86,13 +89,17 @@ def record_response(
                 }
             ],
         )
+        if is_open and not answer.test:
+            shift_rollups(conn, this_send, sign=1)
         return "recorded"
     if not is_open:
         return "closed"
     values: dict[str, object] = {"score": score, "updated_at": now}
     if comment is not None:
         values["comment"] = comment or None
-    conn.execute(update(responses_t).where(responses_t.c.send_id == answer.send_id).values(**values))
+    shift_rollups(conn, this_send, sign=-1)
+    conn.execute(update(responses_t).where(this_send).values(**values))
+    shift_rollups(conn, this_send, sign=1)
     return "updated"
 
 

@@ -163,6 +163,28 @@ def db_upgrade(config_path: str) -> None:
         database.dispose()
 
 
+@cli.group()
+def rollups() -> None:
+    """Metric rollups: the per-hour counts digests and stats read."""
+
+
+@rollups.command("rebuild")
+@config_option
+def rollups_rebuild(config_path: str) -> None:
+    """Recompute every metric rollup from the stored responses (the digests' paths included)."""
+    from bot.cli.commands import open_database
+    from bot.metrics.rollups import rebuild_rollups
+    from bot.runtime.clock import SystemClock
+
+    config = read_config(config_path)
+    database = open_database(config)
+    try:
+        done = rebuild_rollups(database, config, SystemClock())
+    finally:
+        database.dispose()
+    click.echo(messages.rollups_rebuilt(done.rows or 0, done.added, done.dropped))
+
+
 @cli.command()
 @config_option
 @click.argument("event_json", required=False)

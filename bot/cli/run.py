@@ -12,6 +12,7 @@ from bot.app import Services, build_services, start_background, stop_background
 from bot.cli.commands import open_database
 from bot.config import Config
 from bot.errors import PortInUse
+from bot.metrics.rollups import sync_rollups
 from bot.texts import messages
 from bot.web.app import create_web_app
 from bot.web.server import build_server
@@ -27,9 +28,12 @@ def serve(config: Config, *, host: str, port: int, migrate: bool = False) -> int
     listening = _listen(host, port)
     try:
         services = build_services(config, db=open_database(config, migrate=migrate))
+        synced = sync_rollups(services.db, config, services.clock)
     except BaseException:
         listening.close()
         raise
+    if synced.added or synced.dropped:
+        log.info(messages.rollups_synced(synced.added, synced.dropped))
     if not config.server.api_keys:
         log.warning(messages.NO_API_KEYS)
     app = create_web_app(services)

@@ -226,3 +226,18 @@ def no_failed_message(message_id: str) -> str:
 
 def retry_queued(message_id: str, target: str) -> str:
     return f"{message_id} to {target} queued again: `surveybot run` sends it within a second"
+
+
+def rollups_synced(added: list[str], dropped: list[str]) -> str:
+    parts = [
+        f"built for {', '.join(added)}" if added else "",
+        f"dropped for {', '.join(dropped)}" if dropped else "",
+    ]
+    return "metric rollups " + "; ".join(p for p in parts if p)
+
+
+def rollups_rebuilt(rows: int, added: list[str], dropped: list[str]) -> str:
+    text = f"metric rollups rebuilt: {rows} rows"
+    if added or dropped:
+        text += f" ({rollups_synced(added, dropped)})"
+    return text

@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import Engine, insert
 
 from storage.models import SQLModel
+from storage.rollups import rebuild_rollups
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 SURVEYS = {"support_csat": "csat", "onboarding_ces": "ces", "relationship_nps": "nps"}
@@ -113,9 +114,11 @@ def make_dataset(count: int, seed: int = 7, span: timedelta = timedelta(days=16)
 
 
 def insert_rows(engine: Engine, data: Dataset) -> None:
+    """Insert the rows past the writers, then rebuild the rollups as the migration does."""
     tables = SQLModel.metadata.tables
     with engine.begin() as conn:
         for name in ("events", "sends", "responses", "decisions"):
             rows = getattr(data, name)
             if rows:
                 conn.execute(insert(tables[name]), rows)
+        rebuild_rollups(conn)
