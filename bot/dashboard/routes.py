@@ -18,6 +18,7 @@ The handlers only translate HTTP; the pages' contents are `bot.dashboard.views`.
 from __future__ import annotations
 
 import logging
+import re
 import secrets
 from collections.abc import Callable
 from datetime import timedelta
@@ -138,10 +139,16 @@ class _Site:
     # --- rendering ------------------------------------------------------------------------------
 
     def render(
-        self, name: str, *, status: int = 200, session: Session | None = None, csrf: str = "", **context: Any
+        self,
+        template: str,
+        *,
+        status: int = 200,
+        session: Session | None = None,
+        csrf: str = "",
+        **context: Any,
     ) -> HTMLResponse:
         nonce = secrets.token_urlsafe(16)
-        html = self.templates.get_template(f"dashboard/{name}").render(
+        html = self.templates.get_template(f"dashboard/{template}").render(
             csp_nonce=nonce, session=session, csrf=session.csrf if session else csrf, words=words,
             texts=texts, **context,
         )  # fmt: skip
@@ -302,7 +309,7 @@ class _Site:
         if name not in self.config.surveys:
             return self.problem(404, words.unknown_survey(name), session)
         by = (request.query_params.get("by") or "").strip() or None
-        if by and (problem := path_problem(by, allow=("channel", "survey", "trigger"))):
+        if by and (problem := _group_problem(by)):
             return self.problem(400, words.not_a_path(problem), session)
         params = request.query_params
         comments = views.CommentFilter(params.get("score", ""), params.get("theme", ""))
@@ -375,6 +382,17 @@ class _Site:
     def people(self, request: Request) -> Response:
         session = self.session(request, "admin")
         return self.render("people.html", session=session, users=self.config.dashboard.users, query={})
+
+
+GROUPABLE = re.compile(r"^(channel|survey|trigger|type|contact\.(locale|timezone)|properties(\.[\w-]+)+)$")
+
+
+def _group_problem(path: str) -> str | None:
+    """What is wrong with a breakdown path, as `surveybot stats --group-by` says it."""
+    problem = path_problem(path, allow=("channel", "survey", "trigger"))
+    if problem is None and not GROUPABLE.match(path):
+        problem = f"{path!r} cannot be grouped by: use properties.<name>, channel, contact.locale or contact.timezone"
+    return problem
 
 
 def _scale(metric: str) -> tuple[int, int]:
