@@ -154,7 +154,8 @@ class _Site:
         )  # fmt: skip
         headers = {
             "Cache-Control": "no-store",
-            "Referrer-Policy": "no-referrer",
+            # Not no-referrer: with it, browsers send `Origin: null` on our own forms' POSTs.
+            "Referrer-Policy": "same-origin",
             "X-Robots-Tag": "noindex",
             "X-Content-Type-Options": "nosniff",
             "Content-Security-Policy": (
@@ -391,7 +392,9 @@ def _group_problem(path: str) -> str | None:
     """What is wrong with a breakdown path, as `surveybot stats --group-by` says it."""
     problem = path_problem(path, allow=("channel", "survey", "trigger"))
     if problem is None and not GROUPABLE.match(path):
-        problem = f"{path!r} cannot be grouped by: use properties.<name>, channel, contact.locale or contact.timezone"
+        problem = (
+            f"{path!r} cannot be grouped by: use properties.<name>, channel, contact.locale or contact.timezone"
+        )
     return problem
 
 
