@@ -15,9 +15,9 @@ from bot.metrics.report import DayPoint
 from bot.metrics.statistics import Estimate
 from bot.texts import digest as texts
 
-WIDTH, HEIGHT = 640, 300
-LEFT, RIGHT, TOP, BOTTOM = 64, 16, 16, 44
-MAX_X_LABELS = 7
+WIDTH, HEIGHT = 480, 280
+LEFT, RIGHT, TOP, BOTTOM = 52, 14, 36, 40
+MAX_X_LABELS = 5
 
 
 def y_range(metric: str) -> tuple[float, float]:
@@ -59,12 +59,8 @@ def trend_svg(
             css = "dot small" if point.estimate.small else "dot"
             parts.append(f'<circle class="{css}" cx="{x(i):.1f}" cy="{y(point.estimate.value):.1f}" r="4"/>')
     parts += _x_labels(points, x)
-    axis = escape(texts.chart_axis(metric))
-    mid = TOP + plot_h / 2
-    parts.append(
-        f'<text class="axis-title" x="14" y="{mid:.1f}" transform="rotate(-90 14 {mid:.1f})" '
-        f'text-anchor="middle">{axis}</text>'
-    )
+    # The y axis's title sits above it, level: a rotated one would not fit NPS's definition.
+    parts.append(f'<text class="axis-title" x="4" y="16">{escape(texts.chart_axis(metric))}</text>')
     parts.append("</svg>")
     return "".join(parts)
 
@@ -88,7 +84,7 @@ def _x_labels(points: Sequence[DayPoint], x: Callable[[int], float]) -> list[str
     for i, point in enumerate(points):
         if i % every == 0:
             labels.append(
-                f'<text class="tick" x="{x(i):.1f}" y="{HEIGHT - BOTTOM + 18}" text-anchor="middle">'
+                f'<text class="tick" x="{x(i):.1f}" y="{HEIGHT - BOTTOM + 22}" text-anchor="middle">'
                 f"{point.day:%d %b}</text>"
             )
     return labels

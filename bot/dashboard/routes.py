@@ -392,9 +392,7 @@ def _group_problem(path: str) -> str | None:
     """What is wrong with a breakdown path, as `surveybot stats --group-by` says it."""
     problem = path_problem(path, allow=("channel", "survey", "trigger"))
     if problem is None and not GROUPABLE.match(path):
-        problem = (
-            f"{path!r} cannot be grouped by: use properties.<name>, channel, contact.locale or contact.timezone"
-        )
+        problem = words.not_groupable(path)
     return problem
 
 

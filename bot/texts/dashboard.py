@@ -40,6 +40,12 @@ def not_a_path(problem: str) -> str:
     return f"by: {problem}"
 
 
+def not_groupable(path: str) -> str:
+    return (
+        f"{path!r} cannot be grouped by: use properties.<name>, channel, contact.locale or contact.timezone"
+    )
+
+
 def unknown_survey(name: str) -> str:
     return f"There is no survey {name!r} in the config."
 

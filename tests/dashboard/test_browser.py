@@ -100,7 +100,9 @@ def stats_json(site: Site) -> dict[str, Any]:
     """What `surveybot stats --json` prints for the last 7 days, on the same database."""
     config = write_config(site.tmp_path, site.services.config.storage.url)
     end = site.services.clock.now().isoformat()
-    result = CliRunner().invoke(cli, ["stats", "--json", "--window", "7d", "--end", end, "--config", str(config)])
+    result = CliRunner().invoke(
+        cli, ["stats", "--json", "--window", "7d", "--end", end, "--config", str(config)]
+    )
     assert result.exit_code == 0, result.output
     document: dict[str, Any] = orjson.loads(result.output)
     return document
@@ -142,13 +144,17 @@ def test_a_manager_signs_in_reads_the_numbers_filters_comments_and_claims_an_ale
     page.get_by_role("link", name="Alerts").click()
     row = page.locator("#table-alerts tbody tr", has_text="refund took ages")
     row.get_by_role("button", name=re.compile("^Claim")).click()
-    expect(page.locator("#table-alerts tbody tr", has_text="refund took ages")).to_contain_text("ada@example.com")
+    expect(page.locator("#table-alerts tbody tr", has_text="refund took ages")).to_contain_text(
+        "ada@example.com"
+    )
     updates = fake_slack.calls_to("chat.update")
     assert "ada@example.com is following up" in all_text(updates[-1].params["blocks"])
     check_page(page, f"{device}-alerts")
 
     page.evaluate("document.querySelectorAll('input[name=csrf]').forEach(i => i.remove())")
-    page.locator("#table-alerts tbody tr", has_text="invoice").get_by_role("button", name=re.compile("^Resolve")).click()
+    page.locator("#table-alerts tbody tr", has_text="invoice").get_by_role(
+        "button", name=re.compile("^Resolve")
+    ).click()
     expect(page.get_by_role("heading", name="Cannot show this")).to_be_visible()
     expect(page.get_by_text("security token")).to_be_visible()
     check_page(page, f"{device}-refused")
