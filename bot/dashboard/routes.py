@@ -17,6 +17,7 @@ The handlers only translate HTTP; the pages' contents are `bot.dashboard.views`.
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 import secrets
@@ -42,6 +43,7 @@ from storage import alerts as stored_alerts
 from storage import dashboard as stored
 from storage.db import Database
 from triggers.durations import parse_duration
+from triggers.metrics import METRICS
 from triggers.paths import path_problem
 
 log = logging.getLogger(__name__)
@@ -105,8 +107,7 @@ def dashboard_routes(
 
 
 def _guarded(handler: Callable[..., Response]) -> Callable[..., Response]:
-    """Turns `_Refused` into its response (FastAPI keeps the handler's signature)."""
-    import functools
+    """Turns `_Refused` into its response (FastAPI reads the handler's own signature)."""
 
     @functools.wraps(handler)
     def run(*args: Any, **kwargs: Any) -> Response:
@@ -132,9 +133,6 @@ class _Site:
         self.by_client = Attempts(clock, limit=30, period=timedelta(minutes=15))
         self.templates = layout_templates()
         self.secure = config.server.public_url.startswith("https://")
-        for name in ("show_login", "ask_link", "confirm_link", "spend_link", "logout", "overview", "survey",
-                     "alerts", "follow_up", "contact", "people"):  # fmt: skip
-            setattr(self, name, _guarded(getattr(self, name)))
 
     # --- rendering ------------------------------------------------------------------------------
 
@@ -202,6 +200,7 @@ class _Site:
 
     # --- sign-in -------------------------------------------------------------------------------
 
+    @_guarded
     def show_login(self, request: Request) -> Response:
         if self.cookies.read(request.cookies.get(SESSION_COOKIE)):
             return RedirectResponse("/dashboard", status_code=303)
@@ -211,6 +210,7 @@ class _Site:
             self.set_cookie(response, PRE_SESSION_COOKIE, cookie, timedelta(days=1))
         return response
 
+    @_guarded
     def ask_link(
         self, request: Request, email: Annotated[str, Form()] = "", csrf: Annotated[str, Form()] = ""
     ) -> Response:
@@ -235,6 +235,7 @@ class _Site:
         outcome = self.email.send(message)
         log.info("dashboard sign-in link sent: %s", outcome.status)
 
+    @_guarded
     def confirm_link(self, request: Request, token: str) -> Response:
         csrf, cookie = self.pre_session(request)
         response = self.render("confirm.html", csrf=csrf, token=token)
@@ -242,6 +243,7 @@ class _Site:
             self.set_cookie(response, PRE_SESSION_COOKIE, cookie, timedelta(days=1))
         return response
 
+    @_guarded
     def spend_link(self, request: Request, token: str, csrf: Annotated[str, Form()] = "") -> Response:
         self.check_post(request, csrf, self.cookies.read_pre_session(request.cookies.get(PRE_SESSION_COOKIE)))
         client = request.client.host if request.client else "-"
@@ -257,6 +259,7 @@ class _Site:
         response.delete_cookie(PRE_SESSION_COOKIE, path="/dashboard")
         return response
 
+    @_guarded
     def logout(self, request: Request, csrf: Annotated[str, Form()] = "") -> Response:
         session = self.session(request, "viewer")
         self.check_post(request, csrf, session.csrf)
@@ -294,6 +297,7 @@ class _Site:
         query = {k: v for k, v in request.query_params.items() if k != "download"}
         return self.render(template, session=session, query=query, windows=WINDOWS, **context)
 
+    @_guarded
     def overview(self, request: Request) -> Response:
         session = self.session(request, "viewer")
         window_text, window = self.window(request, session)
@@ -304,6 +308,7 @@ class _Site:
             window_name=texts.window_name(window), download_stem="overview",
         )  # fmt: skip
 
+    @_guarded
     def survey(self, request: Request, name: str) -> Response:
         session = self.session(request, "viewer")
         window_text, window = self.window(request, session)
@@ -334,6 +339,7 @@ class _Site:
             scale=range(*_scale(section.metric)), theme_names=list(self.config.themes), download_stem=name,
         )  # fmt: skip
 
+    @_guarded
     def alerts(self, request: Request) -> Response:
         session = self.session(request, "manager")
         window_text, window = self.window(request, session)
@@ -347,6 +353,7 @@ class _Site:
             download_stem="alerts",
         )  # fmt: skip
 
+    @_guarded
     def follow_up(
         self,
         request: Request,
@@ -370,6 +377,7 @@ class _Site:
         target = back if back.startswith("/dashboard/alerts") and "//" not in back else "/dashboard/alerts"
         return RedirectResponse(target, status_code=303)
 
+    @_guarded
     def contact(self, request: Request, contact_id: str) -> Response:
         session = self.session(request, "manager")
         with self.db.read() as conn:
@@ -380,6 +388,7 @@ class _Site:
             request, "contact.html", session, [built.moments], built=built, window="", download_stem="contact"
         )
 
+    @_guarded
     def people(self, request: Request) -> Response:
         session = self.session(request, "admin")
         return self.render("people.html", session=session, users=self.config.dashboard.users, query={})
@@ -397,7 +406,5 @@ def _group_problem(path: str) -> str | None:
 
 
 def _scale(metric: str) -> tuple[int, int]:
-    from triggers.metrics import METRICS
-
     low, high = METRICS[metric].scale
     return low, high + 1
