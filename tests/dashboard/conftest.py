@@ -4,16 +4,12 @@ them through the real link flow."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
 from fastapi.testclient import TestClient
-from playwright.sync_api import Browser, sync_playwright
 
 from bot.app import Services
 from bot.dashboard.auth import SignInLinks
-from tests.pages.conftest import CHROMIUM_ARGS
 
 SECRET = "dashboard-test-secret-0123456789abcdef"
 USERS = [
@@ -51,12 +47,3 @@ def sign_in(client: TestClient, services: Services, email: str) -> None:
     )
     answer = spend(client, links.create(email))
     assert answer.status_code == 303, answer.text
-
-
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Browser]:
-    """Debian's Chromium, headless, for the whole session."""
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()

@@ -1,4 +1,5 @@
-"""Fixtures for the rating page tests: the rating site over an in-memory store, a headless browser."""
+"""Fixtures for the rating page tests: the rating site over an in-memory store (the browser is
+`tests.browser`'s)."""
 
 from __future__ import annotations
 
@@ -8,22 +9,12 @@ from datetime import timedelta
 
 import pytest
 from fastapi import FastAPI
-from playwright.sync_api import Browser, sync_playwright
 
 from bot.pages.links import LinkSigner
 from bot.pages.ratings import page_templates, rating_routes
 from bot.runtime.clock import FakeClock
 from tests.fakes.live_server import bind_local_socket, serving, url_of
 from tests.fakes.rating_store import MemoryRatingStore, StoredSend
-
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 
 @dataclass
@@ -62,11 +53,3 @@ def rating_site() -> Iterator[RatingSite]:
     app.include_router(rating_routes(signer, store, page_templates(), clock=clock))
     with serving(app, sock) as url:
         yield RatingSite(url=url, signer=signer, store=store, clock=clock)
-
-
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
