@@ -270,6 +270,21 @@ class MetricsConfig(Section):
     min_sample: int = Field(default=30, ge=1)
 
 
+class DashboardUser(Section):
+    email: str = Field(pattern=r"^[^@\s]+@[^@\s]+$")
+    role: Literal["viewer", "manager", "admin"] = "viewer"
+
+
+class DashboardConfig(Section):
+    """Who may sign in to `/dashboard` and how long a sign-in lasts (see docs/dashboard.md)."""
+
+    secret: str | None = None
+    users: list[DashboardUser] = Field(default_factory=list)
+    timezone: TimeZoneName = "UTC"  # where the trend chart's days begin
+    link_lifetime: Duration = timedelta(minutes=15)
+    session_lifetime: Duration = timedelta(hours=12)
+
+
 class Config(Section):
     server: ServerConfig = ServerConfig()
     storage: StorageConfig = StorageConfig()
@@ -288,6 +303,7 @@ class Config(Section):
     webhooks: list[WebhookConfig] = Field(default_factory=list)
     writeback: WritebackConfig = WritebackConfig()
     brand: BrandConfig = BrandConfig()
+    dashboard: DashboardConfig = DashboardConfig()
 
 
 # --- loading ---------------------------------------------------------------------------------
@@ -624,6 +640,9 @@ def check_references(config: Config) -> list[str]:
     for name, source in config.sources.items():
         problems.extend(source_problems(name, source))
     problems.extend(outbound_problems(config.webhooks, config.writeback))
+    from bot.dashboard.settings import dashboard_problems
+
+    problems.extend(dashboard_problems(config.dashboard))
     names = [d.name for d in config.digests]
     for name in {n for n in names if names.count(n) > 1}:
         problems.append(f"digests: the name {name!r} is used twice; names are unique")

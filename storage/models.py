@@ -511,3 +511,16 @@ class RollupPath(SQLModel, table=True):
 
     path: str = Field(primary_key=True)
     built_at: datetime = _time()
+
+
+class SignInLink(SQLModel, table=True):
+    """A one-time dashboard sign-in link: only the SHA-256 of its token is kept, so a copy of the
+    database signs nobody in. `used_at` is set by the one request that spends it."""
+
+    __tablename__ = "sign_in_links"
+
+    token_hash: str = Field(primary_key=True)
+    email: str
+    created_at: datetime = _time()
+    expires_at: datetime = _time(index=True)
+    used_at: datetime | None = _time(nullable=True)

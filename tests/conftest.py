@@ -30,7 +30,7 @@ PG_URL = os.environ.get("SURVEYBOT_TEST_PG_URL", "postgresql+psycopg://postgres@
 BACKENDS = [b for b in os.environ.get("SURVEYBOT_TEST_BACKENDS", "sqlite,postgres").split(",") if b]
 _postgres_tests_run = 0
 
-pytest_plugins = ["tests.fakes.plugin"]
+pytest_plugins = ["tests.fakes.plugin", "tests.browser"]
 
 
 @pytest.fixture(scope="session")

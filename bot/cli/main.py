@@ -587,6 +587,21 @@ def explain(config_path: str, contact_id: str, as_json: bool) -> None:
         sys.exit(1)
 
 
+@cli.group()
+def dashboard() -> None:
+    """The web dashboard at /dashboard (see docs/dashboard.md)."""
+
+
+@dashboard.command("login")
+@config_option
+@click.argument("email")
+def dashboard_login(config_path: str, email: str) -> None:
+    """Print a one-time sign-in link to the dashboard for EMAIL, one of dashboard.users."""
+    from bot.cli.dashboard_login import print_sign_in_link
+
+    click.echo(print_sign_in_link(read_config(config_path), email))
+
+
 @cli.command()
 @config_option
 @click.argument("events_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from bot.texts import digest as texts
@@ -11,6 +12,7 @@ from triggers.metrics import METRICS
 CLAIM_ACTION = "alert_claim"
 RESOLVE_ACTION = "alert_resolve"
 MAX_TEXT = 3000
+SLACK_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
 
 
 def render_alert_blocks(context: AlertContext, state: AlertRow | None = None) -> list[dict[str, Any]]:
@@ -30,9 +32,9 @@ def render_alert_blocks(context: AlertContext, state: AlertRow | None = None) ->
         ),
     ]
     if state and state.claimed_by and state.claimed_at:
-        blocks.append(_context(texts.alert_claimed(f"<@{state.claimed_by}>", state.claimed_at)))
+        blocks.append(_context(texts.alert_claimed(_who(state.claimed_by), state.claimed_at)))
     if state and state.resolved_by and state.resolved_at:
-        blocks.append(_context(texts.alert_resolved(f"<@{state.resolved_by}>", state.resolved_at)))
+        blocks.append(_context(texts.alert_resolved(_who(state.resolved_by), state.resolved_at)))
         return blocks
     buttons = (
         [] if state and state.claimed_by else [_button(texts.CLAIM_BUTTON, CLAIM_ACTION, context, "primary")]
@@ -48,6 +50,11 @@ def alert_fallback(context: AlertContext) -> str:
     high = METRICS[context.metric].scale[1]
     title = texts.alert_title(context.survey, context.metric, context.score, high)
     return texts.escape(f"{title}: {texts.alert_comment(context.comment)}")
+
+
+def _who(user: str) -> str:
+    """A Slack user id as a mention; anyone else (a dashboard user's email) as plain text."""
+    return f"<@{user}>" if SLACK_USER_ID.match(user) else texts.escape(user)
 
 
 def _section(text: str) -> dict[str, Any]:

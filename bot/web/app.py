@@ -119,6 +119,10 @@ def create_web_app(services: Services) -> FastAPI:
         from bot.slack.app import slack_router
 
         app.include_router(slack_router(services.slack))
+    if config.dashboard.users:
+        from bot.dashboard.mount import dashboard_router
+
+        app.include_router(dashboard_router(services))
     install_openapi(app)
     install_docs(app)
     return app

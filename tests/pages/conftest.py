@@ -1,4 +1,5 @@
-"""Fixtures for the rating page tests: the rating site over an in-memory store, a headless browser."""
+"""Fixtures for the rating page tests: the rating site over an in-memory store (the browser is
+`tests.browser`'s)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,6 @@ from typing import Any
 
 import pytest
 from fastapi import FastAPI, Response
-from playwright.sync_api import Browser, sync_playwright
 
 from bot.pages.links import LinkSigner
 from bot.pages.ratings import page_templates, rating_routes
@@ -18,15 +18,6 @@ from bot.runtime.clock import FakeClock
 from bot.texts.brand import BrandConfig
 from tests.fakes.live_server import bind_local_socket, serving, url_of
 from tests.fakes.rating_store import MemoryRatingStore, StoredSend
-
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 
 @dataclass
@@ -103,11 +94,3 @@ def branded_site() -> Iterator[RatingSite]:
     """The same site dressed in a brand: logo, accent colour, support link."""
     with serve_rating_site(**BRAND) as site:
         yield site
-
-
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
