@@ -38,9 +38,13 @@ reminders_t = Reminder.__table__  # type: ignore[attr-defined]
 # The first key of the two-key advisory locks that say "worker <id> is alive"; two-key locks
 # live apart from the one-key locks taken elsewhere (contacts, migrations).
 LIVENESS_LOCK_CLASS = 0x53424C56  # "SBLV"
-_LOCK = "SELECT pg_advisory_lock(CAST(:cls AS integer), CAST(:id AS integer))"
-_UNLOCK = "SELECT pg_advisory_unlock(CAST(:cls AS integer), CAST(:id AS integer))"
-_TRY_LOCK = "SELECT pg_try_advisory_xact_lock(CAST(:cls AS integer), CAST(:id AS integer))"
+# Advisory locks belong to the whole database, while worker ids count from 1 in each schema: the
+# first key also carries the `workers` table's oid, so surveybots in two schemas of one database
+# (or two test sessions) never take each other's locks for their own.
+_CLASS = "CAST(((CAST(:cls AS bigint) # CAST('workers'::regclass AS oid)::bigint) & 2147483647) AS integer)"
+_LOCK = f"SELECT pg_advisory_lock({_CLASS}, CAST(:id AS integer))"
+_UNLOCK = f"SELECT pg_advisory_unlock({_CLASS}, CAST(:id AS integer))"
+_TRY_LOCK = f"SELECT pg_try_advisory_xact_lock({_CLASS}, CAST(:id AS integer))"
 IN_FLIGHT_REASON = "in flight when its worker stopped"
 
 
