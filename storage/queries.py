@@ -82,10 +82,8 @@ def one_of(conn: Connection, column: Any, values: Sequence[str]) -> ColumnElemen
     value on every call, which costs more than the query at a thousand values."""
     if conn.dialect.name == "postgresql":
         return column == any_(literal(list(values), postgresql.ARRAY(String)))
-    listed = select(literal_column("value")).select_from(
-        func.json_each(literal(orjson.dumps(list(values)).decode()))
-    )
-    return column.in_(listed.scalar_subquery())
+    listed = orjson.dumps(list(values)).decode()
+    return column.in_(select(literal_column("value")).select_from(func.json_each(literal(listed))))
 
 
 def existing_event_ids(conn: Connection, event_ids: Sequence[str]) -> set[str]:
