@@ -111,7 +111,7 @@ def fresh_db(tmp: Path | Backend, name: str) -> Database:
     return db
 
 
-def bench_raw_insert(backend: Backend, events: list[dict[str, Any]]) -> float:
+def bench_raw_insert(backend: Backend, events: list[dict[str, Any]]) -> tuple[float, float]:
     """The same three rows per event, as ready tuples, through the driver's executemany
     (psycopg's pipelines the statements on PostgreSQL)."""
     db = fresh_db(backend, "raw")
@@ -149,7 +149,7 @@ def bench_raw_insert(backend: Backend, events: list[dict[str, Any]]) -> float:
     raw = db.engine.raw_connection()
     cursor = raw.cursor()
     marks = (lambda sql: sql) if sqlite else (lambda sql: sql.replace("?", "%s"))
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     for rows_e, rows_s, rows_d in batches:
         if sqlite:
             cursor.execute("BEGIN IMMEDIATE")
@@ -160,10 +160,10 @@ def bench_raw_insert(backend: Backend, events: list[dict[str, Any]]) -> float:
             cursor.execute("COMMIT")
         else:
             raw.commit()
-    elapsed = time.perf_counter() - start
+    elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
     raw.close()
     db.dispose()
-    return len(events) / elapsed
+    return len(events) / elapsed, len(events) / cpu
 
 
 RAW_EVENT = (
@@ -180,18 +180,19 @@ RAW_DECISION = (
 )
 
 
-def bench_core(backend: Backend, events: list[dict[str, Any]]) -> tuple[float, float]:
+def bench_core(backend: Backend, events: list[dict[str, Any]]) -> tuple[float, float, float]:
     url = backend.url("core")
     db = Database(url)
     upgrade(db)
     services = build_services(config_for(url, CONFIG, backend.tmp), db=db)
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     for offset in range(0, len(events), 1000):
         results = services.ingestor.ingest(events[offset : offset + 1000])
         assert all(r.status == "accepted" for r in results), results[0]
-    elapsed = time.perf_counter() - start
+    elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
     db.dispose()
-    return len(events) / elapsed, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return len(events) / elapsed, len(events) / cpu, peak
 
 
 def start_bot(backend: Backend, raw: dict[str, Any], name: str) -> tuple[subprocess.Popen[bytes], str]:
@@ -294,16 +295,20 @@ def main() -> None:
 
 
 def run(backend: Backend, count: int, samples: int) -> None:
-    raw = bench_raw_insert(backend, make_events(count, "r"))
-    core, peak = bench_core(backend, make_events(count, "k"))
+    raw, raw_cpu = bench_raw_insert(backend, make_events(count, "r"))
+    core, core_cpu, peak = bench_core(backend, make_events(count, "k"))
     http = bench_http(backend, make_events(count, "h"))
     latency = bench_latency(backend, samples) if samples else []
     target = 20_000 if backend.name == "sqlite" else 10_000
     print(f"events: {count} ({backend.name}, batches of 1,000, one trigger each)")
-    print(f"raw bulk insert (baseline):  {raw:10,.0f} events/s")
+    print(f"raw bulk insert (baseline):  {raw:10,.0f} events/s  {raw_cpu:10,.0f} per CPU second")
     print(
         f"ingestion core:              {core:10,.0f} events/s  ratio {core / raw:.2f} (target >= 0.5)"
         f"  peak RSS of the bench so far {peak:.0f} MiB"
+    )
+    print(
+        f"  by this process's CPU time: {core_cpu:10,.0f} per CPU second  ratio {core_cpu / raw_cpu:.2f}"
+        " (steadier on a busy machine; on PostgreSQL it leaves out the server's share)"
     )
     print(
         f"HTTP batch endpoint:         {http:10,.0f} events/s  ratio {http / raw:.2f}"
