@@ -199,11 +199,15 @@ def start_bot(backend: Backend, raw: dict[str, Any], name: str) -> tuple[subproc
     """A real `surveybot run` on `raw`, a new database and its outbox in `tmp`; with its base URL."""
     tmp = backend.tmp
     path = tmp / f"{name}.json"
+    url = backend.url(name)
+    fresh = Database(url)
+    upgrade(fresh)  # a new PostgreSQL database has no tables yet
+    fresh.dispose()
     path.write_bytes(
         orjson.dumps(
             {
                 **raw,
-                "storage": {"url": backend.url(name)},
+                "storage": {"url": url},
                 "channels": {
                     channel: {"path": str(tmp / f"{name}-{channel}.jsonl")} for channel in ("sms", "email")
                 },
