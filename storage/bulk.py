@@ -26,22 +26,32 @@ def bulk_insert(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> N
     """Insert `rows` (dicts with the same keys) into `table` in one executemany."""
     if not rows:
         return
-    columns = list(rows[0])
-    sqlite = conn.dialect.name == "sqlite"
-    converters = [_converter(table.c[name].type, sqlite) for name in columns]
+    sql, pick, converted = _plan(table, tuple(rows[0]), conn.dialect.name == "sqlite")
+    if not converted:
+        params = [pick(row) for row in rows]
+    else:
+        params = []
+        for row in rows:
+            values = list(pick(row))
+            for index, convert in converted:
+                values[index] = convert(values[index])
+            params.append(tuple(values))
+    conn.exec_driver_sql(sql, params)
+
+
+@lru_cache(maxsize=256)
+def _plan(
+    table: Table, columns: tuple[str, ...], sqlite: bool
+) -> tuple[str, Callable[[Any], tuple[Any, ...]], tuple[tuple[int, Convert], ...]]:
+    """The statement, a row-to-values picker and the converters by position, made once per
+    table and set of columns."""
     mark = "?" if sqlite else "%s"
     names = ", ".join(f'"{name}"' for name in columns)
     sql = f'INSERT INTO "{table.name}" ({names}) VALUES ({", ".join(mark for _ in columns)})'
-    pick = itemgetter(*columns)
-    pairs = list(enumerate(converters))
-    params = []
-    for row in rows:
-        values = list(pick(row)) if len(columns) > 1 else [pick(row)]
-        for index, convert in pairs:
-            if convert is not None:
-                values[index] = convert(values[index])
-        params.append(tuple(values))
-    conn.exec_driver_sql(sql, params)
+    getter = itemgetter(*columns)
+    pick: Callable[[Any], tuple[Any, ...]] = getter if len(columns) > 1 else (lambda row: (getter(row),))
+    converters = ((i, _converter(table.c[name].type, sqlite)) for i, name in enumerate(columns))
+    return sql, pick, tuple((i, c) for i, c in converters if c is not None)
 
 
 def _converter(column_type: Any, sqlite: bool) -> Convert | None:

@@ -20,6 +20,7 @@ from triggers.locales import canonical_tag, language_tag_problem
 
 MAX_TEXT = 256
 CONTACT_FIELDS = ("id", "email", "phone", "name", "timezone", "locale")
+_CONTACT_FIELD_SET = frozenset(CONTACT_FIELDS)
 # No whitespace or control character, no quote or angle bracket: an address goes into an email
 # header as it stands. (`=?`, which would start an RFC 2047 encoded word there, is refused apart.)
 EMAIL_PATTERN = re.compile(
@@ -150,6 +151,8 @@ def _parse_locale(tag: str | None) -> str | None:
 def _reject_unknown_contact_keys(raw: dict[Any, Any]) -> None:
     """A misspelt contact field (`emial`) would be dropped without a word: it is an error, with
     the field it was probably meant to be. Anything else about the contact goes in `properties`."""
+    if _CONTACT_FIELD_SET.issuperset(raw):
+        return
     unknown = sorted(str(key) for key in raw if key not in CONTACT_FIELDS)
     if not unknown:
         return
@@ -228,6 +231,8 @@ def _required_text(name: str, value: Any) -> str:
 def _as_text(name: str, value: Any) -> str | None:
     if value is None:
         return None
+    if value.__class__ is str and len(value) <= MAX_TEXT and "\x00" not in value:
+        return value.strip() or None  # the common case, checked as below without the detours
     if isinstance(value, bool) or not isinstance(value, str | int):
         raise InvalidEvent(name, f"must be a string, not {type(value).__name__}")
     text = str(value).strip()

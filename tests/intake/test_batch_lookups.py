@@ -1,0 +1,48 @@
+"""A batch's look-ups pass all its ids as one parameter: ids of any spelling must still be found
+exactly, in batches as large as the API takes."""
+
+from __future__ import annotations
+
+import os
+
+from bot.app import Services
+from storage.ids import new_id
+from tests.helpers import event, sends
+
+ODD = ['quote"d', "back\\slash", "ünïcödé", "emoji 🎉", "[1, 2]", "'single'", "%s ?", "tab\there"]
+
+
+def test_ids_of_any_spelling_are_found_again_as_duplicates_and_known_contacts(services: Services) -> None:
+    no_email = {"email": None}
+    first = services.ingestor.ingest([event(f"e-{odd}", contact=f"c-{odd}", details=no_email) for odd in ODD])
+    assert [r.status for r in first] == ["accepted"] * len(ODD)
+    again = services.ingestor.ingest(
+        [event(f"e-{odd}", contact=f"c-{odd}", details=no_email) for odd in ODD]
+        + [event(f"new-{odd}", contact=f"c-{odd}", details={"phone": None, "email": None}) for odd in ODD]
+    )
+    assert [r.status for r in again] == ["duplicate"] * len(ODD) + ["accepted"] * len(ODD)
+    # The contacts were found by their ids: the new events, which leave out the addresses, are
+    # sent to the phone numbers stored before.
+    new = {r.decisions[0].send_id for r in again[len(ODD) :]}
+    assert {s.to_address for s in sends(services.db) if s.id in new} == {"+14155550100"}
+
+
+def test_a_full_batch_of_a_thousand_is_looked_up_in_one_go(services: Services) -> None:
+    batch = [event(f"e{i}", contact=f"c{i}") for i in range(1000)]
+    assert {r.status for r in services.ingestor.ingest(batch)} == {"accepted"}
+    assert {r.status for r in services.ingestor.ingest(batch)} == {"duplicate"}
+
+
+def test_ids_stay_unique_across_a_fork() -> None:
+    new_id("snd")  # the parent now holds a pool of random bytes
+    read, write = os.pipe()
+    child = os.fork()
+    if child == 0:  # pragma: no cover - the child only reports
+        os.write(write, ",".join(new_id("snd") for _ in range(50)).encode())
+        os._exit(0)
+    os.close(write)
+    os.waitpid(child, 0)
+    with os.fdopen(read) as pipe:
+        theirs = set(pipe.read().split(","))
+    ours = {new_id("snd") for _ in range(50)}
+    assert len(theirs) == 50 and not ours & theirs
