@@ -25,7 +25,7 @@ from bot.dispatch.fallback import fall_back
 from bot.outbound.writer import OutboxWriter
 from bot.runtime.clock import Clock
 from bot.runtime.telemetry import Telemetry
-from bot.texts.rendering import render_survey_message
+from bot.texts.rendering import RenderedMessage, render_survey_message
 from bot.texts.translations import localized, survey_locale
 from storage import queries, reminders, sends
 from storage.db import Database
@@ -34,6 +34,7 @@ from storage.sends import ClaimedSend
 from triggers.addresses import AddressKeys
 from triggers.events import EventIn
 from triggers.quiet_hours import contact_timezone, end_of_quiet_hours, quiet_hours_detail
+from triggers.settings import SurveyConfig
 
 log = logging.getLogger(__name__)
 
@@ -196,45 +197,16 @@ class Dispatcher:
 
     def _message(self, send: ClaimedSend) -> OutboundMessage:
         survey = self.config.surveys[send.survey]
-        low, high = survey.scale
-        links = (
-            {score: self.links.rating_url(send.id, score) for score in range(low, high + 1)}
-            if self.links
-            else {}
-        )
-        unsubscribe = self.links.unsubscribe_url(send.id) if self.links else None
-        context = {
-            "contact": send.contact,
-            "properties": send.properties,
-            "survey": send.survey,
-            "metric": send.metric,
-            "scale": {"low": low, "high": high},
-            "links": links,
-            "link": links.get(high) if links else None,
-            "unsubscribe_url": unsubscribe,
-        }
+        context = template_context(
+            survey, self.links, send.id, name=send.survey, metric=send.metric, contact=send.contact,
+            properties=send.properties,
+        )  # fmt: skip
         locale = survey_locale(survey, send.contact.get("locale"))
         rendered = render_survey_message(localized(survey, locale), send.channel, context)
-        whatsapp = self.config.channels.whatsapp
-        variables = (
-            render_content_variables(whatsapp.content_variables, context)
-            if send.channel == "whatsapp"
-            else {}
-        )
-        return OutboundMessage(
-            send_id=send.id,
-            channel=send.channel,
-            to=send.to_address,
-            survey=send.survey,
-            metric=send.metric,
-            body=rendered.body,
-            subject=rendered.subject,
-            html=rendered.html,
-            links=links if send.channel == "email" else {},
-            unsubscribe_url=unsubscribe if send.channel == "email" else None,
-            locale=locale,
-            variables=variables,
-        )
+        return outbound_message(
+            self.config, send.id, send.channel, send.to_address, send.survey, send.metric, rendered,
+            context, locale,
+        )  # fmt: skip
 
     def _send(self, message: OutboundMessage) -> SendOutcome:
         channel = self.channels[message.channel]
@@ -328,3 +300,61 @@ class Dispatcher:
                 "recovered after a crash: %d claims released, %d in-flight sends unknown", released, unknown
             )
         return released, unknown
+
+
+def template_context(
+    survey: SurveyConfig,
+    links: Links | None,
+    send_id: str,
+    *,
+    name: str,
+    metric: str,
+    contact: Mapping[str, Any],
+    properties: Mapping[str, Any],
+) -> dict[str, Any]:
+    """What a send's templates see: the contact, the event's properties, the scale, the signed
+    rating `links` (score -> URL; `link` is the top score's) and the `unsubscribe_url`."""
+    low, high = survey.scale
+    scored = {score: links.rating_url(send_id, score) for score in range(low, high + 1)} if links else {}
+    return {
+        "contact": contact,
+        "properties": properties,
+        "survey": name,
+        "metric": metric,
+        "scale": {"low": low, "high": high},
+        "links": scored,
+        "link": scored.get(high) if scored else None,
+        "unsubscribe_url": links.unsubscribe_url(send_id) if links else None,
+    }
+
+
+def outbound_message(
+    config: Config,
+    message_id: str,
+    channel: str,
+    to: str,
+    survey: str,
+    metric: str,
+    rendered: RenderedMessage,
+    context: dict[str, Any],
+    locale: str | None,
+) -> OutboundMessage:
+    """The message a channel sends: email carries the rating links and the unsubscribe link;
+    WhatsApp the approved template's variables, rendered with the same `context`."""
+    email = channel == "email"
+    templated = config.channels.whatsapp.content_variables
+    variables = render_content_variables(templated, context) if channel == "whatsapp" else {}
+    return OutboundMessage(
+        send_id=message_id,
+        channel=channel,
+        to=to,
+        survey=survey,
+        metric=metric,
+        body=rendered.body,
+        subject=rendered.subject,
+        html=rendered.html,
+        links=context["links"] if email else {},
+        unsubscribe_url=context["unsubscribe_url"] if email else None,
+        locale=locale,
+        variables=variables,
+    )

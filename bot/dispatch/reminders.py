@@ -18,9 +18,15 @@ from typing import Any
 from jinja2 import TemplateError
 
 from bot.channels.base import RETRY, Channel, OutboundMessage, SendOutcome
-from bot.channels.whatsapp import render_content_variables
 from bot.config import Config
-from bot.dispatch.dispatcher import MAX_ATTEMPTS, DispatchSettings, Links, worker_name
+from bot.dispatch.dispatcher import (
+    MAX_ATTEMPTS,
+    DispatchSettings,
+    Links,
+    outbound_message,
+    template_context,
+    worker_name,
+)
 from bot.runtime.clock import Clock
 from bot.texts.reminders import render_reminder_message
 from bot.texts.translations import localized, survey_locale
@@ -170,49 +176,20 @@ class ReminderDispatcher:
 
     def _message(self, due: DueReminder) -> OutboundMessage:
         survey = self.config.surveys[due.survey]
-        low, high = survey.scale
-        links = (
-            {score: self.links.rating_url(due.send_id, score) for score in range(low, high + 1)}
-            if self.links
-            else {}
-        )
-        unsubscribe = self.links.unsubscribe_url(due.send_id) if self.links else None
-        context = {
-            "contact": due.contact,
-            "properties": due.properties,
-            "survey": due.survey,
-            "metric": due.metric,
-            "scale": {"low": low, "high": high},
-            "links": links,
-            "link": links.get(high) if links else None,
-            "unsubscribe_url": unsubscribe,
-        }
+        context = template_context(
+            survey, self.links, due.send_id, name=due.survey, metric=due.metric, contact=due.contact,
+            properties=due.properties,
+        )  # fmt: skip
         # The reminder speaks the language the first ask spoke (its stored locale), else the
-        # contact's closest, as the first ask would have chosen.
+        # contact's closest, as the first ask would have chosen. On WhatsApp it goes a day after
+        # the first ask, outside the 24-hour window for free text, so it opens the conversation
+        # with the same approved template and variables (`outbound_message`).
         locale = due.locale or survey_locale(survey, due.contact.get("locale"))
         rendered = render_reminder_message(localized(survey, locale), due.channel, context, locale=locale)
-        email = due.channel == "email"
-        return OutboundMessage(
-            send_id=due.send_id + MESSAGE_SUFFIX,
-            channel=due.channel,
-            to=due.to_address,
-            survey=due.survey,
-            metric=due.metric,
-            body=rendered.body,
-            subject=rendered.subject,
-            html=rendered.html,
-            links=links if email else {},
-            unsubscribe_url=unsubscribe if email else None,
-            locale=locale,
-            # A reminder on WhatsApp goes a day after the first ask, outside the 24-hour window
-            # in which free text is allowed: it opens the conversation with the same approved
-            # template (and its variables) as the first ask.
-            variables=(
-                render_content_variables(self.config.channels.whatsapp.content_variables, context)
-                if due.channel == "whatsapp"
-                else {}
-            ),
-        )
+        return outbound_message(
+            self.config, due.send_id + MESSAGE_SUFFIX, due.channel, due.to_address, due.survey, due.metric,
+            rendered, context, locale,
+        )  # fmt: skip
 
     def _send(self, message: OutboundMessage) -> SendOutcome:
         try:
