@@ -30,6 +30,7 @@ from sqlalchemy import Connection, delete, insert, select, text, update
 
 from storage.db import Database
 from storage.models import Reminder, Send, SendStatus, Worker
+from storage.sends import IN_FLIGHT_REASON
 
 workers_t = Worker.__table__  # type: ignore[attr-defined]
 sends_t = Send.__table__  # type: ignore[attr-defined]
@@ -45,7 +46,6 @@ _CLASS = "CAST(((CAST(:cls AS bigint) # CAST('workers'::regclass AS oid)::bigint
 _LOCK = f"SELECT pg_advisory_lock({_CLASS}, CAST(:id AS integer))"
 _UNLOCK = f"SELECT pg_advisory_unlock({_CLASS}, CAST(:id AS integer))"
 _TRY_LOCK = f"SELECT pg_try_advisory_xact_lock({_CLASS}, CAST(:id AS integer))"
-IN_FLIGHT_REASON = "in flight when its worker stopped"
 
 
 @dataclass(frozen=True)

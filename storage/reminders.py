@@ -27,6 +27,7 @@ from storage.models import (
     Send,
     SendStatus,
 )
+from storage.sends import expire_in_flight, release_claims
 
 reminders_t = Reminder.__table__  # type: ignore[attr-defined]
 sends_t = Send.__table__  # type: ignore[attr-defined]
@@ -203,27 +204,12 @@ def release_reminder_claims(
     conn: Connection, *, worker: str | None, now: datetime, older_than: datetime | None = None
 ) -> int:
     """Give claimed (never started) reminders back: a worker's own, or stale ones."""
-    m = reminders_t.c
-    query = update(reminders_t).where(m.status == SendStatus.CLAIMED)
-    if worker is not None:
-        query = query.where(m.claimed_by == worker)
-    if older_than is not None:
-        query = query.where(m.claimed_at < older_than)
-    result = conn.execute(
-        query.values(status=SendStatus.SCHEDULED, claimed_by=None, claimed_at=None, updated_at=now)
-    )
-    return result.rowcount
+    return release_claims(conn, worker=worker, now=now, older_than=older_than, table=reminders_t)
 
 
 def expire_reminders_in_flight(conn: Connection, *, now: datetime, older_than: datetime) -> int:
     """Reminders left `sending` by a worker that died: they may have left, so `unknown`."""
-    m = reminders_t.c
-    result = conn.execute(
-        update(reminders_t)
-        .where(m.status == SendStatus.SENDING, m.updated_at < older_than)
-        .values(status=SendStatus.UNKNOWN, reason="in flight when its worker stopped", updated_at=now)
-    )
-    return result.rowcount
+    return expire_in_flight(conn, now=now, older_than=older_than, table=reminders_t)
 
 
 def record_reminder_decision(

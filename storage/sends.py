@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, Table, select, update
 
 from storage.bulk import bulk_insert
 from storage.ids import new_id
@@ -186,29 +186,39 @@ def set_status(
     return result.rowcount == 1
 
 
+# The reason a send (or reminder) left `sending` by a worker that died is recorded with.
+IN_FLIGHT_REASON = "in flight when its worker stopped"
+
+
 def release_claims(
-    conn: Connection, *, worker: str | None, now: datetime, older_than: datetime | None = None
+    conn: Connection,
+    *,
+    worker: str | None,
+    now: datetime,
+    older_than: datetime | None = None,
+    table: Table = sends_t,
 ) -> int:
-    """Give claimed (never started) sends back to the queue: a worker's own, or stale ones."""
-    s = sends_t.c
-    query = update(sends_t).where(s.status == SendStatus.CLAIMED)
+    """Give claimed (never started) sends back to the queue: a worker's own, or stale ones.
+    `table` is any queue that moves like the sends (the reminders)."""
+    c = table.c
+    query = update(table).where(c.status == SendStatus.CLAIMED)
     if worker is not None:
-        query = query.where(s.claimed_by == worker)
+        query = query.where(c.claimed_by == worker)
     if older_than is not None:
-        query = query.where(s.claimed_at < older_than)
+        query = query.where(c.claimed_at < older_than)
     result = conn.execute(
         query.values(status=SendStatus.SCHEDULED, claimed_by=None, claimed_at=None, updated_at=now)
     )
     return result.rowcount
 
 
-def expire_in_flight(conn: Connection, *, now: datetime, older_than: datetime) -> int:
+def expire_in_flight(conn: Connection, *, now: datetime, older_than: datetime, table: Table = sends_t) -> int:
     """Sends left `sending` by a worker that died: they may have left, so `unknown`, not retried."""
-    s = sends_t.c
+    c = table.c
     result = conn.execute(
-        update(sends_t)
-        .where(s.status == SendStatus.SENDING, s.updated_at < older_than)
-        .values(status=SendStatus.UNKNOWN, reason="in flight when its worker stopped", updated_at=now)
+        update(table)
+        .where(c.status == SendStatus.SENDING, c.updated_at < older_than)
+        .values(status=SendStatus.UNKNOWN, reason=IN_FLIGHT_REASON, updated_at=now)
     )
     return result.rowcount
 
