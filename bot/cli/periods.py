@@ -47,7 +47,8 @@ def show_periods(
     if count is not None and since is not None:
         raise click.UsageError("give --periods or --since, not both")
     zone = timezone or config.dashboard.timezone
-    first = _since(since, end, _zone(zone)) if since else None
+    local = _zone(zone)
+    first = _since(since, end, local) if since else None
     report = journey_numbers(
         config, kind=by, end=end, timezone=zone, count=count, since=first, surveys=surveys
     )

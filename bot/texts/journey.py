@@ -5,6 +5,7 @@ from __future__ import annotations
 INDEX_NAME = "CX index"
 JOURNEY_TABLE = "Journey by period"
 INDEX_TABLE = "CX index by period, with its parts"
+INDEX_COLUMN = "index and parts (0-100)"
 PARTIAL = "to date"
 NO_INDEX = "-"
 KIND_NAMES = {"week": "ISO week (from Monday)", "month": "month", "quarter": "quarter"}
@@ -39,3 +40,11 @@ def index_points(value: float) -> str:
 
 def missing_parts(surveys: list[str]) -> str:
     return "no answers for " + ", ".join(surveys)
+
+
+def not_a_kind(value: str) -> str:
+    return f"by: {value!r} is not week, month or quarter"
+
+
+def not_a_count(value: str, most: int) -> str:
+    return f"periods: {value!r} is not a number of periods from 1 to {most}"
