@@ -9,7 +9,7 @@ and marked `partial`.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo
 
@@ -21,7 +21,8 @@ MAX_PERIODS = 520
 
 @dataclass(frozen=True)
 class Period:
-    """`label` is `2026-W49`, `2026-12` or `2026-Q4`; `partial` when `end` cuts it short."""
+    """`label` is `2026-W49`, `2026-12` or `2026-Q4`; `partial` when `end` cuts it short. `start`
+    and `end` are in the periods' zone: subtract or compare them as UTC instants."""
 
     label: str
     start: datetime
@@ -75,8 +76,10 @@ def periods(
 
 
 def _period(kind: PeriodKind, first: date, end: datetime, zone: ZoneInfo) -> Period:
-    stop = midnight(next_first_day(kind, first), zone)
-    return Period(label(kind, first), midnight(first, zone), min(stop, end), end < stop)
+    # Compared as UTC instants: aware datetimes of one zone compare by wall clock.
+    stop, until = midnight(next_first_day(kind, first), zone), end.astimezone(UTC)
+    partial = until < stop.astimezone(UTC)
+    return Period(label(kind, first), midnight(first, zone), end.astimezone(zone) if partial else stop, partial)
 
 
 def _previous_first_day(kind: PeriodKind, first: date) -> date:
