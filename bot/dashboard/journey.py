@@ -59,9 +59,9 @@ def journey_choice(by: str | None, periods: str | None) -> tuple[PeriodKind, int
 
 
 def estimate_cell(metric: str, e: Estimate | None) -> Cell:
-    """`80.0% (71.2% to 86.7%), n=100`, flagged when the sample is small; `-` without answers."""
+    """`80.0% (71.2% to 86.7%), n=100`, flagged when the sample is small; `no answers` without any."""
     if e is None:
-        return Cell("-")
+        return Cell(journey_words.NO_ANSWERS)
     value, low, high = (texts.metric_value(metric, x) for x in (e.value, e.low, e.high))
     return Cell(f"{value} ({low} to {high}), n={e.n}", note=words.SMALL if e.small else None)
 
@@ -77,7 +77,7 @@ def _index_table(report: JourneyReport, labels: list[str]) -> Table | None:
 
 def index_cell(v: IndexValue) -> Cell:
     if v.value is None or v.low is None or v.high is None:
-        return Cell(journey_words.NO_INDEX, note=journey_words.missing_parts(v.missing))
+        return Cell(journey_words.NO_INDEX_CELL, note=journey_words.missing_parts(v.missing))
     points = journey_words.index_points
     return Cell(
         f"{points(v.value)} ({points(v.low)} to {points(v.high)})", note=words.SMALL if v.small else None
@@ -87,5 +87,5 @@ def index_cell(v: IndexValue) -> Cell:
 def part_cell(part: Part) -> Cell:
     """The part on the index's 0-100 scale, and its n."""
     if part.value is None:
-        return Cell("-")
+        return Cell(journey_words.NO_ANSWERS)
     return Cell(f"{journey_words.index_points(part.value)}, n={part.n}")

@@ -79,7 +79,8 @@ def _period(kind: PeriodKind, first: date, end: datetime, zone: ZoneInfo) -> Per
     # Compared as UTC instants: aware datetimes of one zone compare by wall clock.
     stop, until = midnight(next_first_day(kind, first), zone), end.astimezone(UTC)
     partial = until < stop.astimezone(UTC)
-    return Period(label(kind, first), midnight(first, zone), end.astimezone(zone) if partial else stop, partial)
+    last = end.astimezone(zone) if partial else stop
+    return Period(label(kind, first), midnight(first, zone), last, partial)
 
 
 def _previous_first_day(kind: PeriodKind, first: date) -> date:

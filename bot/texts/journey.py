@@ -8,6 +8,8 @@ INDEX_TABLE = "CX index by period, with its parts"
 INDEX_COLUMN = "index and parts (0-100)"
 PARTIAL = "to date"
 NO_INDEX = "-"
+NO_ANSWERS = "no answers"  # a cell of the dashboard (a lone "-" opens as a formula in a spreadsheet)
+NO_INDEX_CELL = "no index"
 KIND_NAMES = {"week": "ISO week (from Monday)", "month": "month", "quarter": "quarter"}
 INDEX_METHOD = (
     "The CX index is the weighted sum of its parts on 0-100 (CSAT and CES as % favourable, NPS as "

@@ -40,7 +40,8 @@ def seeded(tmp_path: Path, database: Database, db_url: str) -> tuple[Path, Datas
 
 
 def run(config: Path, *args: str) -> Any:
-    return CliRunner().invoke(cli, ["stats", "--config", str(config), "--end", END, *args], env={"COLUMNS": "220"})
+    arguments = ["stats", "--config", str(config), "--end", END, *args]
+    return CliRunner().invoke(cli, arguments, env={"COLUMNS": "220"})
 
 
 def counted(data: Dataset, survey: str, start: datetime, end: datetime) -> list[int]:
@@ -60,7 +61,9 @@ def on_scale(survey: str, scores: list[int]) -> float:
     return (nps + 100) / 2
 
 
-def test_months_in_new_york_hold_the_rows_numbers_and_the_index_its_parts(seeded: tuple[Path, Dataset]) -> None:
+def test_months_in_new_york_hold_the_rows_numbers_and_the_index_its_parts(
+    seeded: tuple[Path, Dataset],
+) -> None:
     config, data = seeded
     result = run(config, "--by", "month", "--periods", "4", "--json")
     assert result.exit_code == 0, result.output
@@ -69,7 +72,8 @@ def test_months_in_new_york_hold_the_rows_numbers_and_the_index_its_parts(seeded
     assert [p["period"] for p in document["periods"]] == ["2026-08", "2026-09", "2026-10", "2026-11"]
     november = document["periods"][-1]
     assert november["start"] == "2026-11-01T00:00:00-04:00" and november["partial"] is True
-    assert document["periods"][1]["end"] == "2026-10-01T00:00:00-04:00" and not document["periods"][1]["partial"]
+    september = document["periods"][1]
+    assert september["end"] == "2026-10-01T00:00:00-04:00" and not september["partial"]
     assert [s["stage"] for s in document["stages"]] == ["onboard", "support", "loyalty"]
     bounds = [datetime(2026, m, 1, tzinfo=NEW_YORK) for m in (8, 9, 10, 11)] + [NOW]
     for stage in document["stages"]:
