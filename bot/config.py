@@ -28,6 +28,7 @@ from pydantic import (
 )
 
 from bot.errors import ConfigError
+from bot.metrics.journey_settings import IndexConfig, JourneyStage, journey_problems
 from bot.outbound.settings import WebhookConfig, WritebackConfig, outbound_problems
 from bot.texts.brand import BrandConfig
 from triggers.settings import (
@@ -304,6 +305,8 @@ class Config(Section):
     writeback: WritebackConfig = WritebackConfig()
     brand: BrandConfig = BrandConfig()
     dashboard: DashboardConfig = DashboardConfig()
+    journey: list[JourneyStage] = Field(default_factory=list)
+    index: IndexConfig | None = None
 
 
 # --- loading ---------------------------------------------------------------------------------
@@ -643,6 +646,7 @@ def check_references(config: Config) -> list[str]:
     from bot.dashboard.settings import dashboard_problems
 
     problems.extend(dashboard_problems(config.dashboard))
+    problems.extend(journey_problems(config.journey, config.index, config.surveys))
     names = [d.name for d in config.digests]
     for name in {n for n in names if names.count(n) > 1}:
         problems.append(f"digests: the name {name!r} is used twice; names are unique")

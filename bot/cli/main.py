@@ -407,6 +407,23 @@ def _window(ctx: click.Context, param: click.Parameter, value: str) -> timedelta
     return window
 
 
+def period_options(func: F) -> F:
+    """`stats --by` and its companions (see `bot.cli.periods`)."""
+    options = [
+        click.option("--by", type=click.Choice(["week", "month", "quarter"]), default=None,
+                     help="The journey per ISO week (from Monday), month or quarter, with the CX index."),
+        click.option("--periods", "count", type=click.IntRange(1, 520), default=None,
+                     help="With --by: periods up to --end (default 12 weeks, 12 months, 8 quarters)."),
+        click.option("--since", default=None,
+                     help="With --by: from the period holding this day, YYYY-MM-DD (not with --periods)."),
+        click.option("--timezone", default=None,
+                     help="With --by: where periods begin, at local midnight (default: dashboard.timezone)."),
+    ]  # fmt: skip
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
 @cli.command()
 @config_option
 @click.option("--survey", "surveys", multiple=True, help="Only this survey (repeatable; default: all).")
@@ -416,6 +433,7 @@ def _window(ctx: click.Context, param: click.Parameter, value: str) -> timedelta
 @click.option("--group-by", "group_by", multiple=True, help="Break down by a path, e.g. properties.team.")
 @click.option("--end", default=None, help="The window's end, ISO 8601 (default: now).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document instead of tables.")
+@period_options
 def stats(
     config_path: str,
     surveys: tuple[str, ...],
@@ -423,8 +441,17 @@ def stats(
     group_by: tuple[str, ...],
     end: str | None,
     as_json: bool,
+    **by_period: Any,
 ) -> None:
-    """The current numbers per survey: metric with its 95% interval, change, response rate, holds."""
+    """The current numbers per survey: metric with its 95% interval, change, response rate, holds.
+
+    With --by week|month|quarter: the journey by period instead of one window (--window is then
+    not used): each stage's surveys' metric per period with its 95% interval and n, and the CX
+    index of `index:` beside its parts. The index is the weighted sum of the parts on 0-100
+    (CSAT and CES as % favourable, NPS as (NPS + 100) / 2); its 95% interval is by the delta
+    method, the parts independent: Var = sum of weight^2 x each part's variance. A period where
+    a part has no answer shows no index.
+    """
     from bot.cli.commands import stats_numbers
     from bot.cli.stats import print_stats_table, report_json
 
@@ -432,6 +459,13 @@ def stats(
     for name in surveys:
         if name not in config.surveys:
             raise click.BadParameter(f"{name!r} is not a survey in the config", param_hint="--survey")
+    if any(value is not None for value in by_period.values()):
+        from bot.cli.periods import show_periods
+
+        show_periods(
+            config, surveys=list(surveys), group_by=group_by, end=_end(end), as_json=as_json, **by_period
+        )
+        return
     for path in group_by:
         if problem := path_problem(path, allow=("channel", "survey", "trigger")):
             raise click.BadParameter(problem, param_hint="--group-by")

@@ -7,6 +7,7 @@
     POST /dashboard/logout
     GET  /dashboard                     overview                          viewer
     GET  /dashboard/surveys/{name}      trend, breakdown, comments        viewer (contacts: manager)
+    GET  /dashboard/journey             stages x periods, the CX index    viewer
     GET  /dashboard/alerts              alerts; POST .../{send}/claim|resolve   manager
     GET  /dashboard/contacts/{id}       the `explain` timeline            manager
     GET  /dashboard/people              who may sign in                   admin
@@ -35,9 +36,11 @@ from bot.dashboard import views
 from bot.dashboard.auth import Attempts, Session, SessionCookies, SignInLinks, same_origin, tokens_match
 from bot.dashboard.chart import trend_svg
 from bot.dashboard.downloads import csv_filename, table_csv
+from bot.dashboard.journey import build_journey_page, journey_choice
 from bot.runtime.clock import Clock
 from bot.texts import dashboard as words
 from bot.texts import digest as texts
+from bot.texts import journey as journey_words
 from bot.texts.rendering import layout_templates
 from storage import alerts as stored_alerts
 from storage import dashboard as stored
@@ -99,6 +102,7 @@ def dashboard_routes(
     router.add_api_route("/logout", site.logout, methods=["POST"])
     router.add_api_route("", site.overview, methods=["GET"])
     router.add_api_route("/surveys/{name}", site.survey, methods=["GET"])
+    router.add_api_route("/journey", site.journey, methods=["GET"])
     router.add_api_route("/alerts", site.alerts, methods=["GET"])
     router.add_api_route("/alerts/{send_id}/{action}", site.follow_up, methods=["POST"])
     router.add_api_route("/contacts/{contact_id}", site.contact, methods=["GET"])
@@ -337,6 +341,21 @@ class _Site:
             request, "survey.html", session, tables, built=built, chart=Markup(chart), window=window_text,
             window_name=texts.window_name(window), name=name, by=by or "", paths=paths, filter=comments,
             scale=range(*_scale(section.metric)), theme_names=list(self.config.themes), download_stem=name,
+        )  # fmt: skip
+
+    @_guarded
+    def journey(self, request: Request) -> Response:
+        session = self.session(request, "viewer")
+        choice = journey_choice(request.query_params.get("by"), request.query_params.get("periods"))
+        if isinstance(choice, str):
+            return self.problem(400, choice, session)
+        kind, count = choice
+        with self.db.read() as conn:
+            built = build_journey_page(conn, config=self.config, kind=kind, count=count, end=self.clock.now())
+        tables = [t for t in (built.stages, built.index) if t is not None]
+        return self.page(
+            request, "journey.html", session, tables, built=built, by=kind, periods=count,
+            jwords=journey_words, download_stem=f"journey-{kind}",
         )  # fmt: skip
 
     @_guarded

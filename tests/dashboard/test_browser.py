@@ -202,3 +202,34 @@ def test_the_people_page_of_an_admin_has_no_violations(browser: Browser, site: S
     expect(page.locator("table")).to_contain_text(USERS[1]["email"])
     check_page(page, "desktop-people")
     context.close()
+
+
+@pytest.mark.parametrize("device", ["phone", "desktop"])
+def test_the_journey_page_reads_as_stats_by_month_and_has_no_violations(
+    browser: Browser, make_services: ServicesFactory, tmp_path: Path, device: str
+) -> None:
+    from tests.dashboard.test_journey_page import JOURNEY, journey_answered, stats_by
+
+    sock = bind_local_socket()
+    url = url_of(sock)
+    services = make_services(**dashboard_overrides(**JOURNEY), server={"public_url": url})
+    journey_answered(services)
+    document = stats_by(services, tmp_path, "--by", "month", "--periods", "3")
+    index = document["index"]["periods"][-1]
+    with serving(create_web_app(services), sock):
+        context = browser.new_context(**(PHONE if device == "phone" else DESKTOP))
+        page = context.new_page()
+        page.goto(Site(url, services, tmp_path).link_for("vic@example.com"))
+        page.get_by_role("button", name="Sign in").click()
+        page.get_by_role("link", name="Journey").click()
+        expect(page.get_by_role("heading", name="Journey by period")).to_be_visible()
+        page.get_by_label("Periods of").select_option("month")
+        page.get_by_label("How many").fill("3")
+        page.get_by_role("button", name="Show").click()
+        stages = page.locator("#table-journey tbody tr")
+        expect(stages).to_have_count(2)
+        expect(stages.nth(0)).to_contain_text("50.0% (")
+        expect(stages.nth(0)).to_contain_text("small sample")
+        expect(page.locator("#table-index tbody tr").nth(0)).to_contain_text(f"{index['value']:.1f} (")
+        check_page(page, f"{device}-journey")
+        context.close()
