@@ -59,7 +59,7 @@ class _Region:
 
 def is_valid(number: phonenumbers.PhoneNumber) -> bool:
     """`phonenumbers.is_valid_number(number)`."""
-    if number.italian_leading_zero:
+    if number.italian_leading_zero or number.country_code is None or number.national_number is None:
         return bool(phonenumbers.is_valid_number(number))
     return is_valid_e164(number.country_code, str(number.national_number))
 
