@@ -36,21 +36,32 @@ def bulk_insert(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> N
     """Insert `rows` (dicts with the same keys) into `table` in one executemany."""
     if not rows:
         return
+    columns = tuple(rows[0])
+    pick = _picker(columns)
+    insert_values(conn, table, columns, [pick(row) for row in rows])
+
+
+def insert_values(
+    conn: Connection, table: Table, columns: tuple[str, ...], values: list[tuple[Any, ...]]
+) -> None:
+    """Insert rows given as tuples in the order of `columns`, the values as Python has them
+    (times, JSON documents): converted here, a column at a time."""
+    if not values:
+        return
     sqlite = conn.dialect.name == "sqlite"
-    sql, pick, converted = _plan(table, tuple(rows[0]), sqlite)
-    if not converted:
-        params = [pick(row) for row in rows]
-    else:
-        params = []
-        for row in rows:
-            values = list(pick(row))
-            for index, convert in converted:
-                values[index] = convert(values[index])
-            params.append(tuple(values))
-    if sqlite or len(rows) < COPY_FROM_ROWS:
+    sql, converted = _plan(table, columns, sqlite)
+    params: list[tuple[Any, ...]] = values
+    if converted:
+        # Column by column through C-level zip and map: a Python loop per row and value cost
+        # more than SQLite's insert of the row.
+        by_column: list[Any] = list(zip(*values, strict=True))
+        for index, convert in converted:
+            by_column[index] = map(convert, by_column[index])
+        params = list(zip(*by_column, strict=True))
+    if sqlite or len(params) < COPY_FROM_ROWS:
         conn.exec_driver_sql(sql, params)
     else:
-        _copy(conn, table, tuple(rows[0]), params)
+        _copy(conn, table, columns, params)
 
 
 def _copy(conn: Connection, table: Table, columns: tuple[str, ...], params: list[tuple[Any, ...]]) -> None:
@@ -72,16 +83,20 @@ def _copy(conn: Connection, table: Table, columns: tuple[str, ...], params: list
 @lru_cache(maxsize=256)
 def _plan(
     table: Table, columns: tuple[str, ...], sqlite: bool
-) -> tuple[str, Callable[[Any], tuple[Any, ...]], tuple[tuple[int, Convert], ...]]:
-    """The statement, a row-to-values picker and the converters by position, made once per
-    table and set of columns."""
+) -> tuple[str, tuple[tuple[int, Convert], ...]]:
+    """The statement and the converters by position, made once per table and set of columns."""
     mark = "?" if sqlite else "%s"
     names = ", ".join(f'"{name}"' for name in columns)
     sql = f'INSERT INTO "{table.name}" ({names}) VALUES ({", ".join(mark for _ in columns)})'
-    getter = itemgetter(*columns)
-    pick: Callable[[Any], tuple[Any, ...]] = getter if len(columns) > 1 else (lambda row: (getter(row),))
     converters = ((i, _converter(table.c[name].type, sqlite)) for i, name in enumerate(columns))
-    return sql, pick, tuple((i, c) for i, c in converters if c is not None)
+    return sql, tuple((i, c) for i, c in converters if c is not None)
+
+
+@lru_cache(maxsize=256)
+def _picker(columns: tuple[str, ...]) -> Callable[[Any], tuple[Any, ...]]:
+    """A row dict's values as a tuple in the order of `columns`."""
+    getter = itemgetter(*columns)
+    return getter if len(columns) > 1 else (lambda row: (getter(row),))
 
 
 def _converter(column_type: Any, sqlite: bool) -> Convert | None:

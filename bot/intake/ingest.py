@@ -24,7 +24,6 @@ from triggers.engine import History, PendingSend, TriggerDecision, TriggerIndex,
 from triggers.events import ContactIn, EventIn, parse_event
 from triggers.outcomes import Outcome, Reason
 from triggers.policy import PolicyState
-from triggers.settings import CHANNEL_NAMES
 
 MAX_BATCH = 1000
 # Quiet hours defer a send by less than a day (two, to be safe across a change of clocks).
@@ -198,10 +197,12 @@ class Ingestor:
     ) -> History:
         """What the gates and `cancel_on` need to know of these contacts, read once for the batch;
         with `lock_days`, each day's send counter is held until commit from its first read."""
+        # Opt-outs are only read by the gates choosing among these triggers' channels.
+        channels = self.index.channels_of({e.type for _, e in fresh})
         keys = [
             self.address_keys.key(channel, address)
             for contact in contacts.values()
-            for channel in CHANNEL_NAMES
+            for channel in channels
             if (address := contact.address(channel))
         ]
         state = queries.load_policy_state(
