@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from bot.config import Config
@@ -47,7 +48,7 @@ class DecisionOut:
         )  # fmt: skip
 
     def to_json(self) -> dict[str, Any]:
-        due = self.due_at.isoformat().replace("+00:00", "Z") if self.due_at else None
+        due = _iso_utc(self.due_at, self.due_at.utcoffset()) if self.due_at else None
         return {
             "trigger": self.trigger,
             "outcome": self.outcome,
@@ -56,6 +57,13 @@ class DecisionOut:
             "due_at": due,
             "detail": self.detail,
         }
+
+
+@lru_cache(maxsize=4096)
+def _iso_utc(moment: datetime, offset: timedelta | None) -> str:
+    """Cached: a batch's sends are due at a few instants (its `now`, now plus each delay). The
+    offset is part of the key: equal instants in two zones are equal datetimes, not equal text."""
+    return moment.isoformat().replace("+00:00", "Z")
 
 
 @dataclass
