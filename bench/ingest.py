@@ -2,8 +2,9 @@
 
     python bench/ingest.py [--events 50000] [--latency-samples 300] [--backend sqlite|postgresql|both]
 
-1. raw bulk insert: the same event, decision and send rows as ingestion writes, straight into
-   the same tables with executemany, 1,000 events a transaction (the ceiling);
+1. raw bulk insert: the same event, send, decision and contact rows as ingestion writes,
+   straight into the same tables, 1,000 events a transaction (the ceiling): executemany on
+   SQLite, COPY on PostgreSQL (as ingestion), and there a pipelined executemany beside it;
 2. the ingestion core (`Ingestor.ingest`, batches of 1,000) and its ratio to (1);
 3. the HTTP batch endpoint of a real `surveybot run` (batches of 1,000 over keep-alive);
 4. p50/p99 from `POST /v1/events` to the `log` channel writing a zero-delay send.
@@ -36,6 +37,7 @@ sys.path.insert(0, str(ROOT))
 
 from bot.app import build_services  # noqa: E402
 from bot.config import parse_config  # noqa: E402
+from bot.runtime.heap import settle_after_start  # noqa: E402
 from storage.db import Database  # noqa: E402
 from storage.ids import new_id  # noqa: E402
 from storage.migrate import upgrade  # noqa: E402
@@ -111,19 +113,24 @@ def fresh_db(tmp: Path | Backend, name: str) -> Database:
     return db
 
 
-def bench_raw_insert(backend: Backend, events: list[dict[str, Any]]) -> tuple[float, float]:
-    """The same three rows per event, as ready tuples, through the driver's executemany
-    (psycopg's pipelines the statements on PostgreSQL)."""
-    db = fresh_db(backend, "raw")
+def bench_raw_insert(
+    backend: Backend, events: list[dict[str, Any]], *, copy: bool | None = None
+) -> tuple[float, float]:
+    """The same four rows per event as ingestion writes (event, send, decision and the new
+    contact), as ready tuples, straight through the driver: executemany on SQLite; on PostgreSQL
+    COPY, as ingestion writes them (`copy=False`: a pipelined executemany instead)."""
+    db = fresh_db(backend, "raw" if copy is not False else "raw_executemany")
     sqlite = backend.name == "sqlite"
+    copy = not sqlite if copy is None else copy
     now: Any = datetime.now(UTC)
     if sqlite:
         now = now.strftime("%Y-%m-%d %H:%M:%S.%f")
     batches = []
     for offset in range(0, len(events), 1000):
-        rows_e, rows_s, rows_d = [], [], []
+        rows_e, rows_s, rows_d, rows_c = [], [], [], []
         for e in events[offset : offset + 1000]:
-            pk, send_id, cid = new_id("evt"), new_id("snd"), e["contact"]["id"]
+            pk, send_id, contact = new_id("evt"), new_id("snd"), e["contact"]
+            cid = contact["id"]
             rows_e.append(
                 (pk, e["id"], e["type"], cid, now, now, orjson.dumps(e["properties"]).decode(), "api")
             )
@@ -136,7 +143,7 @@ def bench_raw_insert(backend: Backend, events: list[dict[str, Any]]) -> tuple[fl
                     "csat",
                     cid,
                     "sms",
-                    e["contact"]["phone"],
+                    contact["phone"],
                     "scheduled",
                     0,
                     now,
@@ -145,17 +152,24 @@ def bench_raw_insert(backend: Backend, events: list[dict[str, Any]]) -> tuple[fl
                 )
             )
             rows_d.append((pk, cid, "t", "csat", "scheduled", None, send_id, now, now))
-        batches.append((rows_e, rows_s, rows_d))
+            rows_c.append((cid, None, contact["phone"], contact["name"], None, None, now, now))
+        batches.append(
+            ((RAW_EVENT, rows_e), (RAW_SEND, rows_s), (RAW_DECISION, rows_d), (RAW_CONTACT, rows_c))
+        )
     raw = db.engine.raw_connection()
     cursor = raw.cursor()
     marks = (lambda sql: sql) if sqlite else (lambda sql: sql.replace("?", "%s"))
     start, cpu = time.perf_counter(), time.process_time()
-    for rows_e, rows_s, rows_d in batches:
+    for batch in batches:
         if sqlite:
             cursor.execute("BEGIN IMMEDIATE")
-        cursor.executemany(marks(RAW_EVENT), rows_e)
-        cursor.executemany(marks(RAW_SEND), rows_s)
-        cursor.executemany(marks(RAW_DECISION), rows_d)
+        for sql, rows in batch:
+            if copy:
+                with cursor.copy(_copy_of(sql)) as stream:
+                    for row in rows:
+                        stream.write_row(row)
+            else:
+                cursor.executemany(marks(sql), rows)
         if sqlite:
             cursor.execute("COMMIT")
         else:
@@ -164,6 +178,11 @@ def bench_raw_insert(backend: Backend, events: list[dict[str, Any]]) -> tuple[fl
     raw.close()
     db.dispose()
     return len(events) / elapsed, len(events) / cpu
+
+
+def _copy_of(insert: str) -> str:
+    """`INSERT INTO t (columns) VALUES (...)` -> `COPY t (columns) FROM STDIN`."""
+    return "COPY " + insert.removeprefix("INSERT INTO ").split(" VALUES ")[0] + " FROM STDIN"
 
 
 RAW_EVENT = (
@@ -178,6 +197,10 @@ RAW_DECISION = (
     "INSERT INTO decisions (event_pk, contact_id, trigger, survey, outcome, reason, send_id, due_at, "
     "decided_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
+RAW_CONTACT = (
+    "INSERT INTO contacts (id, email, phone, name, timezone, locale, created_at, updated_at) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+)
 
 
 def bench_core(backend: Backend, events: list[dict[str, Any]]) -> tuple[float, float, float]:
@@ -185,6 +208,7 @@ def bench_core(backend: Backend, events: list[dict[str, Any]]) -> tuple[float, f
     db = Database(url)
     upgrade(db)
     services = build_services(config_for(url, CONFIG, backend.tmp), db=db)
+    settle_after_start()  # as `surveybot run` does once it has started
     start, cpu = time.perf_counter(), time.process_time()
     for offset in range(0, len(events), 1000):
         results = services.ingestor.ingest(events[offset : offset + 1000])
@@ -300,12 +324,23 @@ def main() -> None:
 
 def run(backend: Backend, count: int, samples: int) -> None:
     raw, raw_cpu = bench_raw_insert(backend, make_events(count, "r"))
+    many = (
+        bench_raw_insert(backend, make_events(count, "m"), copy=False)[0]
+        if backend.name != "sqlite"
+        else None
+    )
     core, core_cpu, peak = bench_core(backend, make_events(count, "k"))
     http = bench_http(backend, make_events(count, "h"))
     latency = bench_latency(backend, samples) if samples else []
     target = 20_000 if backend.name == "sqlite" else 10_000
     print(f"events: {count} ({backend.name}, batches of 1,000, one trigger each)")
-    print(f"raw bulk insert (baseline):  {raw:10,.0f} events/s  {raw_cpu:10,.0f} per CPU second")
+    how = "executemany" if backend.name == "sqlite" else "COPY"
+    print(
+        f"raw bulk insert (baseline):  {raw:10,.0f} events/s  {raw_cpu:10,.0f} per CPU second"
+        f"  (event, send, decision, contact rows by {how})"
+    )
+    if many is not None:
+        print(f"  the same by executemany:    {many:10,.0f} events/s  (the baseline before COPY)")
     print(
         f"ingestion core:              {core:10,.0f} events/s  ratio {core / raw:.2f} (target >= 0.5)"
         f"  peak RSS of the bench so far {peak:.0f} MiB"

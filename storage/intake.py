@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import Connection
 
 from storage import queries
-from storage.bulk import bulk_insert
+from storage.bulk import insert_values
 from storage.ids import new_id
 from storage.models import SendStatus
 from triggers.engine import EventDecisions, TriggerDecision
@@ -43,7 +43,7 @@ class IntakeRows:
     def __init__(self, *, now: datetime, surveys: Mapping[str, SurveyConfig]) -> None:
         self.now = now
         self.surveys = surveys
-        self.events: list[dict[str, Any]] = []
+        self.events: list[tuple[Any, ...]] = []
         self.decisions: list[TriggerDecision] = []
         self.sends: dict[str, TriggerDecision] = {}  # the decisions that schedule, by send id
         self.sends_called_off: dict[str, Reason] = {}  # sends of this batch a later event called off
@@ -52,7 +52,7 @@ class IntakeRows:
     def add_event(self, event: EventIn, *, source: str) -> str:
         """Add the event's row; returns the key its decisions and sends refer to it by."""
         pk = new_id("evt")
-        self.events.append(event_row(event, pk=pk, source=source, now=self.now))
+        self.events.append(event_values(event, pk=pk, source=source, now=self.now))
         return pk
 
     def add_decisions(self, decided: EventDecisions) -> None:
@@ -81,63 +81,68 @@ class IntakeRows:
         for reason, send_ids in self.stored_called_off.items():
             missed |= set(send_ids) - queries.cancel_sends(conn, send_ids, reason=reason, now=self.now)
         decisions = [d for d in self.decisions if not (d.outcome == "cancelled" and d.send_id in missed)]
-        bulk_insert(conn, queries.events_t, self.events)
-        bulk_insert(conn, queries.sends_t, [self._send_row(i, d) for i, d in self.sends.items()])
-        bulk_insert(conn, queries.decisions_t, [decision_row(d, now=self.now) for d in decisions])
+        now = self.now
+        metric = {name: survey.metric for name, survey in self.surveys.items()}
+        called_off = self.sends_called_off
+        insert_values(conn, queries.events_t, EVENT_COLUMNS, self.events)
+        sends = [send_values(d, metric[d.survey], now, called_off.get(i)) for i, d in self.sends.items()]
+        insert_values(conn, queries.sends_t, SEND_COLUMNS, sends)
+        insert_values(
+            conn, queries.decisions_t, DECISION_COLUMNS, [decision_values(d, now) for d in decisions]
+        )
         return missed
 
-    def _send_row(self, send_id: str, decision: TriggerDecision) -> dict[str, Any]:
-        metric = self.surveys[decision.survey].metric
-        called_off = self.sends_called_off.get(send_id)
-        return send_row(decision, metric=metric, now=self.now, called_off=called_off)
+
+# The rows as tuples in these columns' order: a batch makes three rows an event, and a tuple
+# costs a fraction of a dict to build and nothing to take apart for the driver.
+EVENT_COLUMNS = ("pk", "event_id", "type", "contact_id", "occurred_at", "received_at", "properties", "source")
+SEND_COLUMNS = (
+    "id", "event_pk", "trigger", "survey", "contact_id", "metric", "channel", "to_address", "status",
+    "reason", "attempts", "due_at", "created_at", "updated_at",
+)  # fmt: skip
+DECISION_COLUMNS = (
+    "event_pk", "contact_id", "trigger", "survey", "outcome", "reason", "detail", "send_id", "due_at",
+    "decided_at",
+)  # fmt: skip
+
+
+def event_values(event: EventIn, *, pk: str, source: str, now: datetime) -> tuple[Any, ...]:
+    """The event's row, in `EVENT_COLUMNS`."""
+    return (pk, event.id, event.type, event.contact.id, event.occurred_at, now, event.properties, source)
 
 
 def event_row(event: EventIn, *, pk: str, source: str, now: datetime) -> dict[str, Any]:
-    return {
-        "pk": pk,
-        "event_id": event.id,
-        "type": event.type,
-        "contact_id": event.contact.id,
-        "occurred_at": event.occurred_at,
-        "received_at": now,
-        "properties": event.properties,
-        "source": source,
-    }
+    return dict(zip(EVENT_COLUMNS, event_values(event, pk=pk, source=source, now=now), strict=True))
 
 
-def send_row(
-    decision: TriggerDecision, *, metric: str, now: datetime, called_off: Reason | None = None
-) -> dict[str, Any]:
-    """The send a `scheduled` or `deferred` decision makes; `called_off` says why a later event
-    of the same batch cancelled it."""
-    return {
-        "id": decision.send_id,
-        "event_pk": decision.event_ref,
-        "trigger": decision.trigger,
-        "survey": decision.survey,
-        "contact_id": decision.contact_id,
-        "metric": metric,
-        "channel": decision.channel,
-        "to_address": decision.to,
-        "status": SendStatus.CANCELLED if called_off else SendStatus.SCHEDULED,
-        "reason": called_off,
-        "attempts": 0,
-        "due_at": decision.due_at,
-        "created_at": now,
-        "updated_at": now,
-    }
+def send_values(
+    decision: TriggerDecision, metric: str, now: datetime, called_off: Reason | None = None
+) -> tuple[Any, ...]:
+    """The send a `scheduled` or `deferred` decision makes, in `SEND_COLUMNS`; `called_off`
+    says why a later event of the same batch cancelled it."""
+    d = decision
+    status = _CANCELLED if called_off else _SCHEDULED
+    return (
+        d.send_id, d.event_ref, d.trigger, d.survey, d.contact_id, metric, d.channel, d.to, status,
+        called_off, 0, d.due_at, now, now,
+    )  # fmt: skip
 
 
-def decision_row(decision: TriggerDecision, *, now: datetime) -> dict[str, Any]:
-    return {
-        "event_pk": decision.event_ref,
-        "contact_id": decision.contact_id,
-        "trigger": decision.trigger,
-        "survey": decision.survey,
-        "outcome": decision.outcome,
-        "reason": decision.reason,
-        "detail": decision.detail,
-        "send_id": decision.send_id,
-        "due_at": decision.due_at,
-        "decided_at": now,
-    }
+_CANCELLED, _SCHEDULED = str(SendStatus.CANCELLED), str(SendStatus.SCHEDULED)
+
+
+def decision_values(decision: TriggerDecision, now: datetime) -> tuple[Any, ...]:
+    """The decision's row, in `DECISION_COLUMNS`."""
+    d = decision
+    return (
+        d.event_ref,
+        d.contact_id,
+        d.trigger,
+        d.survey,
+        d.outcome,
+        d.reason,
+        d.detail,
+        d.send_id,
+        d.due_at,
+        now,
+    )

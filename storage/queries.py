@@ -28,7 +28,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql, sqlite
 
-from storage.bulk import bulk_insert
+from storage.bulk import insert_values
 from storage.models import (
     SEND_COUNTED,
     SEND_PENDING,
@@ -105,23 +105,24 @@ def upsert_contacts(
     conn: Connection, contacts: Iterable[ContactIn], *, known: set[str], now: datetime
 ) -> None:
     """Insert new contacts and overwrite known ones with their merged values."""
-    new, changed = [], []
-    for contact in contacts:
-        row = {
-            "id": contact.id,
-            "email": contact.email,
-            "phone": contact.phone,
-            "name": contact.name,
-            "timezone": contact.timezone,
-            "locale": contact.locale,
-            "updated_at": now,
-        }
-        if contact.id in known:
-            changed.append({**row, "b_id": contact.id})
-        else:
-            new.append({**row, "created_at": now})
-    if new:
-        bulk_insert(conn, contacts_t, new)
+    new: list[tuple[Any, ...]] = []
+    changed = []
+    for c in contacts:
+        if c.id not in known:
+            new.append((c.id, c.email, c.phone, c.name, c.timezone, c.locale, now, now))
+            continue
+        changed.append(
+            {
+                "b_id": c.id,
+                "email": c.email,
+                "phone": c.phone,
+                "name": c.name,
+                "timezone": c.timezone,
+                "locale": c.locale,
+                "updated_at": now,
+            }
+        )
+    insert_values(conn, contacts_t, _CONTACT_COLUMNS, new)
     if changed:
         c = contacts_t.c
         statement = (
@@ -137,6 +138,7 @@ def upsert_contacts(
         conn.execute(statement, changed)
 
 
+_CONTACT_COLUMNS = ("id", "email", "phone", "name", "timezone", "locale", "created_at", "updated_at")
 # However loose the policy, the gates judge a contact's new send against at most this many of
 # its sends (the latest within the window): one contact's flood cannot make every batch that
 # mentions it read, and compare with, its whole history.

@@ -59,6 +59,13 @@ class TriggerIndex:
         """The triggers an event of this type sets off."""
         return self.set_off.get(event_type, ())
 
+    def channels_of(self, event_types: Iterable[str]) -> tuple[str, ...]:
+        """The channels the triggers these event types set off may choose, in a stable order."""
+        found = {
+            channel for t in event_types for trigger in self.set_off_by(t) for channel in trigger.channels
+        }
+        return tuple(sorted(found))
+
     def cancelled_by(self, event_type: str) -> Mapping[str, TriggerConfig]:
         """By name, the triggers whose pending sends an event of this type may call off."""
         return self.cancelling.get(event_type, {})

@@ -17,6 +17,7 @@ import phonenumbers
 from triggers.durations import format_duration
 from triggers.errors import InvalidEvent
 from triggers.locales import canonical_tag, language_tag_problem
+from triggers.phones import is_valid_e164
 
 MAX_TEXT = 256
 CONTACT_FIELDS = ("id", "email", "phone", "name", "timezone", "locale")
@@ -182,12 +183,14 @@ def normalize_phone(text: str | None) -> str | None:
 
 @lru_cache(maxsize=65536)
 def _e164(text: str) -> str | None:
-    number = _canonical(text)
-    if number is None:
-        try:
-            number = phonenumbers.parse(text, None)
-        except phonenumbers.NumberParseException:
-            return None
+    canonical = _canonical(text)
+    if canonical is not None:
+        # Written in E.164 already: valid as it stands or not at all (`triggers.phones`).
+        return text if is_valid_e164(*canonical) else None
+    try:
+        number = phonenumbers.parse(text, None)
+    except phonenumbers.NumberParseException:
+        return None
     if not phonenumbers.is_valid_number(number):
         return None
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
@@ -196,8 +199,9 @@ def _e164(text: str) -> str | None:
 _CANONICAL = re.compile(r"\+([1-9]\d{6,14})")
 
 
-def _canonical(text: str) -> phonenumbers.PhoneNumber | None:
-    """Most senders already write E.164; building the number directly skips the costly parse."""
+def _canonical(text: str) -> tuple[int, str] | None:
+    """Most senders already write E.164: its calling code and national number, split without
+    the costly parse (None when the text needs the parser: not E.164, or a leading zero)."""
     if not _CANONICAL.fullmatch(text):
         return None
     digits = text[1:]
@@ -207,7 +211,7 @@ def _canonical(text: str) -> phonenumbers.PhoneNumber | None:
             national = digits[size:]
             if national.startswith("0"):
                 return None  # leading zeros (Italy, …) need the full parser's care
-            return phonenumbers.PhoneNumber(country_code=code, national_number=int(national))
+            return code, national
     return None
 
 

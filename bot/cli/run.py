@@ -13,6 +13,7 @@ from bot.cli.commands import open_database
 from bot.config import Config
 from bot.errors import PortInUse
 from bot.metrics.rollups import sync_rollups
+from bot.runtime.heap import settle_after_start
 from bot.texts import messages
 from bot.web.app import create_web_app
 from bot.web.server import build_server
@@ -45,6 +46,7 @@ def serve(config: Config, *, host: str, port: int, migrate: bool = False) -> int
     # under the handlers it found; these make that second delivery a no-op, so we exit 0.
     signal.signal(signal.SIGTERM, _already_handled)
     signal.signal(signal.SIGINT, _already_handled)
+    settle_after_start()
     try:
         server.run(sockets=[listening])
     finally:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from bot.config import Config
@@ -24,7 +25,6 @@ from triggers.engine import History, PendingSend, TriggerDecision, TriggerIndex,
 from triggers.events import ContactIn, EventIn, parse_event
 from triggers.outcomes import Outcome, Reason
 from triggers.policy import PolicyState
-from triggers.settings import CHANNEL_NAMES
 
 MAX_BATCH = 1000
 # Quiet hours defer a send by less than a day (two, to be safe across a change of clocks).
@@ -48,7 +48,7 @@ class DecisionOut:
         )  # fmt: skip
 
     def to_json(self) -> dict[str, Any]:
-        due = self.due_at.isoformat().replace("+00:00", "Z") if self.due_at else None
+        due = _iso_utc(self.due_at, self.due_at.utcoffset()) if self.due_at else None
         return {
             "trigger": self.trigger,
             "outcome": self.outcome,
@@ -57,6 +57,13 @@ class DecisionOut:
             "due_at": due,
             "detail": self.detail,
         }
+
+
+@lru_cache(maxsize=4096)
+def _iso_utc(moment: datetime, offset: timedelta | None) -> str:
+    """Cached: a batch's sends are due at a few instants (its `now`, now plus each delay). The
+    offset is part of the key: equal instants in two zones are equal datetimes, not equal text."""
+    return moment.isoformat().replace("+00:00", "Z")
 
 
 @dataclass
@@ -198,10 +205,12 @@ class Ingestor:
     ) -> History:
         """What the gates and `cancel_on` need to know of these contacts, read once for the batch;
         with `lock_days`, each day's send counter is held until commit from its first read."""
+        # Opt-outs are only read by the gates choosing among these triggers' channels.
+        channels = self.index.channels_of({e.type for _, e in fresh})
         keys = [
             self.address_keys.key(channel, address)
             for contact in contacts.values()
-            for channel in CHANNEL_NAMES
+            for channel in channels
             if (address := contact.address(channel))
         ]
         state = queries.load_policy_state(

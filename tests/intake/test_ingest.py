@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from sqlalchemy import select
+
 from bot.app import Services
 from bot.runtime.clock import FakeClock
+from storage.models import Contact, Event
 from tests.conftest import ServicesFactory
 from tests.helpers import decisions, event, sends, sms_trigger
 
@@ -212,3 +215,32 @@ def test_a_send_called_off_in_its_own_batch_keeps_its_reason_wherever_it_stands(
         ("c5", "scheduled", None),
         ("c6", "cancelled", "cancel_on"),
     ]
+
+
+def test_a_full_batch_stores_every_text_and_time_as_sent(services: Services, clock: FakeClock) -> None:
+    """A batch big enough to be written in bulk (COPY on PostgreSQL) keeps tabs, newlines,
+    backslashes, quotes and non-ASCII text in properties and names, and each event's time."""
+    awkward = 'tab\there, line\nbreak, back\\slash \\N, "quoted", naïve 東京 🙂'
+    occurred = clock.now() - timedelta(minutes=3)
+    batch = [
+        event(
+            f"e{i}",
+            contact=f"c{i}",
+            details={"name": f"{awkward} {i}", "phone": f"+1415555{i:04d}"},
+            properties={"note": awkward, "nested": {"list": [i, awkward, None, True]}},
+            occurred_at=occurred.isoformat(),
+        )
+        for i in range(20)
+    ]
+    results = services.ingestor.ingest(batch)
+    assert {r.status for r in results} == {"accepted"}
+    with services.db.read() as conn:
+        stored = {row.event_id: row for row in conn.execute(select(Event.__table__))}  # type: ignore[attr-defined]
+        names = dict(conn.execute(select(Contact.__table__.c.id, Contact.__table__.c.name)).all())  # type: ignore[attr-defined]
+    assert len(stored) == 20
+    for i in range(20):
+        row = stored[f"e{i}"]
+        assert row.properties == {"note": awkward, "nested": {"list": [i, awkward, None, True]}}
+        assert row.occurred_at == occurred and row.received_at == clock.now()
+        assert names[f"c{i}"] == f"{awkward} {i}"
+    assert sorted(s.to_address for s in sends(services.db)) == [f"+1415555{i:04d}" for i in range(20)]
