@@ -153,6 +153,40 @@ def delivery_key(body: dict[str, Any]) -> str | None:
     return key if isinstance(key, str) and key else None
 
 
+def _is_typed_object(value: object) -> bool:
+    return isinstance(value, dict) and isinstance(value.get("type"), str)
+
+
+def _is_list_of_objects(value: object) -> bool:
+    return isinstance(value, list) and all(isinstance(item, dict) for item in value)
+
+
+def _is_object_or_text(value: object) -> bool:
+    return isinstance(value, dict | str)
+
+
+# The fields bolt's middleware and matchers reach into without checking their type (for example
+# `body["event"]["type"]`), with the shape Slack always sends them in. A signed body with another
+# shape is not Slack's, and bolt would answer it with a 500.
+SHAPES: dict[str, tuple[Callable[[object], bool], str]] = {
+    "event": (_is_typed_object, "must be an object with a text `type`"),
+    "view": (_is_typed_object, "must be an object with a text `type`"),
+    "actions": (_is_list_of_objects, "must be a list of objects"),
+    "user": (_is_object_or_text, "must be an object or a text"),
+    "team": (_is_object_or_text, "must be an object or a text"),
+    "channel": (_is_object_or_text, "must be an object or a text"),
+    "container": (_is_object_or_text, "must be an object or a text"),
+    "message": (_is_object_or_text, "must be an object or a text"),
+}
+
+
+def misshapen_field(body: object) -> str | None:
+    """The first field of `body` that Slack never sends in that shape, or None."""
+    if not isinstance(body, dict):
+        return None
+    return next((key for key, (fits, _) in SHAPES.items() if key in body and not fits(body[key])), None)
+
+
 def slack_router(bot: SlackBot) -> APIRouter:
     router = APIRouter()
 
@@ -168,6 +202,11 @@ def slack_router(bot: SlackBot) -> APIRouter:
         except (ValueError, TypeError, AttributeError, KeyError, IndexError):
             log.info("refused a request to /slack/events whose body is not one Slack sends")
             return Response("the body is not a Slack request", 400, media_type="text/plain")
+        if (wrong := misshapen_field(bolt_request.body)) is not None:
+            log.info("refused a request to /slack/events whose %r is not shaped as Slack sends it", wrong)
+            return Response(
+                f"the body is not a Slack request: {wrong!r} {SHAPES[wrong][1]}", 400, media_type="text/plain"
+            )
         answer: BoltResponse = await run_in_threadpool(bot.bolt.dispatch, bolt_request)
         return Response(answer.body, answer.status, headers=answer.first_headers_without_set_cookie())
 

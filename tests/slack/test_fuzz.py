@@ -49,3 +49,20 @@ def test_any_request_signed_or_not_gets_an_answer_never_a_5xx(
         headers = signed_headers(body) if signed else {"Content-Type": "application/x-www-form-urlencoded"}
         answer = client.post("/slack/events", content=body.encode(), headers=headers)
     assert answer.status_code < 500, answer.text
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ("event", "event"),
+        (json.dumps({"type": "event_callback", "event": {"text": "no type"}}), "event"),
+        (urlencode({"payload": json.dumps({"type": "block_actions", "actions": "claim"})}), "actions"),
+        (urlencode({"payload": json.dumps({"type": "view_submission", "view": [1]})}), "view"),
+    ],
+)
+def test_a_signed_body_shaped_unlike_slack_is_refused_naming_the_field(
+    client: TestClient, body: str, field: str
+) -> None:
+    answer = client.post("/slack/events", content=body.encode(), headers=signed_headers(body))
+    assert answer.status_code == 400
+    assert f"'{field}'" in answer.text
