@@ -12,6 +12,7 @@ from sqlalchemy import Connection
 
 from storage import queries
 from storage.bulk import bulk_insert
+from storage.hold_rollups import count_holds
 from storage.ids import new_id
 from storage.models import SendStatus
 from triggers.engine import EventDecisions, TriggerDecision
@@ -83,7 +84,9 @@ class IntakeRows:
         decisions = [d for d in self.decisions if not (d.outcome == "cancelled" and d.send_id in missed)]
         bulk_insert(conn, queries.events_t, self.events)
         bulk_insert(conn, queries.sends_t, [self._send_row(i, d) for i, d in self.sends.items()])
-        bulk_insert(conn, queries.decisions_t, [decision_row(d, now=self.now) for d in decisions])
+        decision_rows = [decision_row(d, now=self.now) for d in decisions]
+        bulk_insert(conn, queries.decisions_t, decision_rows)
+        count_holds(conn, decision_rows)  # the hold rollups, in the same transaction
         return missed
 
     def _send_row(self, send_id: str, decision: TriggerDecision) -> dict[str, Any]:
