@@ -35,6 +35,7 @@ from bot.dashboard import views
 from bot.dashboard.auth import Attempts, Session, SessionCookies, SignInLinks, same_origin, tokens_match
 from bot.dashboard.chart import trend_svg
 from bot.dashboard.downloads import csv_filename, table_csv
+from bot.metrics.rollups import DASHBOARD_PATHS
 from bot.runtime.clock import Clock
 from bot.texts import dashboard as words
 from bot.texts import digest as texts
@@ -52,7 +53,7 @@ SESSION_COOKIE = "surveybot_session"
 PRE_SESSION_COOKIE = "surveybot_presession"
 WINDOWS = ["24h", "7d", "30d", "90d", "365d"]
 MIN_WINDOW, MAX_WINDOW = timedelta(hours=1), timedelta(days=400)
-SUGGESTED_PATHS = ["channel", "contact.locale", "properties.agent", "properties.team"]
+SUGGESTED_PATHS = DASHBOARD_PATHS  # kept as rollups (see bot.metrics.rollups)
 
 
 class FollowUp(Protocol):

@@ -23,9 +23,16 @@ class RollupSync:
     rows: int | None = None  # rollup rows after a rebuild
 
 
+# The breakdowns the dashboard's survey page offers besides the digests' own.
+DASHBOARD_PATHS = ["channel", "contact.locale", "properties.agent", "properties.team"]
+
+
 def configured_paths(config: Config) -> list[str]:
-    """The digests' group-by paths that rollups can keep (contact paths read the rows)."""
+    """The digests' group-by paths, and the dashboard's when it has users, that rollups can
+    keep (contact paths read the rows)."""
     paths = {path for digest in config.digests for path in digest.group_by}
+    if config.dashboard.users:
+        paths.update(DASHBOARD_PATHS)
     return sorted(path for path in paths if rollups.can_roll_up(path))
 
 
