@@ -167,6 +167,10 @@ def sends_changing(conn: Connection, send_ids: Sequence[str]) -> Iterator[None]:
     """Around a change to these sends (or their response, reminder or fallback): their share
     leaves the rollups before it and comes back, as it now is, after it."""
     which = SENDS.c.id.in_(list(send_ids))
+    if conn.dialect.name == "postgresql":
+        # Two transactions changing one send would each take out the share they saw: the second
+        # waits here for the first to commit, then sees its change (SQLite writes one at a time).
+        conn.execute(select(SENDS.c.id).where(which).order_by(SENDS.c.id).with_for_update())
     shift_sends(conn, which, sign=-1)
     yield
     shift_sends(conn, which, sign=1)

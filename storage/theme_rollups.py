@@ -39,7 +39,7 @@ from sqlalchemy import (
     union_all,
 )
 
-from storage.group_paths import RESPONSES
+from storage.group_paths import RESPONSES, SENDS
 from storage.models import RollupTheme, ThemeRollup
 from storage.rollups import Span, adding_upsert, hour_of, in_spans
 
@@ -118,7 +118,12 @@ def shift_themes(conn: Connection, responses: ColumnElement[bool], *, sign: int,
 
 @contextmanager
 def responses_changing(conn: Connection, responses: ColumnElement[bool]) -> Iterator[None]:
-    """Around a change to these responses' comments: out before, back in after."""
+    """Around a change to these responses' comments: out before, back in after. On PostgreSQL
+    their sends are locked first, as `storage.send_rollups.sends_changing` (which every
+    `record_response` goes through) locks them: a reply racing an erasure waits for it."""
+    if conn.dialect.name == "postgresql":
+        theirs = select(RESPONSES.c.send_id).where(responses).scalar_subquery()
+        conn.execute(select(SENDS.c.id).where(SENDS.c.id.in_(theirs)).order_by(SENDS.c.id).with_for_update())
     shift_themes(conn, responses, sign=-1, every=False)
     yield
     shift_themes(conn, responses, sign=1, every=False)
