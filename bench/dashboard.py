@@ -116,8 +116,8 @@ def measure(name: str, url: str, repeat: int) -> None:
 
 
 def _numbers(page: str) -> str:
-    """The page without its per-request tokens (CSRF), for comparing two renderings."""
-    return re.sub(r'name="csrf" value="[^"]*"', "", page)
+    """The page without its per-request tokens (CSRF, CSP nonces), for comparing two renderings."""
+    return re.sub(r'(name="csrf" value|nonce)="[^"]*"', "", page)
 
 
 def main() -> None:
