@@ -4,19 +4,25 @@
                               [--repeat 3] [--quick]
 
 Loads the responses as `bench.digest_compute` does (28 days, three surveys, teams, agents,
-comments), builds the bot as `surveybot run` does with a signed-in manager, then times each
+comments, reminders, held decisions), builds the bot as `surveybot run` does with a signed-in
+manager and every rollup built (as `surveybot rollups rebuild` does; timed), then times each
 page (best of `--repeat`, warm caches): the overview, a survey page (7d, with a breakdown by
-team, with a theme filter on comments; 28d), and a CSV download.
+team, with a theme filter on comments; 28d), and a CSV download; each page beside itself with
+the report's numbers read from the rows alone (the raw queries: the baseline), with the ratio.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import re
 import tempfile
 import time
 import uuid
+from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
+from unittest import mock
 
 import orjson
 from fastapi.testclient import TestClient
@@ -26,9 +32,12 @@ from bench.digest_compute import NOW, PG_URL, SURVEYS, load_postgres, load_sqlit
 from bot.app import build_services
 from bot.config import parse_config
 from bot.dashboard.auth import SignInLinks
+from bot.metrics.rollups import rebuild_rollups
 from bot.runtime.clock import FakeClock
 from bot.web.app import create_web_app
+from storage import metrics
 from storage.db import Database
+from storage.reminders import raw_reminder_rates
 
 PUBLIC_URL = "https://surveys.example.com"
 PAGES = [
@@ -57,10 +66,39 @@ def config_text(url: str) -> str:
     }).decode()  # fmt: skip
 
 
+@contextlib.contextmanager
+def rows_only() -> Iterator[None]:
+    """The report's numbers from the raw queries alone, as before the rollups: the baseline."""
+    raw = {
+        "digest_metrics": metrics.raw_digest_metrics, "send_counts": metrics.raw_send_counts,
+        "comment_themes": metrics.raw_comment_themes, "holds_by_reason": metrics.raw_holds_by_reason,
+        "daily_series": metrics.raw_daily_series,
+    }  # fmt: skip
+    with contextlib.ExitStack() as stack:
+        for name, function in raw.items():
+            stack.enter_context(mock.patch(f"bot.metrics.report.{name}", function))
+        stack.enter_context(mock.patch("bot.metrics.reminders.reminder_rates", raw_reminder_rates))
+        yield
+
+
+def best(client: TestClient, page: str, repeat: int) -> tuple[float, float, str]:
+    times, body = [], ""
+    for _ in range(repeat):
+        began = time.perf_counter()
+        answer = client.get(page)
+        times.append(time.perf_counter() - began)
+        assert answer.status_code == 200, (page, answer.status_code)
+        body = answer.text
+    return min(times), times[0], body
+
+
 def measure(name: str, url: str, repeat: int) -> None:
     config = parse_config(config_text(url))
     clock = FakeClock(NOW)
     services = build_services(config, db=Database(url), clock=clock, channels={})
+    began = time.perf_counter()
+    rebuild_rollups(services.db, config, clock)
+    print(f"{name}: every rollup built in {time.perf_counter() - began:.1f} s")
     with TestClient(create_web_app(services), base_url=PUBLIC_URL) as client:
         links = SignInLinks(services.db, clock, public_url=PUBLIC_URL, lifetime=timedelta(minutes=15))
         path = links.create("m@x.io").removeprefix(PUBLIC_URL)
@@ -68,14 +106,18 @@ def measure(name: str, url: str, repeat: int) -> None:
         csrf = form.split('name="csrf" value="')[1].split('"')[0]
         assert client.post(path, data={"csrf": csrf}, follow_redirects=False).status_code == 303
         for label, page in PAGES:
-            times = []
-            for _ in range(repeat):
-                began = time.perf_counter()
-                answer = client.get(page)
-                times.append(time.perf_counter() - began)
-                assert answer.status_code == 200, (page, answer.status_code)
-            print(f"{name}: {label:32s} best {min(times) * 1000:7.0f} ms  (first {times[0] * 1000:.0f} ms)")
+            fast, first, shown = best(client, page, repeat)
+            with rows_only():
+                slow, _, baseline = best(client, page, repeat)
+            assert _numbers(shown) == _numbers(baseline), f"{label}: the rollups and the rows disagree"
+            print(f"{name}: {label:32s} best {fast * 1000:7.0f} ms  (first {first * 1000:.0f} ms)  "
+                  f"rows {slow * 1000:7.0f} ms  ratio {fast / slow:.3f}")  # fmt: skip
     services.db.dispose()
+
+
+def _numbers(page: str) -> str:
+    """The page without its per-request tokens (CSRF, CSP nonces), for comparing two renderings."""
+    return re.sub(r'(name="csrf" value|nonce)="[^"]*"', "", page)
 
 
 def main() -> None:

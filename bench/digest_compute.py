@@ -1,4 +1,4 @@
-"""Time a digest's numbers over a million responses: storage/metrics.py beside one hand-written SQL.
+"""Time a whole digest over a million responses: from rollups, from the rows, and hand-written SQL.
 
     python -m bench.digest_compute [--backend sqlite|postgresql|both] [--responses 1000000]
                                    [--span-days 28] [--window-days 7] [--repeat 5]
@@ -6,15 +6,18 @@
 
 `--quick` is 100,000 responses, best of 3: a minute instead of several.
 
-Loads `--responses` responses (each with its send and event; a fifth more sends go unanswered)
-spread evenly over `--span-days` before NOW, registers the digest's group-by paths and builds
-their rollups (timed), then times, on warm caches, best of `--repeat`, the window ending
-`--end-minutes` after NOW (0: on a whole hour; otherwise the partial hours are read from rows):
-  - library: `digest_metrics` (rollups) for the digest's three surveys, overall and grouped by
-    properties.team, properties.agent and channel, each with the previous window;
-  - rows: `raw_digest_metrics`, the same from the response rows alone (the reference);
-  - hand: one hand-written SQL statement over the rows returning the very same counts;
-checks that all three give identical numbers, and prints the times and library ÷ hand-written.
+Loads `--responses` responses (each with its send and event; a fifth more sends go unanswered,
+a seventh of the sends have a reminder that left, every fourth event also has a decision that
+held a survey back) spread evenly over `--span-days` before NOW, registers the digest's group-by
+paths and theme keyword sets and builds every rollup (timed), then times, on warm caches, best
+of `--repeat`, the window ending `--end-minutes` after NOW (0: on a whole hour; otherwise the
+partial hours are read from rows), all the queries `build_digest_report` issues:
+  - library: from rollups: `digest_metrics` (overall and by properties.team, properties.agent and
+    channel, with the previous window), `send_counts`, `comment_themes`, `holds_by_reason`,
+    `reminder_rates` and each survey's `low_score_comments`;
+  - rows: the same numbers from the rows alone (`raw_digest_metrics`, `raw_send_counts`, ...);
+  - hand: hand-written SQL statements over the rows returning the same numbers;
+checks that the three agree, and prints the times and the ratios library / rows and / hand.
 """
 
 from __future__ import annotations
@@ -34,18 +37,37 @@ from sqlalchemy import Connection, Engine, create_engine, text
 from sqlmodel import SQLModel
 
 import storage.models  # noqa: F401 - registers the tables
-from storage.metrics import comment_themes, digest_metrics, holds_by_reason, raw_digest_metrics, send_counts
-from storage.rollups import rebuild_rollups, sync_paths
+from bench.digest_hand import hand_rest
+from storage.metrics import (
+    comment_themes,
+    digest_metrics,
+    holds_by_reason,
+    low_score_comments,
+    raw_comment_themes,
+    raw_digest_metrics,
+    raw_holds_by_reason,
+    raw_send_counts,
+    send_counts,
+)
+from storage.reminders import raw_reminder_rates, reminder_rates
+from storage.rollups import rebuild_every_rollup, sync_paths
+from storage.theme_rollups import sync_themes
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 SURVEYS = {"support_csat": ("csat", 1, 5), "onboarding_ces": ("ces", 1, 7),
            "relationship_nps": ("nps", 0, 10)}  # fmt: skip
 GROUPS = ("properties.team", "properties.agent", "channel")
 PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+THEMES = {"money": ["refund"], "speed": ["slow"]}
+HOLD_REASONS = ("cooldown", "quiet_hours", "sampled_out", "daily_cap")
 
 
-def generate(count: int, span: timedelta, seed: int = 1) -> Iterator[tuple[tuple, tuple, tuple | None]]:
-    """(event, send, response-or-None) tuples; about 1 in 6 sends has no response."""
+Row = tuple[tuple, tuple, tuple | None, tuple | None, tuple | None]
+
+
+def generate(count: int, span: timedelta, seed: int = 1) -> Iterator[Row]:
+    """(event, send, response, reminder, decision) tuples, the last three may be None: about
+    1 in 6 sends has no response, 1 in 7 a reminder that left, 1 in 4 events a held decision."""
     rng = random.Random(seed)
     teams = ["billing", "shipping", "tech", "sales", "returns", "vip"]
     agents = [f"agent{i:02d}" for i in range(60)]
@@ -67,7 +89,16 @@ def generate(count: int, span: timedelta, seed: int = 1) -> Iterator[tuple[tuple
             comment = rng.choice(["slow", "refund please", None, "great", None])
             response = (f"s{i}", f"c{i % 100000}", survey, metric, channel,
                         rng.randint(low, high), comment, True, got, got)  # fmt: skip
-        yield event, send, response
+        reminder = None
+        if i % 7 == 3:
+            reminded = at + timedelta(minutes=2)
+            reminder = (f"s{i}", "sent", 1, reminded, reminded, reminded, reminded)
+        decision = None
+        if i % 4 == 1:
+            outcome = "cancelled" if i % 20 == 1 else "suppressed"
+            decision = (f"e{i}", f"c{i % 100000}", f"t_{survey}", survey, outcome,
+                        HOLD_REASONS[i % len(HOLD_REASONS)], at)  # fmt: skip
+        yield event, send, response, reminder, decision
 
 
 EVENT_COLS = "pk, type, contact_id, occurred_at, received_at, properties, source"
@@ -75,6 +106,10 @@ SEND_COLS = ("id, event_pk, trigger, survey, metric, contact_id, channel, status
              "created_at, updated_at, sent_at")  # fmt: skip
 RESPONSE_COLS = ("send_id, contact_id, survey, metric, channel, score, comment, counted, "
                  "received_at, updated_at")  # fmt: skip
+REMINDER_COLS = "send_id, status, attempts, due_at, created_at, updated_at, sent_at"
+DECISION_COLS = "event_pk, contact_id, trigger, survey, outcome, reason, decided_at"
+TABLES = {"events": EVENT_COLS, "sends": SEND_COLS, "responses": RESPONSE_COLS,
+          "reminders": REMINDER_COLS, "decisions": DECISION_COLS}  # fmt: skip
 
 
 def load_sqlite(path: Path, count: int, span: timedelta) -> Engine:
@@ -90,13 +125,12 @@ def load_sqlite(path: Path, count: int, span: timedelta) -> Engine:
             return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
         return value
 
-    rows: dict[str, list[tuple]] = {"events": [], "sends": [], "responses": []}
-    for event, send, response in generate(count, span):
-        rows["events"].append(tuple(map(stamp, event)))
-        rows["sends"].append(tuple(map(stamp, send)))
-        if response:
-            rows["responses"].append(tuple(map(stamp, response)))
-    for table, cols in (("events", EVENT_COLS), ("sends", SEND_COLS), ("responses", RESPONSE_COLS)):
+    rows: dict[str, list[tuple]] = {name: [] for name in TABLES}
+    for generated in generate(count, span):
+        for name, row in zip(TABLES, generated, strict=True):
+            if row:
+                rows[name].append(tuple(map(stamp, row)))
+    for table, cols in TABLES.items():
         marks = ", ".join("?" * len(cols.split(",")))
         db.executemany(f"INSERT INTO {table} ({cols}) VALUES ({marks})", rows[table])
     db.commit()
@@ -112,14 +146,13 @@ def load_postgres(schema: str, count: int, span: timedelta) -> Engine:
     SQLModel.metadata.create_all(engine)
     raw = engine.raw_connection()
     cursor = raw.cursor()
-    streams = {"events": EVENT_COLS, "sends": SEND_COLS, "responses": RESPONSE_COLS}
+    streams = TABLES
     copies = {name: cursor.connection.cursor() for name in streams}
     buffered: dict[str, list[tuple]] = {name: [] for name in streams}
-    for event, send, response in generate(count, span):
-        buffered["events"].append(event)
-        buffered["sends"].append(send)
-        if response:
-            buffered["responses"].append(response)
+    for generated in generate(count, span):
+        for name, row in zip(TABLES, generated, strict=True):
+            if row:
+                buffered[name].append(row)
     for name, cols in streams.items():
         with copies[name].copy(f"COPY {name} ({cols}) FROM STDIN") as copy:
             for row in buffered[name]:
@@ -136,7 +169,8 @@ def build_rollups(engine: Engine) -> float:
     began = time.perf_counter()
     with engine.begin() as conn:
         sync_paths(conn, GROUPS, NOW)
-        rebuild_rollups(conn)
+        sync_themes(conn, THEMES.values(), NOW)
+        rebuild_every_rollup(conn)
     return time.perf_counter() - began
 
 
@@ -201,13 +235,19 @@ def hand_numbers(conn: Connection, start: datetime, end: datetime, previous: dat
                   key=repr)  # fmt: skip
 
 
-def rest_of_digest(conn: Connection, start: datetime, end: datetime) -> list:
-    """What a digest reads besides the metric counts; not from rollups (yet)."""
+def rest_of_digest(conn: Connection, start: datetime, end: datetime, *, raw: bool = False) -> list:
+    """What a digest reads besides the metric counts, as `build_digest_report` asks for it."""
     surveys = list(SURVEYS)
+    window = {"surveys": surveys, "start": start, "end": end}
+    sends, themes = (raw_send_counts, raw_comment_themes) if raw else (send_counts, comment_themes)
+    holds, rates = (raw_holds_by_reason, raw_reminder_rates) if raw else (holds_by_reason, reminder_rates)
+    comments = [low_score_comments(conn, surveys=[name], start=start, end=end) for name in surveys]
     return [
-        send_counts(conn, surveys=surveys, start=start, end=end),
-        comment_themes(conn, surveys=surveys, start=start, end=end, themes={"money": ["refund"]}),
-        holds_by_reason(conn, surveys=surveys, start=start, end=end),
+        sorted(map(repr, sends(conn, **window))),
+        sorted(map(repr, themes(conn, **window, themes=THEMES))),
+        sorted(map(repr, holds(conn, **window))),
+        sorted(map(repr, rates(conn, **window))),
+        [[(c.survey, c.score, c.comment, c.received_at) for c in found] for found in comments],
     ]
 
 
@@ -224,22 +264,31 @@ def measure(name: str, engine: Engine, window: timedelta, repeat: int, end_minut
     print(f"{name}: rollups built in {build_rollups(engine):.1f} s")
     end = NOW + timedelta(minutes=end_minutes)
     start, previous = end - window, end - 2 * window
+
+    def library(raw: bool) -> list:
+        return [
+            library_numbers(conn, start, end, previous, raw=raw),
+            *rest_of_digest(conn, start, end, raw=raw),
+        ]
+
+    def hand() -> list:
+        return [hand_numbers(conn, start, end, previous), *hand_rest(conn, start, end, THEMES)]
+
     with engine.connect() as conn:
-        lib_time, lib = best_of(repeat, lambda: library_numbers(conn, start, end, previous))
-        raw_time, raw = best_of(repeat, lambda: library_numbers(conn, start, end, previous, raw=True))
-        hand_time, hand = best_of(repeat, lambda: hand_numbers(conn, start, end, previous))
-        rest_time, _ = best_of(repeat, lambda: rest_of_digest(conn, start, end))
-    assert lib == raw == hand, "the rollups, the rows and the hand-written SQL disagree"
-    in_windows = sum(row[4] for row in lib if row[0] is None)
+        lib_time, lib = best_of(repeat, lambda: library(False))
+        raw_time, raw = best_of(repeat, lambda: library(True))
+        hand_time, by_hand = best_of(repeat, hand)
+        metric_time, _ = best_of(repeat, lambda: library_numbers(conn, start, end, previous))
+    assert lib == raw, "the rollups and the rows disagree"
+    assert lib == by_hand, "the library and the hand-written SQL disagree"
+    in_windows = sum(row[4] for row in lib[0] if row[0] is None)
     print(
-        f"{name}: {in_windows:,} responses in the two windows; "
+        f"{name}: {in_windows:,} responses in the two windows; the whole digest: "
         f"library (rollups) {lib_time * 1000:.0f} ms, library (rows) {raw_time * 1000:.0f} ms, "
-        f"hand-written SQL (rows) {hand_time * 1000:.0f} ms; "
+        f"hand-written SQL (rows) {hand_time * 1000:.0f} ms; library / rows {lib_time / raw_time:.3f}, "
         f"library / hand-written {lib_time / hand_time:.3f}"
     )
-    print(
-        f"{name}: the digest's other queries (sends, comment themes, holds; rows) {rest_time * 1000:.0f} ms"
-    )
+    print(f"{name}: of which the metric counts (rollups) {metric_time * 1000:.0f} ms")
 
 
 def main() -> None:

@@ -17,15 +17,18 @@ Contacts, sends and events need more than emptying a column and have functions o
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, Table, false, insert, or_, select, update
 
+from storage.hold_rollups import count_holds
 from storage.models import SEND_PENDING, Contact, Decision, Event, Send, SendStatus, SQLModel
 from storage.rollups import events_changing
+from storage.theme_rollups import responses_changing
 
 contacts_t = Contact.__table__  # type: ignore[attr-defined]
 sends_t = Send.__table__  # type: ignore[attr-defined]
@@ -110,11 +113,22 @@ def erase_listed(conn: Connection, owners: Owners) -> dict[str, int]:
     counts: dict[str, int] = {}
     for data in PERSONAL_DATA:
         table = data.sql_table()
-        result = conn.execute(
-            update(table).where(data.owner(table, owners), data.still_held()).values(**data.erased)
-        )
+        theirs = data.owner(table, owners)
+        with comments_changing(conn, table, theirs):
+            result = conn.execute(update(table).where(theirs, data.still_held()).values(**data.erased))
         counts[data.kind] = counts.get(data.kind, 0) + result.rowcount
     return counts
+
+
+@contextmanager
+def comments_changing(conn: Connection, table: Table, rows: ColumnElement[bool]) -> Iterator[None]:
+    """Around emptying columns of `rows`: when they are responses, their comments leave the
+    theme rollups before and come back (emptied) after. `rows` must select the same rows after."""
+    if table.name != "responses":
+        yield
+        return
+    with responses_changing(conn, rows):
+        yield
 
 
 # --- finding whose data it is ----------------------------------------------------------------
@@ -178,15 +192,14 @@ def cancel_pending_sends(conn: Connection, contact_ids: Sequence[str], now: date
         .returning(s.id, s.event_pk, s.contact_id, s.trigger, s.survey)
     ).all()
     if rows:
-        conn.execute(
-            insert(decisions_t),
-            [
-                {"event_pk": r.event_pk, "contact_id": r.contact_id, "trigger": r.trigger,
-                 "survey": r.survey, "outcome": "cancelled", "reason": FORGOTTEN, "send_id": r.id,
-                 "due_at": None, "decided_at": now}
-                for r in rows
-            ],
-        )  # fmt: skip
+        decisions = [
+            {"event_pk": r.event_pk, "contact_id": r.contact_id, "trigger": r.trigger,
+             "survey": r.survey, "outcome": "cancelled", "reason": FORGOTTEN, "send_id": r.id,
+             "due_at": None, "decided_at": now}
+            for r in rows
+        ]  # fmt: skip
+        conn.execute(insert(decisions_t), decisions)
+        count_holds(conn, decisions)
     return len(rows)
 
 

@@ -14,8 +14,10 @@ from datetime import datetime
 from sqlalchemy import Connection, select
 from sqlalchemy.dialects import postgresql, sqlite
 
+from storage.hold_rollups import count_holds
 from storage.intake import new_send_id
 from storage.models import Contact, Decision, Event, Send, SendStatus
+from storage.send_rollups import sends_changing
 
 sends_t = Send.__table__  # type: ignore[attr-defined]
 contacts_t = Contact.__table__  # type: ignore[attr-defined]
@@ -69,15 +71,16 @@ def insert_fallback(
     already has one."""
     send_id = new_send_id()
     dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    inserted = conn.execute(
-        dialect.insert(sends_t)
-        .values(id=send_id, event_pk=origin.event_pk, trigger=origin.trigger, survey=origin.survey,
-                metric=origin.metric, contact_id=origin.contact_id, channel=channel, to_address=to,
-                status=SendStatus.SCHEDULED, attempts=0, due_at=now, created_at=now, updated_at=now,
-                fallback=True, fallback_of=origin.id)
-        .on_conflict_do_nothing()
-        .returning(sends_t.c.id)
-    ).scalar()  # fmt: skip
+    with sends_changing(conn, [origin.id]):  # an undelivered origin no longer counts as asked
+        inserted = conn.execute(
+            dialect.insert(sends_t)
+            .values(id=send_id, event_pk=origin.event_pk, trigger=origin.trigger, survey=origin.survey,
+                    metric=origin.metric, contact_id=origin.contact_id, channel=channel, to_address=to,
+                    status=SendStatus.SCHEDULED, attempts=0, due_at=now, created_at=now, updated_at=now,
+                    fallback=True, fallback_of=origin.id)
+            .on_conflict_do_nothing()
+            .returning(sends_t.c.id)
+        ).scalar()  # fmt: skip
     return str(inserted) if inserted is not None else None
 
 
@@ -93,10 +96,9 @@ def record_decision(
 ) -> None:
     """`fallback` (a send scheduled on the next channel) or `no_fallback`, kept with the
     ingestion-time decisions so `explain` shows it; `reason` carries the provider's words."""
-    conn.execute(
-        decisions_t.insert().values(
-            event_pk=origin.event_pk, contact_id=origin.contact_id, trigger=origin.trigger,
-            survey=origin.survey, outcome=outcome, reason=reason, detail=detail,
-            send_id=send_id or origin.id, due_at=now if send_id else None, decided_at=now,
-        )
-    )  # fmt: skip
+    row = {"event_pk": origin.event_pk, "contact_id": origin.contact_id, "trigger": origin.trigger,
+           "survey": origin.survey, "outcome": outcome, "reason": reason, "detail": detail,
+           "send_id": send_id or origin.id, "due_at": now if send_id else None,
+           "decided_at": now}  # fmt: skip
+    conn.execute(decisions_t.insert().values(**row))
+    count_holds(conn, [row])

@@ -11,6 +11,7 @@ from sqlalchemy import Connection, exists, select, update
 
 from storage.bulk import bulk_insert
 from storage.models import Contact, Event, InboundMessage, Send, SendStatus
+from storage.send_rollups import sends_changing
 
 inbound_t = InboundMessage.__table__  # type: ignore[attr-defined]
 sends_t = Send.__table__  # type: ignore[attr-defined]
@@ -107,7 +108,9 @@ def record_provider_status(
     values: dict[str, Any] = {"status": status, "updated_at": now}
     if reason:
         values["reason"] = reason
-    result = conn.execute(
-        update(sends_t).where(s.id == row.id, s.status.in_(STATUS_MOVES.get(status, ()))).values(**values)
-    )
+    # Delivery reports move sends between the states that left: the send rollups follow.
+    with sends_changing(conn, [row.id]):
+        result = conn.execute(
+            update(sends_t).where(s.id == row.id, s.status.in_(STATUS_MOVES.get(status, ()))).values(**values)
+        )
     return StatusChange(row.id, row.channel, row.to_address, moved=result.rowcount == 1, previous=row.status)

@@ -12,6 +12,7 @@ from sqlalchemy import Connection
 
 from storage import queries
 from storage.bulk import insert_values
+from storage.hold_rollups import HOLD_OUTCOMES, count_holds
 from storage.ids import new_id
 from storage.models import SendStatus
 from triggers.engine import EventDecisions, TriggerDecision
@@ -87,9 +88,14 @@ class IntakeRows:
         insert_values(conn, queries.events_t, EVENT_COLUMNS, self.events)
         sends = [send_values(d, metric[d.survey], now, called_off.get(i)) for i, d in self.sends.items()]
         insert_values(conn, queries.sends_t, SEND_COLUMNS, sends)
-        insert_values(
-            conn, queries.decisions_t, DECISION_COLUMNS, [decision_values(d, now) for d in decisions]
-        )
+        decision_rows = [decision_values(d, now) for d in decisions]
+        insert_values(conn, queries.decisions_t, DECISION_COLUMNS, decision_rows)
+        held = [
+            dict(zip(DECISION_COLUMNS, row, strict=True))
+            for row in decision_rows
+            if row[OUTCOME] in HOLD_OUTCOMES
+        ]
+        count_holds(conn, held)  # the hold rollups, in the same transaction
         return missed
 
 
@@ -104,6 +110,7 @@ DECISION_COLUMNS = (
     "event_pk", "contact_id", "trigger", "survey", "outcome", "reason", "detail", "send_id", "due_at",
     "decided_at",
 )  # fmt: skip
+OUTCOME = DECISION_COLUMNS.index("outcome")
 
 
 def event_values(event: EventIn, *, pk: str, source: str, now: datetime) -> tuple[Any, ...]:

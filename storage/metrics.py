@@ -28,8 +28,6 @@ from sqlalchemy import (
     Select,
     and_,
     case,
-    exists,
-    false,
     func,
     literal_column,
     or_,
@@ -38,16 +36,15 @@ from sqlalchemy import (
     union_all,
 )
 
-from storage import rollups
-from storage.group_paths import (
-    DECISIONS,
-    RESPONSES,
-    SENDS,
-    group_key,
-    joined_source,
-)
-from storage.models import SEND_LEFT, SendStatus
+from storage import rollups, theme_rollups
+from storage.group_paths import RESPONSES, group_key, joined_source
+from storage.hold_rollups import HoldRow, holds, raw_holds
+from storage.send_rollups import SendParts, raw_send_parts, send_parts
+from storage.theme_rollups import has_comment as _has_comment
+from storage.theme_rollups import mentions as _mentions
 from triggers.metrics import METRICS, NPS_PASSIVE
+
+__all__ = ["HoldRow", "is_low_score"]
 
 _COUNTS = ("n", "score_sum", "top", "middle", "bottom", "low")
 
@@ -82,13 +79,6 @@ class SendRow:
     survey: str
     left: int
     responded: int
-
-
-@dataclass(frozen=True)
-class HoldRow:
-    survey: str
-    reason: str
-    count: int
 
 
 @dataclass(frozen=True)
@@ -263,9 +253,7 @@ def _from_histogram(
 ) -> MetricRow:
     """The counts `_count_scores` would give, from a score histogram."""
     histogram, metric = counts.histogram, METRICS.get(counts.metric)
-    low_at = (low_thresholds or {}).get(counts.survey) if counts.survey in surveys else None
-    if low_at is None:
-        low_at = metric.low_score if metric else -1
+    low_at = _low_at(counts.survey, counts.metric, surveys, low_thresholds)
     nps = counts.metric == "nps"
     return MetricRow(
         survey=counts.survey,
@@ -348,35 +336,21 @@ def raw_daily_series(
 
 def send_counts(conn: Connection, *, surveys: Sequence[str], start: datetime, end: datetime) -> list[SendRow]:
     """Sends that left (sent, delivered, undelivered) with `sent_at` in the window, per survey,
-    and how many of those got a counted response (whenever it came): the response rate's parts."""
-    answered = and_(RESPONSES.c.send_id == SENDS.c.id, RESPONSES.c.counted == true())
-    query = (
-        select(
-            SENDS.c.survey,
-            func.count().label("left"),
-            func.count(RESPONSES.c.id).label("responded"),
-        )
-        .select_from(SENDS.outerjoin(RESPONSES, answered))
-        .where(
-            SENDS.c.survey.in_(surveys),
-            SENDS.c.status.in_(SEND_LEFT),
-            SENDS.c.sent_at >= start,
-            SENDS.c.sent_at < end,
-            SENDS.c.test == false(),
-            ~_replaced_by_fallback(),
-        )
-        .group_by(SENDS.c.survey)
-    )
-    return [SendRow(**row._mapping) for row in conn.execute(query)]
+    and how many of those got a counted response (whenever it came): the response rate's parts.
+    A send replaced by its fallback is left out (the survey was asked once, by the fallback).
+    Whole UTC hours come from `storage.send_rollups`: the same numbers as `raw_send_counts`."""
+    return _send_rows(send_parts(conn, surveys=surveys, start=start, end=end))
 
 
-def _replaced_by_fallback() -> ColumnElement[bool]:
-    """An undelivered send whose fallback took over: the survey was asked once, by the fallback.
-    Only an undelivered send can have left and then been replaced, so only those are looked up:
-    the status test comes first, and the other sends cost no probe of the fallbacks."""
-    fallback = SENDS.alias("fallback_send")
-    replaced = exists().where(fallback.c.fallback_of == SENDS.c.id)
-    return and_(SENDS.c.status == SendStatus.UNDELIVERED, replaced)
+def raw_send_counts(
+    conn: Connection, *, surveys: Sequence[str], start: datetime, end: datetime
+) -> list[SendRow]:
+    """`send_counts` from the rows alone (the reference)."""
+    return _send_rows(raw_send_parts(conn, surveys=surveys, start=start, end=end))
+
+
+def _send_rows(parts: Sequence[SendParts]) -> list[SendRow]:
+    return [SendRow(p.survey, p.sends_left, p.responded) for p in parts if p.sends_left]
 
 
 def holds_by_reason(
@@ -384,22 +358,16 @@ def holds_by_reason(
 ) -> list[HoldRow]:
     """Decisions that held a survey back in the window, per survey and reason, most frequent
     first: `suppressed` by their reason (at scheduling, or at send time: the dispatcher records
-    a decision too), and `cancelled` (a `cancel_on` event) under the reason "cancelled"."""
-    d = DECISIONS.c
-    reason = case((d.outcome == "cancelled", "cancelled"), else_=func.coalesce(d.reason, "unknown"))
-    count = func.count().label("count")
-    query = (
-        select(DECISIONS.c.survey, reason.label("reason"), count)
-        .where(
-            DECISIONS.c.outcome.in_(("suppressed", "cancelled")),
-            DECISIONS.c.survey.in_(surveys),
-            DECISIONS.c.decided_at >= start,
-            DECISIONS.c.decided_at < end,
-        )
-        .group_by(DECISIONS.c.survey, reason)
-        .order_by(count.desc(), reason)
-    )
-    return [HoldRow(**row._mapping) for row in conn.execute(query)]
+    a decision too), and `cancelled` (a `cancel_on` event) under the reason "cancelled".
+    Whole UTC hours come from `storage.hold_rollups`: the same numbers as `raw_holds_by_reason`."""
+    return holds(conn, surveys=surveys, start=start, end=end)
+
+
+def raw_holds_by_reason(
+    conn: Connection, *, surveys: Sequence[str], start: datetime, end: datetime
+) -> list[HoldRow]:
+    """`holds_by_reason` from the rows alone (the reference)."""
+    return raw_holds(conn, surveys=surveys, start=start, end=end)
 
 
 def low_score_comments(
@@ -432,9 +400,43 @@ def comment_themes(
     low_thresholds: Mapping[str, int] | None = None,
 ) -> list[ThemeCounts]:
     """Per survey with low scores: their count, those with a comment, and per theme the comments
-    holding any of its keywords (case-insensitive substring). One query."""
+    holding any of its keywords (case-insensitive substring). Whole UTC hours come from
+    `storage.theme_rollups` when every theme's keywords are kept there (else all from the rows):
+    the same numbers as `raw_comment_themes`."""
+    keys = {name: theme_rollups.theme_key(keywords) for name, keywords in themes.items()}
+    spans = [rollups.Span(start, end, "current")]
+    if not set(keys.values()) <= set(theme_rollups.ready_themes(conn)):
+        return _theme_counts(conn, surveys, spans, themes, low_thresholds)
+    whole, edges = rollups.split_spans(spans)
+    counts = _theme_counts(conn, surveys, edges, themes, low_thresholds) if edges else []
+    tallies = theme_rollups.read_themes(conn, surveys=surveys, spans=whole, themes=list(keys.values()))
+    counts += _from_tallies(tallies, keys, surveys, low_thresholds)
+    return _merge_themes(counts, list(themes))
+
+
+def raw_comment_themes(
+    conn: Connection,
+    *,
+    surveys: Sequence[str],
+    start: datetime,
+    end: datetime,
+    themes: Mapping[str, Sequence[str]],
+    low_thresholds: Mapping[str, int] | None = None,
+) -> list[ThemeCounts]:
+    """`comment_themes` from the rows alone (the reference). One query."""
+    return _theme_counts(conn, surveys, [rollups.Span(start, end, "current")], themes, low_thresholds)
+
+
+def _theme_counts(
+    conn: Connection,
+    surveys: Sequence[str],
+    spans: Sequence[rollups.Span],
+    themes: Mapping[str, Sequence[str]],
+    low_thresholds: Mapping[str, int] | None,
+) -> list[ThemeCounts]:
     names = list(themes)
     matches = [_count_if(_mentions(themes[name])).label(f"theme_{i}") for i, name in enumerate(names)]
+    within, _ = rollups.in_spans(RESPONSES.c.received_at, spans)
     query = (
         select(
             RESPONSES.c.survey,
@@ -442,9 +444,12 @@ def comment_themes(
             _count_if(_has_comment()).label("low_commented"),
             *matches,
         )
-        .where(_counted_in(surveys, start, end), _is_low(surveys, low_thresholds))
+        .where(
+            RESPONSES.c.survey.in_(surveys), within, RESPONSES.c.counted == true(),
+            _is_low(surveys, low_thresholds),
+        )
         .group_by(RESPONSES.c.survey)
-    )
+    )  # fmt: skip
     return [
         ThemeCounts(
             row.survey,
@@ -454,6 +459,53 @@ def comment_themes(
         )
         for row in conn.execute(query)
     ]
+
+
+def _from_tallies(
+    tallies: Sequence[theme_rollups.ThemeTally],
+    keys: Mapping[str, str],
+    surveys: Sequence[str],
+    low_thresholds: Mapping[str, int] | None,
+) -> list[ThemeCounts]:
+    """The counts `_theme_counts` would give, from per-score tallies: each survey's threshold
+    (else its metric's default) picks the low scores."""
+    counts: dict[str, ThemeCounts] = {}
+    for t in tallies:
+        if t.score > _low_at(t.survey, t.metric, surveys, low_thresholds):
+            continue
+        seen = counts.setdefault(t.survey, ThemeCounts(t.survey, 0, 0, {name: 0 for name in keys}))
+        if t.theme == theme_rollups.EVERY:
+            counts[t.survey] = replace(seen, low_total=seen.low_total + t.n)
+        elif t.theme == theme_rollups.COMMENTED:
+            counts[t.survey] = replace(seen, low_commented=seen.low_commented + t.n)
+        for name, key in keys.items():
+            if t.theme == key:
+                seen.themes[name] += t.n
+    return list(counts.values())
+
+
+def _merge_themes(counts: Sequence[ThemeCounts], names: Sequence[str]) -> list[ThemeCounts]:
+    """Counts of one survey added up; surveys with no low score dropped."""
+    merged: dict[str, ThemeCounts] = {}
+    for c in counts:
+        seen = merged.setdefault(c.survey, ThemeCounts(c.survey, 0, 0, {name: 0 for name in names}))
+        for name in names:
+            seen.themes[name] += c.themes.get(name, 0)
+        merged[c.survey] = replace(
+            seen, low_total=seen.low_total + c.low_total, low_commented=seen.low_commented + c.low_commented
+        )
+    return [c for c in merged.values() if c.low_total > 0]
+
+
+def _low_at(
+    survey: str, metric: str, surveys: Sequence[str], low_thresholds: Mapping[str, int] | None
+) -> int:
+    """A response's low-score threshold, as `_low_threshold` computes it in SQL."""
+    given = (low_thresholds or {}).get(survey) if survey in surveys else None
+    if given is not None:
+        return given
+    known = METRICS.get(metric)
+    return known.low_score if known else -1
 
 
 # --- building blocks -------------------------------------------------------------------------
@@ -508,17 +560,3 @@ def _is_low(surveys: Sequence[str], low_thresholds: Mapping[str, int] | None) ->
 def is_low_score(surveys: Sequence[str], low_thresholds: Mapping[str, int] | None) -> ColumnElement[bool]:
     """The response's score is low for its survey (the public name of the condition above)."""
     return _is_low(surveys, low_thresholds)
-
-
-def _has_comment() -> ColumnElement[bool]:
-    return and_(RESPONSES.c.comment.is_not(None), RESPONSES.c.comment != "")
-
-
-def _mentions(keywords: Sequence[str]) -> ColumnElement[bool]:
-    """Comment holds any keyword, case-insensitively; `%` and `_` in keywords match themselves."""
-    comment = RESPONSES.c.comment
-    return or_(*[comment.ilike(f"%{_escape_like(k)}%", escape="\\") for k in keywords])
-
-
-def _escape_like(keyword: str) -> str:
-    return keyword.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

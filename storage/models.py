@@ -513,6 +513,67 @@ class RollupPath(SQLModel, table=True):
     built_at: datetime = _time()
 
 
+class SendRollup(SQLModel, table=True):
+    """Sends that left, per survey and UTC hour of `sent_at`: the response rate's parts.
+
+    `sends_left` and `responded` are what `storage.metrics.send_counts` counts (a send replaced
+    by its fallback left out); `first_asks`, `first_responses`, `reminders` and
+    `reminder_responses` what `storage.reminders.reminder_rates` counts. Kept in step by
+    `storage.send_rollups` in the transactions that move a send, its response or its reminder.
+    """
+
+    __tablename__ = "send_rollups"
+
+    survey: str = Field(primary_key=True)
+    hour: datetime = Field(sa_column=Column(UTCDateTime(), primary_key=True))
+    sends_left: int = 0
+    responded: int = 0
+    first_asks: int = 0
+    first_responses: int = 0
+    reminders: int = 0
+    reminder_responses: int = 0
+
+
+class HoldRollup(SQLModel, table=True):
+    """Decisions that held a survey back, per survey, UTC hour of `decided_at` and reason (as
+    `storage.metrics.holds_by_reason` names it); added to as the decisions are inserted."""
+
+    __tablename__ = "hold_rollups"
+
+    survey: str = Field(primary_key=True)
+    hour: datetime = Field(sa_column=Column(UTCDateTime(), primary_key=True))
+    reason: str = Field(primary_key=True)
+    n: int = 0
+
+
+class ThemeRollup(SQLModel, table=True):
+    """Counted responses per survey, UTC hour of `received_at`, metric, theme and score.
+
+    `theme` is '*' for every counted response, '' for those with a comment, else the key of a
+    theme's keyword set (`storage.theme_rollups.theme_key`) for comments naming any of them:
+    with the score kept, any survey's "low" threshold is answered. Kept by `storage.theme_rollups`.
+    """
+
+    __tablename__ = "theme_rollups"
+
+    survey: str = Field(primary_key=True)
+    hour: datetime = Field(sa_column=Column(UTCDateTime(), primary_key=True))
+    metric: str = Field(primary_key=True)
+    theme: str = Field(primary_key=True)
+    score: int = Field(primary_key=True)
+    n: int = 0
+
+
+class RollupTheme(SQLModel, table=True):
+    """A theme keyword set whose rollups are kept (built from every response, then maintained)."""
+
+    __tablename__ = "rollup_themes"
+
+    theme: str = Field(primary_key=True)
+    keywords: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    built_at: datetime = _time()
+
+
 class SignInLink(SQLModel, table=True):
     """A one-time dashboard sign-in link: only the SHA-256 of its token is kept, so a copy of the
     database signs nobody in. `used_at` is set by the one request that spends it."""

@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import Connection, and_, false, func, or_, select, true, update
 from sqlalchemy.dialects import postgresql, sqlite
 
+from storage.hold_rollups import count_holds
 from storage.models import (
     SEND_LEFT,
     Contact,
@@ -27,6 +28,7 @@ from storage.models import (
     Send,
     SendStatus,
 )
+from storage.send_rollups import send_parts, sends_changing
 from storage.sends import expire_in_flight, release_claims
 
 reminders_t = Reminder.__table__  # type: ignore[attr-defined]
@@ -190,14 +192,18 @@ def set_reminder_status(
     conn: Connection, *, send_id: str, status: SendStatus, now: datetime, from_status: tuple[SendStatus, ...],
     **values: Any,
 ) -> bool:  # fmt: skip
-    """Move the reminder to `status` (and set `values`) only from one of `from_status`."""
+    """Move the reminder to `status` (and set `values`) only from one of `from_status`; the
+    send rollups follow when the reminder may leave or have left."""
     m = reminders_t.c
-    result = conn.execute(
+    update_it = (
         update(reminders_t)
         .where(m.send_id == send_id, m.status.in_(from_status))
         .values(status=status, updated_at=now, **values)
     )
-    return result.rowcount == 1
+    if status not in SEND_LEFT and not set(from_status) & set(SEND_LEFT):
+        return conn.execute(update_it).rowcount == 1
+    with sends_changing(conn, [send_id]):
+        return conn.execute(update_it).rowcount == 1
 
 
 def release_reminder_claims(
@@ -225,12 +231,11 @@ def record_reminder_decision(
     """A reminder decision beside the send's own ones, so `explain` shows it in its history."""
     s = sends_t.c
     send = conn.execute(select(s.event_pk, s.contact_id, s.trigger, s.survey).where(s.id == send_id)).one()
-    conn.execute(
-        decisions_t.insert().values(
-            event_pk=send.event_pk, contact_id=send.contact_id, trigger=send.trigger, survey=send.survey,
-            outcome=outcome, reason=reason, detail=detail, send_id=send_id, due_at=due_at, decided_at=now,
-        )
-    )  # fmt: skip
+    row = {"event_pk": send.event_pk, "contact_id": send.contact_id, "trigger": send.trigger,
+           "survey": send.survey, "outcome": outcome, "reason": reason, "detail": detail,
+           "send_id": send_id, "due_at": due_at, "decided_at": now}  # fmt: skip
+    conn.execute(decisions_t.insert().values(**row))
+    count_holds(conn, [row])
 
 
 def contact_reminders(conn: Connection, contact_id: str) -> list[Any]:
@@ -262,7 +267,18 @@ def reminder_rates(
     conn: Connection, *, surveys: Sequence[str], start: datetime, end: datetime
 ) -> list[ReminderRateRow]:
     """Per survey, the response rates' parts of first asks and of reminders, for the sends that
-    left (sent, delivered, undelivered) with `sent_at` in `[start, end)`; only counted responses."""
+    left (sent, delivered, undelivered) with `sent_at` in `[start, end)`; only counted responses.
+    Whole UTC hours come from `storage.send_rollups`: the same numbers as `raw_reminder_rates`."""
+    return [
+        ReminderRateRow(p.survey, p.first_asks, p.first_responses, p.reminders, p.reminder_responses)
+        for p in send_parts(conn, surveys=surveys, start=start, end=end)
+    ]
+
+
+def raw_reminder_rates(
+    conn: Connection, *, surveys: Sequence[str], start: datetime, end: datetime
+) -> list[ReminderRateRow]:
+    """`reminder_rates` from the rows alone (the reference)."""
     s, r, m = sends_t.c, responses_t.c, reminders_t.c
     reminder_left = and_(m.status.in_(SEND_LEFT), m.sent_at.is_not(None))
     answered = r.id.is_not(None)

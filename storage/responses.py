@@ -11,6 +11,8 @@ from sqlalchemy import Connection, select, update
 from storage.bulk import bulk_insert
 from storage.models import Contact, Event, Response, Send
 from storage.rollups import shift_rollups
+from storage.send_rollups import sends_changing
+from storage.theme_rollups import shift_themes
 
 responses_t = Response.__table__  # type: ignore[attr-defined]
 sends_t = Send.__table__  # type: ignore[attr-defined]
@@ -68,6 +70,13 @@ def record_response(
     open, and never for a test send); a later one replaces it while open; after expiry nothing
     changes. A None comment leaves the stored comment alone. The rollups follow in the same
     transaction."""
+    with sends_changing(conn, [answer.send_id]):
+        return _record(conn, answer, score=score, comment=comment, now=now)
+
+
+def _record(
+    conn: Connection, answer: SendAnswer, *, score: int, comment: str | None, now: datetime
+) -> RecordResult:
     is_open = answer.is_open(now)
     this_send = responses_t.c.send_id == answer.send_id
     if answer.score is None:
@@ -91,6 +100,7 @@ def record_response(
         )
         if is_open and not answer.test:
             shift_rollups(conn, this_send, sign=1)
+            shift_themes(conn, this_send, sign=1)
         return "recorded"
     if not is_open:
         return "closed"
@@ -98,8 +108,10 @@ def record_response(
     if comment is not None:
         values["comment"] = comment or None
     shift_rollups(conn, this_send, sign=-1)
+    shift_themes(conn, this_send, sign=-1)
     conn.execute(update(responses_t).where(this_send).values(**values))
     shift_rollups(conn, this_send, sign=1)
+    shift_themes(conn, this_send, sign=1)
     return "updated"
 
 

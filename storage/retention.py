@@ -12,7 +12,7 @@ from datetime import datetime
 
 from sqlalchemy import Connection, delete, func, insert, or_, select, update
 
-from storage.erasure import PERSONAL_DATA
+from storage.erasure import PERSONAL_DATA, comments_changing
 from storage.models import SEND_PENDING, Event, Purge, Send, SendStatus
 from storage.rollups import events_changing
 
@@ -52,7 +52,11 @@ def purge_listed(conn: Connection, *, setting: str, cutoff: datetime, limit: int
         table = data.sql_table()
         key = next(iter(table.primary_key.columns))
         old = select(key).where(table.c[data.age] < cutoff, data.still_held()).limit(limit - purged)
-        result = conn.execute(update(table).where(key.in_(old.scalar_subquery())).values(**data.erased))
+        ids = list(conn.execute(old).scalars())  # fixed first: the rollups re-read the same rows
+        if not ids:
+            continue
+        with comments_changing(conn, table, key.in_(ids)):
+            result = conn.execute(update(table).where(key.in_(ids)).values(**data.erased))
         purged += result.rowcount
         if purged >= limit:
             break

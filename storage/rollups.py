@@ -109,15 +109,14 @@ def read_rollups(
     if not spans or not paths:
         return []
     r = ROLLUPS.c
-    period = case(*[(and_(r.hour >= s.start, r.hour < s.end), s.period) for s in spans])
-    in_spans = or_(*[and_(r.hour >= s.start, r.hour < s.end) for s in spans])
+    within, period = in_spans(r.hour, spans)
     stored = [OVERALL if p is None else p for p in paths]
     query = (
         select(
             r.survey, func.min(r.metric).label("metric"), r.path, r.grp, period.label("period"),
             *[func.sum(r[name]).label(name) for name in _SUMS],
         )
-        .where(r.survey.in_(surveys), r.path.in_(stored), in_spans)
+        .where(r.survey.in_(surveys), r.path.in_(stored), within)
         .group_by(r.survey, r.path, r.grp, period)
         .having(func.sum(r.n) > 0)
     )  # fmt: skip
@@ -197,6 +196,16 @@ def rebuild_rollups(conn: Connection) -> int:
     return int(conn.execute(select(func.count()).select_from(ROLLUPS)).scalar_one())
 
 
+def rebuild_every_rollup(conn: Connection) -> int:
+    """The metric, send, hold and theme rollups all recomputed from the rows; rows written."""
+    from storage.hold_rollups import rebuild_hold_rollups  # they build on this module
+    from storage.send_rollups import rebuild_send_rollups
+    from storage.theme_rollups import rebuild_theme_rollups
+
+    rebuilt = [rebuild_rollups, rebuild_send_rollups, rebuild_hold_rollups, rebuild_theme_rollups]
+    return sum(rebuild(conn) for rebuild in rebuilt)
+
+
 def _lock_paths(conn: Connection) -> None:
     """On PostgreSQL, wait for every writer that read the path list to commit, and keep new ones
     out until this transaction commits: a backfill then sees every response, and no response
@@ -236,22 +245,53 @@ def _aggregate(conn: Connection, path: str | None, responses: ColumnElement[bool
 
 def _upsert(conn: Connection, rows: Select[Any]) -> Any:
     """INSERT ... SELECT that adds into existing rollup rows."""
+    return adding_upsert(conn, ROLLUPS, ["survey", "path", "hour", "grp"], ["metric", *_SUMS], rows, _SUMS)
+
+
+def adding_upsert(
+    conn: Connection,
+    table: Any,
+    keys: Sequence[str],
+    values: Sequence[str],
+    rows: Select[Any] | None,
+    sums: Sequence[str],
+) -> Any:
+    """INSERT (... SELECT `rows`, or the parameters given at execution) into a rollup `table`
+    whose primary key is `keys`: a row already there gets the `sums` columns added to."""
     make: Callable[..., Any] = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
-    statement = make(ROLLUPS).from_select(["survey", "path", "hour", "grp", "metric", *_SUMS], rows)
+    statement = make(table)
+    if rows is not None:
+        statement = statement.from_select([*keys, *values], rows)
     return statement.on_conflict_do_update(
-        index_elements=["survey", "path", "hour", "grp"],
-        set_={name: ROLLUPS.c[name] + statement.excluded[name] for name in _SUMS},
+        index_elements=list(keys), set_={name: table.c[name] + statement.excluded[name] for name in sums}
     )
 
 
 def _hour(dialect: str) -> ColumnElement[Any]:
     """The UTC hour a response was received in, as the dialect stores a time."""
-    received = RESPONSES.c.received_at
+    return hour_of(RESPONSES.c.received_at, dialect)
+
+
+def hour_of(moment: ColumnElement[Any], dialect: str) -> ColumnElement[Any]:
+    """The UTC hour of a stored time column, as the dialect stores a time."""
     if dialect == "postgresql":
         utc: ColumnElement[str] = literal_column("'UTC'", Text())
-        return func.timezone(utc, func.date_trunc(literal_column("'hour'"), func.timezone(utc, received)))
+        return func.timezone(utc, func.date_trunc(literal_column("'hour'"), func.timezone(utc, moment)))
     # SQLite keeps 'YYYY-MM-DD HH:MM:SS.ffffff' (see storage.models.UTCDateTime).
-    return func.substr(received, 1, 13).op("||")(literal_column("':00:00.000000'"))
+    return func.substr(moment, 1, 13).op("||")(literal_column("':00:00.000000'"))
+
+
+def in_spans(
+    moment: ColumnElement[Any], spans: Sequence[Span]
+) -> tuple[ColumnElement[bool], ColumnElement[str]]:
+    """(the time falls in one of the spans, the period of the span it falls in)."""
+    period = case(*[(and_(moment >= s.start, moment < s.end), s.period) for s in spans])
+    return or_(*[and_(moment >= s.start, moment < s.end) for s in spans]), period
+
+
+def floor_hour(moment: datetime) -> datetime:
+    """The UTC hour `moment` falls in."""
+    return _floor_hour(moment)
 
 
 def _floor_hour(moment: datetime) -> datetime:

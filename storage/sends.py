@@ -17,9 +17,11 @@ from typing import Any
 from sqlalchemy import Connection, Table, select, update
 
 from storage.bulk import bulk_insert
+from storage.hold_rollups import count_holds
 from storage.ids import new_id
 from storage.intake import event_row, merge_contacts, new_send_id
-from storage.models import Contact, Decision, Event, Send, SendStatus
+from storage.models import SEND_LEFT, Contact, Decision, Event, Send, SendStatus
+from storage.send_rollups import sends_changing
 from triggers.events import EventIn
 
 sends_t = Send.__table__  # type: ignore[attr-defined]
@@ -176,14 +178,18 @@ def set_status(
     **values: Any,
 ) -> bool:
     """Move the send to `status` (and set `values`) only from one of `from_status`; False when
-    it was in none of them (it moved on meanwhile)."""
+    it was in none of them (it moved on meanwhile). The send rollups follow a move into or out
+    of the states that left."""
     s = sends_t.c
-    result = conn.execute(
+    update_it = (
         update(sends_t)
         .where(s.id == send_id, s.status.in_(from_status))
         .values(status=status, updated_at=now, **values)
     )
-    return result.rowcount == 1
+    if status not in SEND_LEFT and not set(from_status) & set(SEND_LEFT):
+        return conn.execute(update_it).rowcount == 1
+    with sends_changing(conn, [send_id]):
+        return conn.execute(update_it).rowcount == 1
 
 
 # The reason a send (or reminder) left `sending` by a worker that died is recorded with.
@@ -234,17 +240,8 @@ def record_send_time_decision(
     detail: str | None = None,
 ) -> None:
     """A decision taken when the send fell due (re-checked), kept beside the ingestion-time ones."""
-    conn.execute(
-        decisions_t.insert().values(
-            event_pk=send.event_pk,
-            contact_id=send.contact["id"],
-            trigger=send.trigger,
-            survey=send.survey,
-            outcome=outcome,
-            reason=reason,
-            detail=detail,
-            send_id=send.id,
-            due_at=due_at,
-            decided_at=now,
-        )
-    )
+    row = {"event_pk": send.event_pk, "contact_id": send.contact["id"], "trigger": send.trigger,
+           "survey": send.survey, "outcome": outcome, "reason": reason, "detail": detail,
+           "send_id": send.id, "due_at": due_at, "decided_at": now}  # fmt: skip
+    conn.execute(decisions_t.insert().values(**row))
+    count_holds(conn, [row])

@@ -37,6 +37,7 @@ from bot.dashboard.auth import Attempts, Session, SessionCookies, SignInLinks, s
 from bot.dashboard.chart import trend_svg
 from bot.dashboard.downloads import csv_filename, table_csv
 from bot.dashboard.journey import build_journey_page, journey_choice
+from bot.metrics.rollups import DASHBOARD_PATHS
 from bot.runtime.clock import Clock
 from bot.texts import dashboard as words
 from bot.texts import digest as texts
@@ -55,7 +56,7 @@ SESSION_COOKIE = "surveybot_session"
 PRE_SESSION_COOKIE = "surveybot_presession"
 WINDOWS = ["24h", "7d", "30d", "90d", "365d"]
 MIN_WINDOW, MAX_WINDOW = timedelta(hours=1), timedelta(days=400)
-SUGGESTED_PATHS = ["channel", "contact.locale", "properties.agent", "properties.team"]
+SUGGESTED_PATHS = DASHBOARD_PATHS  # kept as rollups (see bot.metrics.rollups)
 
 
 class FollowUp(Protocol):

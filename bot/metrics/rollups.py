@@ -1,7 +1,9 @@
-"""Which group-by paths keep rollups: those the digests break down by (see `storage.rollups`).
+"""Which group-by paths and theme keyword sets keep rollups: those the digests break down by
+(see `storage.rollups`) and the config's `themes` (see `storage.theme_rollups`).
 
-`surveybot run` syncs them at start-up (a path new to the config is backfilled from every
-response, one no longer there dropped); `surveybot rollups rebuild` recomputes them all.
+`surveybot run` syncs them at start-up (a path or keyword set new to the config is backfilled
+from every response, one no longer there dropped); `surveybot rollups rebuild` recomputes every
+rollup: metrics, sends, holds and themes.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from dataclasses import dataclass
 
 from bot.config import Config
 from bot.runtime.clock import Clock
-from storage import rollups
+from storage import rollups, theme_rollups
 from storage.db import Database
 
 
@@ -21,21 +23,31 @@ class RollupSync:
     rows: int | None = None  # rollup rows after a rebuild
 
 
+# The breakdowns the dashboard's survey page offers besides the digests' own.
+DASHBOARD_PATHS = ["channel", "contact.locale", "properties.agent", "properties.team"]
+
+
 def configured_paths(config: Config) -> list[str]:
-    """The digests' group-by paths that rollups can keep (contact paths read the rows)."""
+    """The digests' group-by paths, and the dashboard's when it has users, that rollups can
+    keep (contact paths read the rows)."""
     paths = {path for digest in config.digests for path in digest.group_by}
+    if config.dashboard.users:
+        paths.update(DASHBOARD_PATHS)
     return sorted(path for path in paths if rollups.can_roll_up(path))
 
 
 def sync_rollups(db: Database, config: Config, clock: Clock) -> RollupSync:
+    """Paths and theme keyword sets kept as the config says; (added, dropped) are the paths."""
     with db.write() as conn:
         added, dropped = rollups.sync_paths(conn, configured_paths(config), clock.now())
+        theme_rollups.sync_themes(conn, config.themes.values(), clock.now())
     return RollupSync(added, dropped)
 
 
 def rebuild_rollups(db: Database, config: Config, clock: Clock) -> RollupSync:
-    """Sync the paths, then recompute every rollup from the responses, in one transaction."""
+    """Sync the paths and themes, then recompute every rollup from the rows, in one transaction."""
     with db.write() as conn:
         added, dropped = rollups.sync_paths(conn, configured_paths(config), clock.now())
-        rows = rollups.rebuild_rollups(conn)
+        theme_rollups.sync_themes(conn, config.themes.values(), clock.now())
+        rows = rollups.rebuild_every_rollup(conn)
     return RollupSync(added, dropped, rows)

@@ -237,7 +237,7 @@ def rollups_synced(added: list[str], dropped: list[str]) -> str:
 
 
 def rollups_rebuilt(rows: int, added: list[str], dropped: list[str]) -> str:
-    text = f"metric rollups rebuilt: {rows} rows"
+    text = f"rollups rebuilt (metrics, sends, holds, themes): {rows} rows"
     if added or dropped:
         text += f" ({rollups_synced(added, dropped)})"
     return text

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import Engine, insert
 
 from storage.models import SQLModel
-from storage.rollups import rebuild_rollups
+from storage.rollups import rebuild_every_rollup
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 SURVEYS = {"support_csat": "csat", "onboarding_ces": "ces", "relationship_nps": "nps"}
@@ -121,4 +121,4 @@ def insert_rows(engine: Engine, data: Dataset) -> None:
             rows = getattr(data, name)
             if rows:
                 conn.execute(insert(tables[name]), rows)
-        rebuild_rollups(conn)
+        rebuild_every_rollup(conn)
