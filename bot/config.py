@@ -30,6 +30,7 @@ from pydantic import (
 from bot.errors import ConfigError
 from bot.outbound.settings import WebhookConfig, WritebackConfig, outbound_problems
 from bot.texts.brand import BrandConfig
+from triggers.follow_ups import OutcomeConfig
 from triggers.settings import (
     Duration,
     Section,
@@ -304,6 +305,7 @@ class Config(Section):
     writeback: WritebackConfig = WritebackConfig()
     brand: BrandConfig = BrandConfig()
     dashboard: DashboardConfig = DashboardConfig()
+    outcomes: dict[str, OutcomeConfig] = Field(default_factory=dict)
 
 
 # --- loading ---------------------------------------------------------------------------------
@@ -432,6 +434,7 @@ def _in_our_words(error: Any) -> str:
 _PATTERN_WORDS = {
     "whatsapp:": "is not a WhatsApp sender like whatsapp:+15550001111",
     "^HX": "is not a Content SID like HX followed by 32 hex digits",
+    ".:/-]": "is not an event type like subscription.cancelled",
 }
 
 
@@ -643,6 +646,9 @@ def check_references(config: Config) -> list[str]:
     from bot.dashboard.settings import dashboard_problems
 
     problems.extend(dashboard_problems(config.dashboard))
+    from triggers.follow_ups import outcome_problems
+
+    problems.extend(outcome_problems(config.outcomes))
     names = [d.name for d in config.digests]
     for name in {n for n in names if names.count(n) > 1}:
         problems.append(f"digests: the name {name!r} is used twice; names are unique")

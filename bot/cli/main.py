@@ -416,13 +416,29 @@ def _window(ctx: click.Context, param: click.Parameter, value: str) -> timedelta
 @click.option("--group-by", "group_by", multiple=True, help="Break down by a path, e.g. properties.team.")
 @click.option("--end", default=None, help="The window's end, ISO 8601 (default: now).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document instead of tables.")
+@click.option(
+    "--outcomes",
+    "outcomes",
+    is_flag=True,
+    help="Outcomes by score band instead: answers of the window (default 365d) whose follow-up has passed.",
+)
+@click.option(
+    "--churn",
+    type=click.Choice(["week", "month", "quarter"]),
+    default=None,
+    help="With the outcomes: churn rate per period over the window (cut at dashboard.timezone's midnight).",
+)
+@click.pass_context
 def stats(
+    ctx: click.Context,
     config_path: str,
     surveys: tuple[str, ...],
     window: timedelta,
     group_by: tuple[str, ...],
     end: str | None,
     as_json: bool,
+    outcomes: bool,
+    churn: str | None,
 ) -> None:
     """The current numbers per survey: metric with its 95% interval, change, response rate, holds."""
     from bot.cli.commands import stats_numbers
@@ -432,6 +448,10 @@ def stats(
     for name in surveys:
         if name not in config.surveys:
             raise click.BadParameter(f"{name!r} is not a survey in the config", param_hint="--survey")
+    if outcomes or churn:
+        given = ctx.get_parameter_source("window") is not click.core.ParameterSource.DEFAULT
+        _outcomes(config, list(surveys), window if given else timedelta(days=365), _end(end), as_json, churn)
+        return
     for path in group_by:
         if problem := path_problem(path, allow=("channel", "survey", "trigger")):
             raise click.BadParameter(problem, param_hint="--group-by")
@@ -444,6 +464,21 @@ def stats(
     from rich.console import Console
 
     print_stats_table(report, Console())
+
+
+def _outcomes(
+    config: Config, surveys: list[str], cohort: timedelta, end: datetime, as_json: bool, churn: str | None
+) -> None:
+    """`stats --outcomes` / `--churn`: see bot/cli/outcomes.py."""
+    from bot.cli.outcomes import outcome_numbers, outcomes_json, print_outcomes
+
+    report = outcome_numbers(config, surveys=surveys, cohort=cohort, end=end, churn=churn)
+    if as_json:
+        click.echo(orjson.dumps(outcomes_json(report, churn), option=orjson.OPT_INDENT_2).decode())
+        return
+    from rich.console import Console
+
+    print_outcomes(report, Console(), configured=bool(config.outcomes), period=churn)
 
 
 @cli.command()

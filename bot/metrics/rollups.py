@@ -10,8 +10,9 @@ from dataclasses import dataclass
 
 from bot.config import Config
 from bot.runtime.clock import Clock
-from storage import rollups
+from storage import outcomes, rollups
 from storage.db import Database
+from triggers.follow_ups import follow_ups
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,8 @@ def configured_paths(config: Config) -> list[str]:
 def sync_rollups(db: Database, config: Config, clock: Clock) -> RollupSync:
     with db.write() as conn:
         added, dropped = rollups.sync_paths(conn, configured_paths(config), clock.now())
+    with db.write() as conn:  # outcomes whose definition changed are followed again (docs/outcomes.md)
+        outcomes.sync_outcomes(conn, follow_ups(config.outcomes), clock.now())
     return RollupSync(added, dropped)
 
 
@@ -38,4 +41,6 @@ def rebuild_rollups(db: Database, config: Config, clock: Clock) -> RollupSync:
     with db.write() as conn:
         added, dropped = rollups.sync_paths(conn, configured_paths(config), clock.now())
         rows = rollups.rebuild_rollups(conn)
+    with db.write() as conn:
+        outcomes.rebuild_outcomes(conn, follow_ups(config.outcomes), clock.now())
     return RollupSync(added, dropped, rows)
