@@ -21,7 +21,11 @@ from tests.helpers import event, sends
 from triggers.follow_ups import follow_ups
 
 HOUR, DAY = timedelta(hours=1), timedelta(days=1)
-OUTCOMES = {"churn": {"on": "subscription.cancelled", "within": "90d"}, "repeat": {"on": "order.placed", "within": "60d"}}
+ROLLUPS = OutcomeRollup.__table__  # type: ignore[attr-defined]
+OUTCOMES = {
+    "churn": {"on": "subscription.cancelled", "within": "90d"},
+    "repeat": {"on": "order.placed", "within": "60d"},
+}
 
 
 def phone(i: int) -> dict[str, str]:
@@ -100,11 +104,11 @@ def test_the_kept_follow_ups_equal_a_rebuild_from_the_rows(followed: tuple[Servi
     services, t0 = followed
     kept = report_at(services, t0 + 100 * DAY)
     with services.db.read() as conn:
-        rollups = sorted(conn.execute(select(OutcomeRollup.__table__).where(OutcomeRollup.__table__.c.n != 0)))  # type: ignore[attr-defined]
+        rollups = sorted(conn.execute(select(ROLLUPS).where(ROLLUPS.c.n != 0)))
     with services.db.write() as conn:
         rebuild_outcomes(conn, follow_ups(services.config.outcomes), t0)
     with services.db.read() as conn:
-        rebuilt_rollups = sorted(conn.execute(select(OutcomeRollup.__table__)))  # type: ignore[attr-defined]
+        rebuilt_rollups = sorted(conn.execute(select(ROLLUPS)))
     assert rebuilt_rollups == rollups
     assert report_at(services, t0 + 100 * DAY) == kept
 
