@@ -30,11 +30,12 @@ RATES = {"low": 0.30, "middle": 0.18, "high": 0.10}
 SCORES = {"low": range(0, 7), "middle": range(7, 9), "high": range(9, 11)}
 
 
-def populate(db: Database, *, per_band: int, seed: int) -> None:
+def populate(db: Database, *, per_band: int, seed: int) -> dict[str, int]:
     """Answered NPS sends spread over 30 days; each contact cancels within 90 days of its
     answer with its band's rate, or else after the horizon (which must not count)."""
     rng = random.Random(seed)
     sends, responses, events = [], [], []
+    done = dict.fromkeys(RATES, 0)
     for band, rate in RATES.items():
         for i in range(per_band):
             key = f"{band}{i}"
@@ -47,13 +48,16 @@ def populate(db: Database, *, per_band: int, seed: int) -> None:
             responses.append({"send_id": f"s_{key}", "contact_id": f"c_{key}", "survey": "delivery_nps",
                               "metric": "nps", "channel": "email", "score": rng.choice(SCORES[band]),
                               "counted": True, "received_at": answered, "updated_at": answered})  # fmt: skip
-            days = rng.uniform(0.01, 89.9) if rng.random() < rate else rng.uniform(90.1, 200)
+            churns = rng.random() < rate
+            done[band] += churns
+            days = rng.uniform(0.01, 89.9) if churns else rng.uniform(90.1, 200)
             events.append({"event_pk": f"x_{key}", "contact_id": f"c_{key}", "type": "subscription.cancelled",
                            "occurred_at": answered + days * DAY})  # fmt: skip
     with db.write() as conn:
         bulk_insert(conn, SENDS, sends)
         bulk_insert(conn, RESPONSES, responses)
         bulk_insert(conn, KEPT_EVENTS, events)
+    return done
 
 
 @pytest.mark.parametrize("seed", [7, 2026])
