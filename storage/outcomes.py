@@ -191,7 +191,9 @@ def _find_first(conn: Connection, d: FollowUp, links: ColumnElement[bool]) -> No
 # --- rollups -----------------------------------------------------------------------------------
 
 
-def _counts(conn: Connection, links: ColumnElement[bool], *, sign: int = 1, reached: bool = False) -> Select[Any]:
+def _counts(
+    conn: Connection, links: ColumnElement[bool], *, sign: int = 1, reached: bool = False
+) -> Select[Any]:
     """Per outcome, survey, hour of `since` and score: `sign` times how many `links` and how many
     of them had the outcome; with `reached`, none more followed and every one of them had it."""
     l_ = LINKS.c

@@ -7,6 +7,7 @@
     POST /dashboard/logout
     GET  /dashboard                     overview                          viewer
     GET  /dashboard/surveys/{name}      trend, breakdown, comments        viewer (contacts: manager)
+    GET  /dashboard/outcomes            outcomes by score band, churn     viewer (window default 365d)
     GET  /dashboard/alerts              alerts; POST .../{send}/claim|resolve   manager
     GET  /dashboard/contacts/{id}       the `explain` timeline            manager
     GET  /dashboard/people              who may sign in                   admin
@@ -99,6 +100,7 @@ def dashboard_routes(
     router.add_api_route("/logout", site.logout, methods=["POST"])
     router.add_api_route("", site.overview, methods=["GET"])
     router.add_api_route("/surveys/{name}", site.survey, methods=["GET"])
+    router.add_api_route("/outcomes", site.outcomes, methods=["GET"])
     router.add_api_route("/alerts", site.alerts, methods=["GET"])
     router.add_api_route("/alerts/{send_id}/{action}", site.follow_up, methods=["POST"])
     router.add_api_route("/contacts/{contact_id}", site.contact, methods=["GET"])
@@ -337,6 +339,22 @@ class _Site:
             request, "survey.html", session, tables, built=built, chart=Markup(chart), window=window_text,
             window_name=texts.window_name(window), name=name, by=by or "", paths=paths, filter=comments,
             scale=range(*_scale(section.metric)), theme_names=list(self.config.themes), download_stem=name,
+        )  # fmt: skip
+
+    @_guarded
+    def outcomes(self, request: Request) -> Response:
+        """Outcomes by score band over a year of answers (or `window`), and churn per month."""
+        from bot.dashboard.outcome_views import build_outcomes_page
+        from bot.texts import outcomes as outcome_texts
+
+        session = self.session(request, "viewer")
+        given = "window" in request.query_params
+        window_text, window = self.window(request, session) if given else ("365d", timedelta(days=365))
+        with self.db.read() as conn:
+            built = build_outcomes_page(conn, config=self.config, end=self.clock.now(), cohort=window)
+        return self.page(
+            request, "outcomes.html", session, built.tables, built=built, window=window_text,
+            outcome_texts=outcome_texts, timezone=self.config.dashboard.timezone, download_stem="outcomes",
         )  # fmt: skip
 
     @_guarded
