@@ -562,14 +562,14 @@ class OutcomeLink(SQLModel, table=True):
 
 
 class OutcomeRollup(SQLModel, table=True):
-    """Outcome links counted per outcome, survey, UTC hour of `since` and score (-1: no answer):
+    """Outcome links counted per outcome, survey, UTC day of `since` and score (-1: no answer):
     `n` followed, `done` of them had the outcome. Kept in step with `outcome_links`."""
 
     __tablename__ = "outcome_rollups"
 
     outcome: str = Field(primary_key=True)
     survey: str = Field(primary_key=True)
-    hour: datetime = Field(sa_column=Column(UTCDateTime(), primary_key=True))
+    day: datetime = Field(sa_column=Column(UTCDateTime(), primary_key=True))
     score: int = Field(primary_key=True)
     n: int = 0
     done: int = 0

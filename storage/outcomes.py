@@ -194,36 +194,36 @@ def _find_first(conn: Connection, d: FollowUp, links: ColumnElement[bool]) -> No
 def _counts(
     conn: Connection, links: ColumnElement[bool], *, sign: int = 1, reached: bool = False
 ) -> Select[Any]:
-    """Per outcome, survey, hour of `since` and score: `sign` times how many `links` and how many
+    """Per outcome, survey, UTC day of `since` and score: `sign` times how many `links` and how many
     of them had the outcome; with `reached`, none more followed and every one of them had it."""
     l_ = LINKS.c
-    hour = hour_of(l_.since, conn.dialect.name)
+    day = day_of(l_.since, conn.dialect.name)
     times = literal_column(str(sign), Integer())
     n = literal_column("0", Integer()) if reached else times * func.count()
     done = times * (func.count() if reached else func.count(l_.first_at))
     return (
-        select(l_.outcome, l_.survey, hour.label("hour"), l_.score, n.label("n"), done.label("done"))
+        select(l_.outcome, l_.survey, day.label("day"), l_.score, n.label("n"), done.label("done"))
         .where(links)
-        .group_by(l_.outcome, l_.survey, hour, l_.score)
+        .group_by(l_.outcome, l_.survey, day, l_.score)
     )
 
 
 def _upsert(conn: Connection, rows: Select[Any]) -> Any:
     make: Any = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
-    statement = make(ROLLUPS).from_select(["outcome", "survey", "hour", "score", "n", "done"], rows)
+    statement = make(ROLLUPS).from_select(["outcome", "survey", "day", "score", "n", "done"], rows)
     return statement.on_conflict_do_update(
-        index_elements=["outcome", "survey", "hour", "score"],
+        index_elements=["outcome", "survey", "day", "score"],
         set_={name: ROLLUPS.c[name] + statement.excluded[name] for name in ("n", "done")},
     )
 
 
-def hour_of(column: Any, dialect: str) -> ColumnElement[Any]:
-    """The UTC hour of a stored time, as the dialect stores a time (see `storage.rollups`)."""
+def day_of(column: Any, dialect: str) -> ColumnElement[Any]:
+    """The UTC day of a stored time, as the dialect stores a time (see `storage.rollups`)."""
     if dialect == "postgresql":
         utc: ColumnElement[str] = literal_column("'UTC'", Text())
-        return func.timezone(utc, func.date_trunc(literal_column("'hour'"), func.timezone(utc, column)))
+        return func.timezone(utc, func.date_trunc(literal_column("'day'"), func.timezone(utc, column)))
     # SQLite keeps 'YYYY-MM-DD HH:MM:SS.ffffff' (see storage.models.UTCDateTime).
-    return func.substr(column, 1, 13).op("||")(literal_column("':00:00.000000'"))
+    return func.substr(column, 1, 10).op("||")(literal_column("' 00:00:00.000000'"))
 
 
 # --- rebuilding --------------------------------------------------------------------------------

@@ -50,11 +50,11 @@ def upgrade() -> None:
         'outcome_rollups',
         sa.Column('outcome', TEXT, nullable=False),
         sa.Column('survey', TEXT, nullable=False),
-        sa.Column('hour', TIME, nullable=False),
+        sa.Column('day', TIME, nullable=False),
         sa.Column('score', sa.Integer(), nullable=False),
         sa.Column('n', sa.Integer(), nullable=False),
         sa.Column('done', sa.Integer(), nullable=False),
-        sa.PrimaryKeyConstraint('outcome', 'survey', 'hour', 'score'),
+        sa.PrimaryKeyConstraint('outcome', 'survey', 'day', 'score'),
     )
     op.create_table(
         'churn_contacts',
