@@ -28,7 +28,6 @@ from sqlalchemy import (
     and_,
     case,
     delete,
-    exists,
     false,
     func,
     insert,
@@ -267,11 +266,13 @@ _LINK_COLUMNS = ["send_id", "outcome", "survey", "contact_id", "score", "since",
 
 
 def _top_up_events(conn: Connection, types: Iterable[str]) -> None:
-    e, k = ALL_EVENTS.c, EVENTS.c
-    missing = select(e.pk, e.contact_id, e.type, e.occurred_at).where(
-        e.type.in_(sorted(types)), ~exists().where(k.event_pk == e.pk)
-    )
-    conn.execute(insert(EVENTS).from_select(["event_pk", "contact_id", "type", "occurred_at"], missing))
+    """Copy the stored events of `types` not kept yet. The key's conflict skips those kept (a
+    NOT EXISTS on the table being filled can make PostgreSQL rescan it for every row)."""
+    e = ALL_EVENTS.c
+    watched = select(e.pk, e.contact_id, e.type, e.occurred_at).where(e.type.in_(sorted(types)))
+    make: Any = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+    statement = make(EVENTS).from_select(["event_pk", "contact_id", "type", "occurred_at"], watched)
+    conn.execute(statement.on_conflict_do_nothing(index_elements=["event_pk"]))
 
 
 def _sends_followed(conn: Connection, d: FollowUp) -> Select[Any]:
