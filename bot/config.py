@@ -31,6 +31,7 @@ from bot.errors import ConfigError
 from bot.metrics.journey_settings import IndexConfig, JourneyStage, journey_problems
 from bot.outbound.settings import WebhookConfig, WritebackConfig, outbound_problems
 from bot.texts.brand import BrandConfig
+from triggers.follow_ups import OutcomeConfig, outcome_problems
 from triggers.settings import (
     Duration,
     Section,
@@ -307,6 +308,7 @@ class Config(Section):
     dashboard: DashboardConfig = DashboardConfig()
     journey: list[JourneyStage] = Field(default_factory=list)
     index: IndexConfig | None = None
+    outcomes: dict[str, OutcomeConfig] = Field(default_factory=dict)
 
 
 # --- loading ---------------------------------------------------------------------------------
@@ -435,6 +437,7 @@ def _in_our_words(error: Any) -> str:
 _PATTERN_WORDS = {
     "whatsapp:": "is not a WhatsApp sender like whatsapp:+15550001111",
     "^HX": "is not a Content SID like HX followed by 32 hex digits",
+    ".:/-]": "is not an event type like subscription.cancelled",
 }
 
 
@@ -647,6 +650,7 @@ def check_references(config: Config) -> list[str]:
 
     problems.extend(dashboard_problems(config.dashboard))
     problems.extend(journey_problems(config.journey, config.index, config.surveys))
+    problems.extend(outcome_problems(config.outcomes))
     names = [d.name for d in config.digests]
     for name in {n for n in names if names.count(n) > 1}:
         problems.append(f"digests: the name {name!r} is used twice; names are unique")

@@ -4,7 +4,7 @@ batch's events, sends and decisions, gathered in the order they were decided and
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -97,6 +97,11 @@ class IntakeRows:
         ]
         count_holds(conn, held)  # the hold rollups, in the same transaction
         return missed
+
+    def events_of(self, types: Collection[str]) -> list[dict[str, Any]]:
+        """The batch's event rows whose type is one of `types`, column name to value."""
+        kind = EVENT_COLUMNS.index("type")
+        return [dict(zip(EVENT_COLUMNS, row, strict=True)) for row in self.events if row[kind] in types]
 
 
 # The rows as tuples in these columns' order: a batch makes three rows an event, and a tuple

@@ -585,3 +585,73 @@ class SignInLink(SQLModel, table=True):
     created_at: datetime = _time()
     expires_at: datetime = _time(index=True)
     used_at: datetime | None = _time(nullable=True)
+
+
+class OutcomeEvent(SQLModel, table=True):
+    """A kept copy of an event whose type an outcome watches (its `on`, or churn's `base`): the
+    type, contact and time only, so retention leaves it and erasure has nothing in it to empty.
+    Outcomes keep counting from these after the event itself is purged (see docs/outcomes.md)."""
+
+    __tablename__ = "outcome_events"
+    __table_args__ = (Index("ix_outcome_events_contact", "contact_id", "type", "occurred_at"),)
+
+    event_pk: str = Field(primary_key=True)
+    contact_id: str
+    type: str
+    occurred_at: datetime = _time()
+
+
+class OutcomeLink(SQLModel, table=True):
+    """One send followed for one outcome: answered with `score` at `since` (-1: not answered,
+    `since` is when it left), and `first_at` the first `on` event of its contact in
+    (`since`, `until`], `until` = since + the outcome's `within`. Kept by `storage.outcomes`."""
+
+    __tablename__ = "outcome_links"
+    __table_args__ = (
+        Index("ix_outcome_links_contact", "contact_id", "outcome", "since"),
+        Index("ix_outcome_links_cohort", "outcome", "survey", "since", "score", "first_at"),
+    )
+
+    send_id: str = Field(primary_key=True)
+    outcome: str = Field(primary_key=True)
+    survey: str
+    contact_id: str
+    score: int
+    since: datetime = _time()
+    until: datetime = _time()
+    first_at: datetime | None = _time(nullable=True)
+
+
+class OutcomeRollup(SQLModel, table=True):
+    """Outcome links counted per outcome, survey, UTC day of `since` and score (-1: no answer):
+    `n` followed, `done` of them had the outcome. Kept in step with `outcome_links`."""
+
+    __tablename__ = "outcome_rollups"
+
+    outcome: str = Field(primary_key=True)
+    survey: str = Field(primary_key=True)
+    day: datetime = Field(sa_column=Column(UTCDateTime(), primary_key=True))
+    score: int = Field(primary_key=True)
+    n: int = 0
+    done: int = 0
+
+
+class ChurnContact(SQLModel, table=True):
+    """A contact's first start event (churn's `base`) and first churn event, for churn per period."""
+
+    __tablename__ = "churn_contacts"
+    __table_args__ = (Index("ix_churn_contacts_times", "started_at", "churned_at"),)
+
+    contact_id: str = Field(primary_key=True)
+    started_at: datetime | None = _time(nullable=True)
+    churned_at: datetime | None = _time(nullable=True)
+
+
+class OutcomeDefinition(SQLModel, table=True):
+    """The outcome definitions the links were built with; a changed one is rebuilt at start."""
+
+    __tablename__ = "outcome_definitions"
+
+    name: str = Field(primary_key=True)
+    definition: str
+    built_at: datetime = _time()

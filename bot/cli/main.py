@@ -434,13 +434,29 @@ def period_options(func: F) -> F:
 @click.option("--end", default=None, help="The window's end, ISO 8601 (default: now).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document instead of tables.")
 @period_options
+@click.option(
+    "--outcomes",
+    "outcomes",
+    is_flag=True,
+    help="Outcomes by score band instead: answers of the window (default 365d) whose follow-up has passed.",
+)
+@click.option(
+    "--churn",
+    type=click.Choice(["week", "month", "quarter"]),
+    default=None,
+    help="With the outcomes: churn rate per period over the window (cut at dashboard.timezone's midnight).",
+)
+@click.pass_context
 def stats(
+    ctx: click.Context,
     config_path: str,
     surveys: tuple[str, ...],
     window: timedelta,
     group_by: tuple[str, ...],
     end: str | None,
     as_json: bool,
+    outcomes: bool,
+    churn: str | None,
     **by_period: Any,
 ) -> None:
     """The current numbers per survey: metric with its 95% interval, change, response rate, holds.
@@ -451,6 +467,9 @@ def stats(
     (CSAT and CES as % favourable, NPS as (NPS + 100) / 2); its 95% interval is by the delta
     method, the parts independent: Var = sum of weight^2 x each part's variance. A period where
     a part has no answer shows no index.
+
+    With --outcomes: each outcome's rate per score band (docs/outcomes.md); --churn PERIOD (or
+    --by PERIOD) adds churn per period.
     """
     from bot.cli.commands import stats_numbers
     from bot.cli.stats import print_stats_table, report_json
@@ -459,6 +478,17 @@ def stats(
     for name in surveys:
         if name not in config.surveys:
             raise click.BadParameter(f"{name!r} is not a survey in the config", param_hint="--survey")
+    if outcomes or churn:
+        if any(by_period[name] is not None for name in ("count", "since", "timezone")):
+            raise click.BadParameter(
+                "--outcomes reads one window (--window, default 365d); --periods, --since and --timezone "
+                "belong to --by without --outcomes",
+                param_hint="--outcomes",
+            )
+        given = ctx.get_parameter_source("window") is not click.core.ParameterSource.DEFAULT
+        cohort = window if given else timedelta(days=365)
+        _outcomes(config, list(surveys), cohort, _end(end), as_json, churn or by_period["by"])
+        return
     if any(value is not None for value in by_period.values()):
         from bot.cli.periods import show_periods
 
@@ -478,6 +508,21 @@ def stats(
     from rich.console import Console
 
     print_stats_table(report, Console())
+
+
+def _outcomes(
+    config: Config, surveys: list[str], cohort: timedelta, end: datetime, as_json: bool, churn: str | None
+) -> None:
+    """`stats --outcomes` / `--churn`: see bot/cli/outcomes.py."""
+    from bot.cli.outcomes import outcome_numbers, outcomes_json, print_outcomes
+
+    report = outcome_numbers(config, surveys=surveys, cohort=cohort, end=end, churn=churn)
+    if as_json:
+        click.echo(orjson.dumps(outcomes_json(report, churn), option=orjson.OPT_INDENT_2).decode())
+        return
+    from rich.console import Console
+
+    print_outcomes(report, Console(), configured=bool(config.outcomes), period=churn)
 
 
 @cli.command()

@@ -8,6 +8,7 @@
     GET  /dashboard                     overview                          viewer
     GET  /dashboard/surveys/{name}      trend, breakdown, comments        viewer (contacts: manager)
     GET  /dashboard/journey             stages x periods, the CX index    viewer
+    GET  /dashboard/outcomes            outcomes by score band, churn     viewer (window default 365d)
     GET  /dashboard/alerts              alerts; POST .../{send}/claim|resolve   manager
     GET  /dashboard/contacts/{id}       the `explain` timeline            manager
     GET  /dashboard/people              who may sign in                   admin
@@ -104,6 +105,7 @@ def dashboard_routes(
     router.add_api_route("", site.overview, methods=["GET"])
     router.add_api_route("/surveys/{name}", site.survey, methods=["GET"])
     router.add_api_route("/journey", site.journey, methods=["GET"])
+    router.add_api_route("/outcomes", site.outcomes, methods=["GET"])
     router.add_api_route("/alerts", site.alerts, methods=["GET"])
     router.add_api_route("/alerts/{send_id}/{action}", site.follow_up, methods=["POST"])
     router.add_api_route("/contacts/{contact_id}", site.contact, methods=["GET"])
@@ -357,6 +359,22 @@ class _Site:
         return self.page(
             request, "journey.html", session, tables, built=built, by=kind, periods=count,
             jwords=journey_words, download_stem=f"journey-{kind}",
+        )  # fmt: skip
+
+    @_guarded
+    def outcomes(self, request: Request) -> Response:
+        """Outcomes by score band over a year of answers (or `window`), and churn per month."""
+        from bot.dashboard.outcome_views import build_outcomes_page
+        from bot.texts import outcomes as outcome_texts
+
+        session = self.session(request, "viewer")
+        given = "window" in request.query_params
+        window_text, window = self.window(request, session) if given else ("365d", timedelta(days=365))
+        with self.db.read() as conn:
+            built = build_outcomes_page(conn, config=self.config, end=self.clock.now(), cohort=window)
+        return self.page(
+            request, "outcomes.html", session, built.tables, built=built, window=window_text,
+            outcome_texts=outcome_texts, timezone=self.config.dashboard.timezone, download_stem="outcomes",
         )  # fmt: skip
 
     @_guarded

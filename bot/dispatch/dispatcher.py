@@ -27,12 +27,13 @@ from bot.runtime.clock import Clock
 from bot.runtime.telemetry import Telemetry
 from bot.texts.rendering import RenderedMessage, render_survey_message
 from bot.texts.translations import localized, survey_locale
-from storage import queries, reminders, sends
+from storage import outcomes, queries, reminders, sends
 from storage.db import Database
 from storage.models import SendStatus
 from storage.sends import ClaimedSend
 from triggers.addresses import AddressKeys
 from triggers.events import EventIn
+from triggers.follow_ups import follow_ups
 from triggers.quiet_hours import contact_timezone, end_of_quiet_hours, quiet_hours_detail
 from triggers.settings import SurveyConfig
 
@@ -240,6 +241,7 @@ class Dispatcher:
                     reminders.plan_reminder(
                         conn, send_id=send.id, due_at=now + survey.reminder.after, now=now
                     )
+                outcomes.follow_send(conn, send.id, follow_ups(self.config.outcomes))  # docs/outcomes.md
             elif outcome.status == RETRY and send.attempts + 1 < MAX_ATTEMPTS:
                 delay = outcome.retry_after or timedelta(seconds=30)
                 sends.set_status(

@@ -18,11 +18,12 @@ from bot.config import Config
 from bot.errors import InvalidEvent
 from bot.runtime.clock import Clock
 from bot.runtime.telemetry import Telemetry
-from storage import intake, queries
+from storage import intake, outcomes, queries
 from storage.db import Connection, Database
 from triggers.addresses import AddressKeys
 from triggers.engine import History, PendingSend, TriggerDecision, TriggerIndex, decide_event
 from triggers.events import ContactIn, EventIn, parse_event
+from triggers.follow_ups import follow_ups
 from triggers.outcomes import Outcome, Reason
 from triggers.policy import PolicyState
 
@@ -104,6 +105,8 @@ class Ingestor:
         self.on_due = on_due
         self.telemetry: Telemetry | None = None
         self.index = TriggerIndex.build(config.triggers, config.surveys, config.throttle)
+        self.follow_ups = follow_ups(config.outcomes)
+        self.watched = {kind for d in self.follow_ups for kind in d.watched_types()}
 
     def ingest(
         self, raws: Sequence[Any], *, source: str = "api", now: datetime | None = None
@@ -178,6 +181,7 @@ class Ingestor:
                 results[index].decisions = [DecisionOut.of(d) for d in decided.decisions]
                 due_now = due_now or decided.due_by(now)
             _drop_cancels(results, rows.write(conn))
+            outcomes.keep_events(conn, rows.events_of(self.watched), self.follow_ups)  # docs/outcomes.md
             self._count_days(conn, history.state)  # last: the day's counter row stays locked until commit
             return due_now
 

@@ -9,10 +9,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from bot.metrics.reminders import ReminderRates
 from bot.metrics.statistics import Change, Estimate
 from bot.texts import digest as texts
+from bot.texts import outcomes as outcome_texts
+
+if TYPE_CHECKING:
+    from bot.metrics.outcomes import OutcomeSection
 
 MAX_LIST_LINES = 15  # a list longer than this is cut, even when it would fit
 
@@ -68,6 +73,8 @@ class SurveySection:
     themes: list[ThemeLine] = field(default_factory=list)
     # first asks and reminders apart; None when the survey has no reminder and sent none
     reminders: ReminderRates | None = None
+    # outcome contrasts by score band (bot.metrics.outcomes); empty without `outcomes:`
+    outcomes: list[OutcomeSection] = field(default_factory=list)
 
     @property
     def response_rate(self) -> float | None:
@@ -129,6 +136,22 @@ def headline_lines(report: DigestReport, s: SurveySection, mrkdwn: bool) -> list
     if s.reminders is not None:
         lines.append(reminder_rates_text(s.reminders))
     lines.append(texts.holds(s.holds))
+    lines.extend(outcome_lines(s))
+    return lines
+
+
+def outcome_lines(s: SurveySection) -> list[str]:
+    """One line per outcome whose lowest and highest bands both have answers."""
+    lines = []
+    for o in s.outcomes:
+        c = o.contrast
+        if c is None or c.low.rate is None or c.high.rate is None:
+            continue
+        line = outcome_texts.contrast_line(
+            o.metric, o.outcome, o.within, (c.low.rate, c.high.rate), (c.low.n, c.high.n), c.ratio,
+            c.difference.beyond_noise,
+        )  # fmt: skip
+        lines.append(line + (f" ({outcome_texts.small_contrast_short()})" if c.small else ""))
     return lines
 
 

@@ -22,6 +22,7 @@ from bot.metrics.digest import (
     SurveySection,
     ThemeLine,
 )
+from bot.metrics.outcomes import with_outcomes
 from bot.metrics.reminders import with_reminder_rates
 from bot.metrics.statistics import Change, Estimate, nps_change, nps_estimate, share_change, share_estimate
 from storage.db import Connection
@@ -97,6 +98,7 @@ def build_digest_report(
             )
         )
     sections = with_reminder_rates(conn, sections, config=config, start=start, end=end)
+    sections = with_outcomes(conn, sections, config=config, end=end)
     zone = ZoneInfo(digest.timezone)
     return DigestReport(
         name=digest.name,

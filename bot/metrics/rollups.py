@@ -3,7 +3,7 @@
 
 `surveybot run` syncs them at start-up (a path or keyword set new to the config is backfilled
 from every response, one no longer there dropped); `surveybot rollups rebuild` recomputes every
-rollup: metrics, sends, holds and themes.
+rollup: metrics, sends, holds and themes, and the outcome follow-ups.
 """
 
 from __future__ import annotations
@@ -12,8 +12,9 @@ from dataclasses import dataclass
 
 from bot.config import Config
 from bot.runtime.clock import Clock
-from storage import rollups, theme_rollups
+from storage import outcomes, rollups, theme_rollups
 from storage.db import Database
+from triggers.follow_ups import follow_ups
 
 
 @dataclass(frozen=True)
@@ -41,13 +42,18 @@ def sync_rollups(db: Database, config: Config, clock: Clock) -> RollupSync:
     with db.write() as conn:
         added, dropped = rollups.sync_paths(conn, configured_paths(config), clock.now())
         theme_rollups.sync_themes(conn, config.themes.values(), clock.now())
+    with db.write() as conn:  # outcomes whose definition changed are followed again (docs/outcomes.md)
+        outcomes.sync_outcomes(conn, follow_ups(config.outcomes), clock.now())
     return RollupSync(added, dropped)
 
 
 def rebuild_rollups(db: Database, config: Config, clock: Clock) -> RollupSync:
-    """Sync the paths and themes, then recompute every rollup from the rows, in one transaction."""
+    """Sync the paths and themes, then recompute every rollup from the rows in one transaction, and
+    the outcome follow-ups in a second."""
     with db.write() as conn:
         added, dropped = rollups.sync_paths(conn, configured_paths(config), clock.now())
         theme_rollups.sync_themes(conn, config.themes.values(), clock.now())
         rows = rollups.rebuild_every_rollup(conn)
+    with db.write() as conn:
+        outcomes.rebuild_outcomes(conn, follow_ups(config.outcomes), clock.now())
     return RollupSync(added, dropped, rows)

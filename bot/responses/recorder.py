@@ -16,10 +16,11 @@ from bot.outbound.writer import OutboxWriter
 from bot.pages.ratings import RatingResult, SendView
 from bot.texts.rendering import follow_up_text, page_question
 from bot.texts.translations import localized, survey_locale
-from storage import queries
+from storage import outcomes, queries
 from storage import responses as answers
 from storage.db import Connection, Database
 from triggers.addresses import AddressKeys
+from triggers.follow_ups import follow_ups
 
 log = logging.getLogger(__name__)
 
@@ -87,6 +88,7 @@ class Responses:
         result = answers.record_response(conn, answer, score=score, comment=comment, now=now)
         if result == "closed":
             return result, None
+        outcomes.follow_answer(conn, send_id, follow_ups(self.config.outcomes))  # docs/outcomes.md
         final_comment = answer.comment if comment is None else (comment or None)
         recorded = ScoreRecorded(
             send_id=send_id,

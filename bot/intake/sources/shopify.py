@@ -1,5 +1,6 @@
 """Shopify: `orders/fulfilled` → `order.fulfilled`; `fulfillments/update` once the shipment
-is delivered → `order.delivered`.
+is delivered → `order.delivered`; `orders/create` → `order.placed`, at the order's `created_at`
+(an outcome such as a repeat order: docs/outcomes.md).
 
 Signature: `X-Shopify-Hmac-Sha256` = base64 HMAC-SHA256 of the raw body, keyed with the
 webhook secret Shopify shows (Settings → Notifications → Webhooks) or the app's client secret.
@@ -60,6 +61,8 @@ class ShopifySource:
             raise MissingField(TOPIC, "the event type (the header names the Shopify topic)")
         if topic == "orders/fulfilled":
             return [_fulfilled(payload)]
+        if topic == "orders/create":
+            return [_placed(payload)]
         if topic == "fulfillments/update":
             status = text(dig(payload, "shipment_status"))
             if status != "delivered":
@@ -74,6 +77,16 @@ def _contact_id(email: str | None, customer_id: str | None, path: str) -> str:
     if customer_id:
         return f"shopify:customer:{customer_id}"
     raise MissingField(path, "contact.id")
+
+
+def _placed(order: Any) -> Event:
+    """The order as `orders/fulfilled` reads it, placed when it was created."""
+    fulfilled = _fulfilled(order)
+    return fulfilled | {
+        "id": f"shopify:order:{fulfilled['properties']['order_id']}:placed",
+        "type": "order.placed",
+        "occurred_at": text(dig(order, "created_at")),
+    }
 
 
 def _fulfilled(order: Any) -> Event:

@@ -1,5 +1,6 @@
 """Stripe: `checkout.session.completed` → `checkout.completed`; `customer.subscription.deleted`
-→ `subscription.cancelled` (an exit survey is a touchpoint too).
+→ `subscription.cancelled` (an exit survey is a touchpoint too); `customer.subscription.created`
+→ `subscription.started`, at the subscription's `start_date` (churn's customers: docs/outcomes.md).
 
 Signature: `Stripe-Signature: t=<unix time>,v1=<hex>[,v1=...]`, each v1 the hex HMAC-SHA256 of
 `<t>.<raw body>` keyed with the endpoint's signing secret (`whsec_...`); `t` must be within the
@@ -39,6 +40,7 @@ SIGNATURE = "Stripe-Signature"
 TYPES = {
     "checkout.session.completed": "checkout.completed",
     "customer.subscription.deleted": "subscription.cancelled",
+    "customer.subscription.created": "subscription.started",
 }
 
 
@@ -74,11 +76,12 @@ class StripeSource:
             found, props = _checkout(session)
         else:
             found, props = _subscription(session)
+        at = dig(session, "start_date") if stripe_type == "customer.subscription.created" else None
         return [
             {
                 "id": f"stripe:{event_id}",
                 "type": TYPES[stripe_type],
-                "occurred_at": unix_time(dig(payload, "created")),
+                "occurred_at": unix_time(at if at is not None else dig(payload, "created")),
                 "contact": found,
                 "properties": props,
             }

@@ -86,7 +86,7 @@ def test_a_fulfillment_not_yet_delivered_is_ignored(client: TestClient, services
 
 def test_an_unmapped_topic_is_answered_2xx_and_counted(client: TestClient, services: Services) -> None:
     body = body_of(SHOPIFY_ORDER)
-    response = post(client, "shop", body, shopify_headers(body, "orders/create", "w-4"))
+    response = post(client, "shop", body, shopify_headers(body, "orders/paid", "w-4"))
     assert response.status_code == 200 and response.json()["results"] == []
     assert metric(client, "shop", "ignored") == 1
     assert stored_events(services, CONTACT) == []
@@ -109,3 +109,19 @@ def test_a_fulfillment_without_email_gets_422_naming_it(client: TestClient, serv
     assert response.status_code == 422
     assert response.json()["field"] == "email"
     assert sends(services.db) == []
+
+
+def test_orders_create_becomes_order_placed_when_the_order_was_created(
+    client: TestClient, services: Services
+) -> None:
+    body = body_of(SHOPIFY_ORDER)
+    response = post(client, "shop", body, shopify_headers(body, "orders/create", "w-5"))
+    assert response.status_code == 202
+    [result] = response.json()["results"]
+    assert (result["id"], result["status"]) == ("shopify:order:820982911946154508:placed", "accepted")
+    [event] = stored_events(services, CONTACT)
+    assert event["type"] == "order.placed"
+    assert event["occurred_at"].startswith("2026-11-22T00:00:00"), "created_at, 19:00 at UTC-5"
+    assert event["properties"]["order_id"] == "820982911946154508"
+    again = post(client, "shop", body, shopify_headers(body, "orders/create", "w-5"))
+    assert again.json()["results"][0]["status"] == "duplicate", "Shopify's retry counts once"

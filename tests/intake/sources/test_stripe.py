@@ -134,3 +134,19 @@ def test_a_subscription_without_customer_gets_422_naming_the_path(
     response = post(client, "billing", body, stripe_headers(body, now(clock)))
     assert response.status_code == 422
     assert response.json()["field"] == "customer"
+
+
+def test_a_created_subscription_becomes_subscription_started_at_its_start_date(
+    client: TestClient, services: Services, clock: FakeClock
+) -> None:
+    started = now(clock) - 3600
+    subscription = STRIPE_SUBSCRIPTION | {"status": "active", "start_date": started}
+    body = body_of(
+        stripe_event("evt_sub_created_1", "customer.subscription.created", subscription, now(clock))
+    )
+    response = post(client, "billing", body, stripe_headers(body, now(clock)))
+    assert response.status_code == 202
+    [event] = stored_events(services, CONTACT)
+    assert event["type"] == "subscription.started"
+    assert event["occurred_at"].startswith((clock.now() - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M"))
+    assert event["properties"]["subscription_id"] == "sub_1MowQVLkdIwHu7ixeRlqHVzs"
