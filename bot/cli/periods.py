@@ -206,10 +206,11 @@ def _index_table(report: JourneyReport) -> Table:
 
 
 def index_cells(v: IndexValue) -> list[str]:
-    """The index, its interval (or why there is none), then each part's 0-100 value and n."""
+    """The index, its interval, then each part's 0-100 value and n; a part without answers reads
+    '-' and so do the index and its interval (the note under the table says why)."""
     parts = [f"{words.index_points(p.value)} (n={p.n})" if p.value is not None else "-" for p in v.parts]
     if v.value is None or v.low is None or v.high is None:
-        return [words.NO_INDEX, words.missing_parts(v.missing), *parts]
+        return [words.NO_INDEX, words.NO_INDEX, *parts]
     flag = " (small)" if v.small else ""
     return [
         f"{words.index_points(v.value)}{flag}",
