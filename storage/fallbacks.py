@@ -17,6 +17,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from storage.hold_rollups import count_holds
 from storage.intake import new_send_id
 from storage.models import Contact, Decision, Event, Send, SendStatus
+from storage.outcomes import unfollow
 from storage.send_rollups import sends_changing
 
 sends_t = Send.__table__  # type: ignore[attr-defined]
@@ -81,6 +82,8 @@ def insert_fallback(
             .on_conflict_do_nothing()
             .returning(sends_t.c.id)
         ).scalar()  # fmt: skip
+    if inserted is not None:
+        unfollow(conn, [origin.id])  # the fallback is followed in its place, once it leaves
     return str(inserted) if inserted is not None else None
 
 

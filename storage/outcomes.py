@@ -7,6 +7,8 @@ Writers, each in the transaction of the change it follows:
   comes in. Churn's start and churn events move the contact's row in `churn_contacts`.
 - `follow_send`: a send that left is followed as "not answered" from the time it left.
 - `follow_answer`: a counted response replaces that with its score, followed from its time.
+- `unfollow`: an undelivered send that its fallback replaced is no longer followed (the
+  fallback is, once it leaves), so one survey is one follow-up.
 - `rebuild_outcomes`: everything again from the kept events, sends and responses, when the
   definitions change (`sync_outcomes` at start-up) or by hand (`surveybot rollups rebuild`).
 Retention and erasure leave these tables alone: they hold no personal data (docs/outcomes.md).
@@ -28,6 +30,7 @@ from sqlalchemy import (
     and_,
     case,
     delete,
+    exists,
     false,
     func,
     insert,
@@ -157,12 +160,18 @@ def follow_answer(conn: Connection, send_id: str, defs: Sequence[FollowUp]) -> N
         relink(conn, [Followed(row.send_id, row.survey, row.contact_id, row.score, row.received_at)], defs)
 
 
+def unfollow(conn: Connection, send_ids: Sequence[str]) -> None:
+    """`send_ids` followed no more, for any outcome: out of the rollups and the follow-ups."""
+    theirs = LINKS.c.send_id.in_(list(send_ids))
+    conn.execute(_upsert(conn, _counts(conn, theirs, sign=-1)))
+    conn.execute(delete(LINKS).where(theirs))
+
+
 def relink(conn: Connection, sends: Sequence[Followed], defs: Sequence[FollowUp]) -> None:
     """Follow `sends` afresh for every outcome: out of the rollups, rewritten, looked up in the
     kept events, back in."""
+    unfollow(conn, [s.send_id for s in sends])
     theirs = LINKS.c.send_id.in_([s.send_id for s in sends])
-    conn.execute(_upsert(conn, _counts(conn, theirs, sign=-1)))
-    conn.execute(delete(LINKS).where(theirs))
     rows = [
         {"send_id": s.send_id, "outcome": d.name, "survey": s.survey, "contact_id": s.contact_id,
          "score": s.score, "since": s.since, "until": s.since + d.within, "first_at": None}
@@ -276,9 +285,9 @@ def _top_up_events(conn: Connection, types: Iterable[str]) -> None:
 
 
 def _sends_followed(conn: Connection, d: FollowUp) -> Select[Any]:
-    """Every send that left, as a follow-up of `d`: its counted response's score and time, or
-    NO_ANSWER from when it left."""
-    s, r = SENDS.c, RESPONSES.c
+    """Every send that left and no fallback replaced, as a follow-up of `d`: its counted
+    response's score and time, or NO_ANSWER from when it left."""
+    s, r, replacing = SENDS.c, RESPONSES.c, SENDS.alias("replacing").c
     since = func.coalesce(r.received_at, s.sent_at)
     score = func.coalesce(r.score, literal(NO_ANSWER, Integer()))
     answered = and_(r.send_id == s.id, r.counted == true())
@@ -286,7 +295,8 @@ def _sends_followed(conn: Connection, d: FollowUp) -> Select[Any]:
         select(s.id, literal(d.name, Text()), s.survey, s.contact_id, score, since,
                _plus_seconds(conn, since, int(d.within.total_seconds())))
         .select_from(SENDS.outerjoin(RESPONSES, answered))
-        .where(s.sent_at.is_not(None), s.test == false(), s.status.in_(SEND_LEFT))
+        .where(s.sent_at.is_not(None), s.test == false(), s.status.in_(SEND_LEFT),
+               ~exists().where(replacing.fallback_of == s.id))
     )  # fmt: skip
 
 

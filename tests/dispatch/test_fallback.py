@@ -9,17 +9,23 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+from sqlalchemy import func, select
 
 from bot.cli.commands import explain_contact
 from bot.dispatch.fallback import fall_back
 from storage.explain import timeline
 from storage.metrics import send_counts
+from storage.models import OutcomeLink, OutcomeRollup
+from storage.outcomes import NO_ANSWER, rebuild_outcomes
 from tests.fakes.smtp_server import FakeSmtpServer
 from tests.fakes.twilio_api import FakeTwilio
 from tests.sms.conftest import PHONE, SmsWorld, WorldFactory, make_world, twilio_settings
+from triggers.follow_ups import follow_ups
 
 __all__ = ["make_world"]  # the SMS world's fixture, used here too
 
+LINKS = OutcomeLink.__table__  # type: ignore[attr-defined]
+ROLLUPS = OutcomeRollup.__table__  # type: ignore[attr-defined]
 SMS_THEN_EMAIL = {"name": "csat_after_ticket", "on": "ticket.solved", "survey": "support_csat",
                   "channels": ["sms", "email"], "fallback": True}  # fmt: skip
 
@@ -172,3 +178,26 @@ def test_an_smtp_permanent_failure_falls_back_to_sms(
     assert [m["to"] for m in world.fake.messages] == [PHONE]
     [(outcome, reason, _)] = fallback_decisions(world)
     assert outcome == "fallback" and reason is not None and "550" in reason
+
+
+def test_an_undelivered_send_and_its_fallback_are_followed_as_one_survey_for_outcomes(
+    make_world: WorldFactory,
+) -> None:
+    outcomes = {"churn": {"on": "subscription.cancelled", "within": "90d"}}
+    world = make_world(triggers=[SMS_THEN_EMAIL], outcomes=outcomes)
+    sms = world.survey("e1")
+    world.report(sms.provider_message_id, "undelivered", "30003")
+    world.services.dispatcher.run_once()
+    _, email = world.sends()
+
+    def followed() -> list[tuple[str, int]]:
+        with world.services.db.read() as conn:
+            links = conn.execute(select(LINKS.c.send_id, LINKS.c.score)).all()
+            rolled = conn.execute(select(func.sum(ROLLUPS.c.n))).scalar_one()
+        return [(row.send_id, row.score) for row in links] + [("rolled", int(rolled or 0))]
+
+    kept = followed()
+    assert kept == [(email.id, NO_ANSWER), ("rolled", 1)]  # the "no answer" row counts it once
+    with world.services.db.write() as conn:
+        rebuild_outcomes(conn, follow_ups(world.services.config.outcomes), world.clock.now())
+    assert followed() == kept  # the same as from the rows
