@@ -44,6 +44,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 
 from storage.bulk import bulk_insert
+from storage.group_paths import RESPONSES, SENDS
 from storage.models import (
     SEND_LEFT,
     ChurnContact,
@@ -52,9 +53,8 @@ from storage.models import (
     OutcomeEvent,
     OutcomeLink,
     OutcomeRollup,
-    Response,
-    Send,
 )
+from storage.rollups import adding_upsert, day_of
 from triggers.follow_ups import CHURN, FollowUp
 
 EVENTS = OutcomeEvent.__table__  # type: ignore[attr-defined]
@@ -63,8 +63,6 @@ ROLLUPS = OutcomeRollup.__table__  # type: ignore[attr-defined]
 CHURN_CONTACTS = ChurnContact.__table__  # type: ignore[attr-defined]
 DEFINITIONS = OutcomeDefinition.__table__  # type: ignore[attr-defined]
 ALL_EVENTS = Event.__table__  # type: ignore[attr-defined]
-SENDS = Send.__table__  # type: ignore[attr-defined]
-RESPONSES = Response.__table__  # type: ignore[attr-defined]
 NO_ANSWER = -1  # the score of a send followed while it has no counted response
 
 
@@ -217,21 +215,9 @@ def _counts(
 
 
 def _upsert(conn: Connection, rows: Select[Any]) -> Any:
-    make: Any = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
-    statement = make(ROLLUPS).from_select(["outcome", "survey", "day", "score", "n", "done"], rows)
-    return statement.on_conflict_do_update(
-        index_elements=["outcome", "survey", "day", "score"],
-        set_={name: ROLLUPS.c[name] + statement.excluded[name] for name in ("n", "done")},
+    return adding_upsert(
+        conn, ROLLUPS, ["outcome", "survey", "day", "score"], ["n", "done"], rows, ["n", "done"]
     )
-
-
-def day_of(column: Any, dialect: str) -> ColumnElement[Any]:
-    """The UTC day of a stored time, as the dialect stores a time (see `storage.rollups`)."""
-    if dialect == "postgresql":
-        utc: ColumnElement[str] = literal_column("'UTC'", Text())
-        return func.timezone(utc, func.date_trunc(literal_column("'day'"), func.timezone(utc, column)))
-    # SQLite keeps 'YYYY-MM-DD HH:MM:SS.ffffff' (see storage.models.UTCDateTime).
-    return func.substr(column, 1, 10).op("||")(literal_column("' 00:00:00.000000'"))
 
 
 # --- rebuilding --------------------------------------------------------------------------------

@@ -274,11 +274,23 @@ def _hour(dialect: str) -> ColumnElement[Any]:
 
 def hour_of(moment: ColumnElement[Any], dialect: str) -> ColumnElement[Any]:
     """The UTC hour of a stored time column, as the dialect stores a time."""
+    return _truncated(moment, dialect, "hour", 13, ":00:00.000000")
+
+
+def day_of(moment: ColumnElement[Any], dialect: str) -> ColumnElement[Any]:
+    """The UTC day of a stored time column, as the dialect stores a time."""
+    return _truncated(moment, dialect, "day", 10, " 00:00:00.000000")
+
+
+def _truncated(
+    moment: ColumnElement[Any], dialect: str, unit: str, kept: int, rest: str
+) -> ColumnElement[Any]:
     if dialect == "postgresql":
         utc: ColumnElement[str] = literal_column("'UTC'", Text())
-        return func.timezone(utc, func.date_trunc(literal_column("'hour'"), func.timezone(utc, moment)))
-    # SQLite keeps 'YYYY-MM-DD HH:MM:SS.ffffff' (see storage.models.UTCDateTime).
-    return func.substr(moment, 1, 13).op("||")(literal_column("':00:00.000000'"))
+        return func.timezone(utc, func.date_trunc(literal_column(f"'{unit}'"), func.timezone(utc, moment)))
+    # SQLite keeps 'YYYY-MM-DD HH:MM:SS.ffffff' (see storage.models.UTCDateTime): keep the first
+    # `kept` characters, the rest of the text is `rest`.
+    return func.substr(moment, 1, kept).op("||")(literal_column(f"'{rest}'"))
 
 
 def in_spans(
