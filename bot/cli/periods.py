@@ -16,6 +16,7 @@ import orjson
 from rich.console import Console
 from rich.table import Column, Table
 
+from bot.cli.stats import estimate_cells
 from bot.config import Config
 from bot.metrics.cx_index import IndexValue
 from bot.metrics.journey import JourneyReport, JourneyRow, build_journey
@@ -180,17 +181,6 @@ def _survey_table(report: JourneyReport, row: JourneyRow) -> Table:
     for period, e in zip(report.periods, row.estimates, strict=True):
         table.add_row(words.period_name(period.label, period.partial), *estimate_cells(row.metric, e))
     return table
-
-
-def estimate_cells(metric: str, e: Estimate | None) -> list[str]:
-    if e is None:
-        return ["-", "-", "0"]
-    flag = " (small)" if e.small else ""
-    return [
-        texts.metric_value(metric, e.value),
-        f"{texts.metric_value(metric, e.low)} to {texts.metric_value(metric, e.high)}",
-        f"{e.n}{flag}",
-    ]
 
 
 def _index_table(report: JourneyReport) -> Table:

@@ -86,7 +86,7 @@ def print_stats_table(report: DigestReport, console: Console) -> None:
         table.add_row(
             s.survey,
             texts.METRIC_NAMES[s.metric],
-            *_estimate_cells(s.metric, s.estimate),
+            *estimate_cells(s.metric, s.estimate),
             _change(s),
             _rate(s),
         )
@@ -102,12 +102,13 @@ def print_stats_table(report: DigestReport, console: Console) -> None:
             )
             for g in b.lines:
                 sub.add_row(
-                    g.value if g.value is not None else texts.NO_GROUP, *_estimate_cells(s.metric, g.estimate)
+                    g.value if g.value is not None else texts.NO_GROUP, *estimate_cells(s.metric, g.estimate)
                 )
             console.print(sub)
 
 
-def _estimate_cells(metric: str, e: Estimate | None) -> list[str]:
+def estimate_cells(metric: str, e: Estimate | None) -> list[str]:
+    """The metric, its 95% interval and n (flagged when small), as table cells."""
     if e is None:
         return ["-", "-", "0"]
     flag = " (small)" if e.small else ""
