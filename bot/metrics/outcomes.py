@@ -14,9 +14,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
+from zoneinfo import ZoneInfo
 
 from bot.metrics.association import Difference, compare_shares
+from bot.metrics.periods import PeriodKind, first_day, midnight, next_first_day
 from bot.metrics.statistics import is_small_sample, wilson_interval
 from storage.db import Connection
 from storage.outcome_reads import ChurnPeriod, churn_periods, outcome_counts
@@ -167,37 +169,13 @@ def calendar_periods(
 ) -> list[tuple[datetime, datetime]]:
     """The weeks (from Monday), months or quarters, cut at local midnight in `timezone`, that
     start in `[end - span, end)`; the last one is cut at `end`. Times are UTC."""
-    from zoneinfo import ZoneInfo
-
-    zone = ZoneInfo(timezone)
-    first = _period_start((end - span).astimezone(zone), period)
-    if first < end - span:
-        first = _next_start(first, period)
-    periods = []
-    start = first
-    while start < end:
-        after = _next_start(start, period)
-        periods.append((start.astimezone(UTC), min(after, end).astimezone(UTC)))
-        start = after
-    return periods
-
-
-def _period_start(moment: datetime, period: str) -> datetime:
-    day = moment.date()
-    if period == "week":
-        day = day - timedelta(days=day.weekday())
-    elif period == "month":
-        day = day.replace(day=1)
-    else:
-        day = day.replace(month=(day.month - 1) // 3 * 3 + 1, day=1)
-    return datetime(day.year, day.month, day.day, tzinfo=moment.tzinfo)
-
-
-def _next_start(start: datetime, period: str) -> datetime:
-    if period == "week":
-        day = start.date() + timedelta(days=7)
-    else:
-        months = 1 if period == "month" else 3
-        index = start.year * 12 + start.month - 1 + months
-        day = start.date().replace(year=index // 12, month=index % 12 + 1, day=1)
-    return datetime(day.year, day.month, day.day, tzinfo=start.tzinfo)
+    zone, kind = ZoneInfo(timezone), cast(PeriodKind, period)
+    begin = end - span
+    first = first_day(kind, begin.astimezone(zone).date())
+    if midnight(first, zone) < begin:
+        first = next_first_day(kind, first)
+    spans = []
+    while (start := midnight(first, zone)) < end:
+        first = next_first_day(kind, first)
+        spans.append((start.astimezone(UTC), min(midnight(first, zone), end).astimezone(UTC)))
+    return spans
