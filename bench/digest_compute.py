@@ -29,7 +29,7 @@ import sqlite3
 import tempfile
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -113,6 +113,21 @@ TABLES = {"events": EVENT_COLS, "sends": SEND_COLS, "responses": RESPONSE_COLS,
 
 
 def load_sqlite(path: Path, count: int, span: timedelta) -> Engine:
+    return write_sqlite(path, TABLES, _by_table(generate(count, span)))
+
+
+def load_postgres(schema: str, count: int, span: timedelta) -> Engine:
+    return write_postgres(schema, TABLES, _by_table(generate(count, span)))
+
+
+def _by_table(generated: Iterable[Row]) -> Iterator[tuple[str, tuple]]:
+    for rows in generated:
+        yield from ((name, row) for name, row in zip(TABLES, rows, strict=True) if row)
+
+
+def write_sqlite(path: Path, tables: Mapping[str, str], rows: Iterable[tuple[str, tuple]]) -> Engine:
+    """A new SQLite database at `path` holding `rows` ((table, row) pairs, in the columns that
+    `tables` names per table), written raw, then analysed."""
     engine = create_engine(f"sqlite:///{path}")
     SQLModel.metadata.create_all(engine)
     db = sqlite3.connect(path)
@@ -125,36 +140,31 @@ def load_sqlite(path: Path, count: int, span: timedelta) -> Engine:
             return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
         return value
 
-    rows: dict[str, list[tuple]] = {name: [] for name in TABLES}
-    for generated in generate(count, span):
-        for name, row in zip(TABLES, generated, strict=True):
-            if row:
-                rows[name].append(tuple(map(stamp, row)))
-    for table, cols in TABLES.items():
+    buffered: dict[str, list[tuple]] = {name: [] for name in tables}
+    for name, row in rows:
+        buffered[name].append(tuple(map(stamp, row)))
+    for table, cols in tables.items():
         marks = ", ".join("?" * len(cols.split(",")))
-        db.executemany(f"INSERT INTO {table} ({cols}) VALUES ({marks})", rows[table])
+        db.executemany(f"INSERT INTO {table} ({cols}) VALUES ({marks})", buffered[table])
     db.commit()
     db.execute("ANALYZE")
     db.close()
     return engine
 
 
-def load_postgres(schema: str, count: int, span: timedelta) -> Engine:
+def write_postgres(schema: str, tables: Mapping[str, str], rows: Iterable[tuple[str, tuple]]) -> Engine:
+    """`write_sqlite` on PostgreSQL, in a new `schema`, by COPY."""
     engine = create_engine(PG_URL, connect_args={"options": f"-csearch_path={schema}"})
     with engine.begin() as conn:
         conn.execute(text(f'CREATE SCHEMA "{schema}"'))
     SQLModel.metadata.create_all(engine)
+    buffered: dict[str, list[tuple]] = {name: [] for name in tables}
+    for name, row in rows:
+        buffered[name].append(row)
     raw = engine.raw_connection()
     cursor = raw.cursor()
-    streams = TABLES
-    copies = {name: cursor.connection.cursor() for name in streams}
-    buffered: dict[str, list[tuple]] = {name: [] for name in streams}
-    for generated in generate(count, span):
-        for name, row in zip(TABLES, generated, strict=True):
-            if row:
-                buffered[name].append(row)
-    for name, cols in streams.items():
-        with copies[name].copy(f"COPY {name} ({cols}) FROM STDIN") as copy:
+    for name, cols in tables.items():
+        with cursor.connection.cursor().copy(f"COPY {name} ({cols}) FROM STDIN") as copy:
             for row in buffered[name]:
                 copy.write_row(row)
     cursor.execute("ANALYZE")

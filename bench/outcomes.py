@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import argparse
 import random
-import sqlite3
 import tempfile
 import time
 import uuid
@@ -35,10 +34,10 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, Engine, create_engine, text
-from sqlmodel import SQLModel
+from sqlalchemy import Connection, Engine, text
 
 import storage.models  # noqa: F401 - registers the tables
+from bench.digest_compute import write_postgres, write_sqlite
 from bot.config import Config, parse_config
 from bot.metrics.outcomes import OutcomeReport, calendar_periods, outcome_report
 from storage.outcomes import rebuild_outcomes
@@ -54,7 +53,6 @@ OUTCOMES = {
 }
 TYPES = ["order.placed", "order.placed", "subscription.started", "subscription.cancelled"]
 CONTACTS = 200_000
-PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 EVENT_COLS = "pk, type, contact_id, occurred_at, received_at, properties, source"
 SEND_COLS = ("id, event_pk, trigger, survey, metric, contact_id, channel, status, attempts, due_at, "
              "created_at, updated_at, sent_at")  # fmt: skip
@@ -92,49 +90,15 @@ def generate(responses: int, events: int, seed: int = 1) -> Iterator[tuple[str, 
         yield "events", (f"x{i}", rng.choice(TYPES), f"c{rng.randrange(CONTACTS)}", at, at, "{}", "api")
 
 
+TABLES = {"events": EVENT_COLS, "sends": SEND_COLS, "responses": RESPONSE_COLS}
+
+
 def load_sqlite(path: Path, responses: int, events: int) -> Engine:
-    engine = create_engine(f"sqlite:///{path}")
-    SQLModel.metadata.create_all(engine)
-    db = sqlite3.connect(path)
-    db.execute("PRAGMA journal_mode=OFF")
-    db.execute("PRAGMA synchronous=OFF")
-
-    def stamp(value: object) -> object:
-        if isinstance(value, datetime):
-            return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
-        return value
-
-    rows: dict[str, list[tuple[Any, ...]]] = {"events": [], "sends": [], "responses": []}
-    for table, row in generate(responses, events):
-        rows[table].append(tuple(map(stamp, row)))
-    for table, cols in (("events", EVENT_COLS), ("sends", SEND_COLS), ("responses", RESPONSE_COLS)):
-        marks = ", ".join("?" * len(cols.split(",")))
-        db.executemany(f"INSERT INTO {table} ({cols}) VALUES ({marks})", rows[table])
-    db.commit()
-    db.execute("ANALYZE")
-    db.close()
-    return engine
+    return write_sqlite(path, TABLES, generate(responses, events))
 
 
 def load_postgres(schema: str, responses: int, events: int) -> Engine:
-    engine = create_engine(PG_URL, connect_args={"options": f"-csearch_path={schema}"})
-    with engine.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    SQLModel.metadata.create_all(engine)
-    raw = engine.raw_connection()
-    streams = {"events": EVENT_COLS, "sends": SEND_COLS, "responses": RESPONSE_COLS}
-    buffered: dict[str, list[tuple[Any, ...]]] = {name: [] for name in streams}
-    for table, row in generate(responses, events):
-        buffered[table].append(row)
-    cursor = raw.cursor()
-    for name, cols in streams.items():
-        with cursor.connection.cursor().copy(f"COPY {name} ({cols}) FROM STDIN") as copy:  # type: ignore[attr-defined]
-            for row in buffered[name]:
-                copy.write_row(row)
-    cursor.execute("ANALYZE")
-    raw.commit()
-    raw.close()
-    return engine
+    return write_postgres(schema, TABLES, generate(responses, events))
 
 
 # --- the two ways to the numbers ---------------------------------------------------------------
