@@ -100,6 +100,8 @@ class IntakeRows:
 
     def events_of(self, types: Collection[str]) -> list[dict[str, Any]]:
         """The batch's event rows whose type is one of `types`, column name to value."""
+        if not types:
+            return []
         kind = EVENT_COLUMNS.index("type")
         return [dict(zip(EVENT_COLUMNS, row, strict=True)) for row in self.events if row[kind] in types]
 

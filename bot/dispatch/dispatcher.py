@@ -74,6 +74,7 @@ class Dispatcher:
     ) -> None:
         self.db = db
         self.config = config
+        self.follow_ups = follow_ups(config.outcomes)  # docs/outcomes.md
         self.channels = channels
         self.clock = clock
         self.address_keys = address_keys
@@ -241,7 +242,7 @@ class Dispatcher:
                     reminders.plan_reminder(
                         conn, send_id=send.id, due_at=now + survey.reminder.after, now=now
                     )
-                outcomes.follow_send(conn, send.id, follow_ups(self.config.outcomes))  # docs/outcomes.md
+                outcomes.follow_send(conn, send.id, self.follow_ups)
             elif outcome.status == RETRY and send.attempts + 1 < MAX_ATTEMPTS:
                 delay = outcome.retry_after or timedelta(seconds=30)
                 sends.set_status(

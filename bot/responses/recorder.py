@@ -47,6 +47,7 @@ class Responses:
     def __init__(self, db: Database, config: Config, address_keys: AddressKeys) -> None:
         self.db = db
         self.config = config
+        self.follow_ups = follow_ups(config.outcomes)  # docs/outcomes.md
         self.address_keys = address_keys
         self.listeners: list[Listener] = []
         self.outbox = OutboxWriter()  # the app sets the configured one
@@ -88,7 +89,7 @@ class Responses:
         result = answers.record_response(conn, answer, score=score, comment=comment, now=now)
         if result == "closed":
             return result, None
-        outcomes.follow_answer(conn, send_id, follow_ups(self.config.outcomes))  # docs/outcomes.md
+        outcomes.follow_answer(conn, send_id, self.follow_ups)
         final_comment = answer.comment if comment is None else (comment or None)
         recorded = ScoreRecorded(
             send_id=send_id,
