@@ -13,7 +13,7 @@ from sqlalchemy import Connection
 from storage import queries
 from storage.bulk import insert_values
 from storage.hold_rollups import HOLD_OUTCOMES, count_holds
-from storage.ids import new_id
+from storage.ids import batch_minter, new_id
 from storage.models import SendStatus
 from triggers.engine import EventDecisions, TriggerDecision
 from triggers.events import ContactIn, EventIn
@@ -49,10 +49,11 @@ class IntakeRows:
         self.sends: dict[str, TriggerDecision] = {}  # the decisions that schedule, by send id
         self.sends_called_off: dict[str, Reason] = {}  # sends of this batch a later event called off
         self.stored_called_off: dict[Reason, list[str]] = {}  # stored sends to cancel, by reason
+        self.new_event_pk = batch_minter("evt")
 
     def add_event(self, event: EventIn, *, source: str) -> str:
         """Add the event's row; returns the key its decisions and sends refer to it by."""
-        pk = new_id("evt")
+        pk = self.new_event_pk()
         self.events.append(event_values(event, pk=pk, source=source, now=self.now))
         return pk
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 from triggers.events import ContactIn, EventIn
@@ -101,8 +101,7 @@ class History:
     forget_cancelled: bool = False
 
 
-@dataclass(frozen=True, slots=True)
-class TriggerDecision:
+class TriggerDecision(NamedTuple):
     """What one trigger came to for one event, or a send an event called off (`cancelled`).
 
     A send scheduled or deferred has `send_id`, `due_at`, `channel` and `to`; a cancelled one
@@ -127,8 +126,7 @@ class TriggerDecision:
         return self.outcome == "scheduled" or self.outcome == "deferred"
 
 
-@dataclass(frozen=True)
-class EventDecisions:
+class EventDecisions(NamedTuple):
     """All one event came to: the sends it called off, then one decision per trigger it set off."""
 
     decisions: list[TriggerDecision]

@@ -16,6 +16,7 @@ from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from triggers.events import ContactIn, EventIn
@@ -25,8 +26,7 @@ from triggers.rules import conditions_hold, in_sample
 from triggers.settings import Cap, SurveyConfig, ThrottleConfig, TriggerConfig
 
 
-@dataclass(frozen=True, slots=True)
-class PastSend:
+class PastSend(NamedTuple):
     """A send that counts against the policy: scheduled, in flight or gone out."""
 
     survey: str
@@ -47,8 +47,13 @@ class PolicyState:
         self.added_per_day[day] += 1
 
 
-@dataclass(frozen=True)
-class Verdict:
+class Verdict(NamedTuple):
+    """What the gates came to for one trigger and event.
+
+    This and the other values made for every event (`PastSend`, `TriggerDecision`) are named
+    tuples, not frozen dataclasses: as immutable, and a frozen dataclass costs 5-8 times as much
+    to make (each field set through `object.__setattr__`), a few microseconds an event."""
+
     outcome: Outcome  # scheduled, deferred or suppressed: cancelling is not a gate's to do
     reason: Reason | None = None  # the gate that suppressed it, or quiet_hours for a deferral
     channel: str | None = None
@@ -158,16 +163,16 @@ def throttle_reason(
     state: PolicyState, contact_id: str, survey: str, due_at: datetime, limits: Limits
 ) -> GateReason | None:
     """The first cooldown or cap a send at `due_at` would break, or None."""
-    history = state.sends.get(contact_id, ())
-    if any(p.survey == survey and abs(p.due_at - due_at) < limits.survey_cooldown for p in history):
-        return "survey_cooldown"
-    if any(abs(p.due_at - due_at) < limits.contact_cooldown for p in history):
-        return "contact_cooldown"
-    # Conservative cap: count every send within `per` either side, so no window of length
-    # `per` can ever hold more than `count`.
-    cap = limits.cap
-    if cap and sum(abs(p.due_at - due_at) < cap.per for p in history) >= cap.count:
-        return "contact_cap"
+    if history := state.sends.get(contact_id):  # most contacts of a batch have none
+        if any(p.survey == survey and abs(p.due_at - due_at) < limits.survey_cooldown for p in history):
+            return "survey_cooldown"
+        if any(abs(p.due_at - due_at) < limits.contact_cooldown for p in history):
+            return "contact_cooldown"
+        # Conservative cap: count every send within `per` either side, so no window of length
+        # `per` can ever hold more than `count`.
+        cap = limits.cap
+        if cap and sum(abs(p.due_at - due_at) < cap.per for p in history) >= cap.count:
+            return "contact_cap"
     if limits.daily_cap is not None and state.daily_counts[due_at.date()] >= limits.daily_cap:
         return "daily_cap"
     return None

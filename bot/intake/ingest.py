@@ -12,6 +12,8 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import lru_cache
+from itertools import chain
+from operator import attrgetter
 from typing import Any
 
 from bot.config import Config
@@ -20,11 +22,11 @@ from bot.runtime.clock import Clock
 from bot.runtime.telemetry import Telemetry
 from storage import intake, outcomes, queries
 from storage.db import Connection, Database
+from storage.ids import batch_minter
 from triggers.addresses import AddressKeys
 from triggers.engine import History, PendingSend, TriggerDecision, TriggerIndex, decide_event
 from triggers.events import ContactIn, EventIn, parse_event
 from triggers.follow_ups import follow_ups
-from triggers.outcomes import Outcome, Reason
 from triggers.policy import PolicyState
 
 MAX_BATCH = 1000
@@ -32,32 +34,17 @@ MAX_BATCH = 1000
 QUIET_HOURS_LONGEST = timedelta(days=2)
 
 
-@dataclass(frozen=True)
-class DecisionOut:
-    trigger: str
-    outcome: Outcome
-    reason: Reason | None = None
-    send_id: str | None = None
-    due_at: datetime | None = None
-    detail: str | None = None
-
-    @classmethod
-    def of(cls, decision: TriggerDecision) -> DecisionOut:
-        return cls(
-            decision.trigger, decision.outcome, decision.reason, decision.send_id, decision.due_at,
-            decision.detail,
-        )  # fmt: skip
-
-    def to_json(self) -> dict[str, Any]:
-        due = _iso_utc(self.due_at, self.due_at.utcoffset()) if self.due_at else None
-        return {
-            "trigger": self.trigger,
-            "outcome": self.outcome,
-            "reason": self.reason,
-            "send_id": self.send_id,
-            "due_at": due,
-            "detail": self.detail,
-        }
+def decision_json(decision: TriggerDecision) -> dict[str, Any]:
+    """A decision as the events API answers it."""
+    due_at = decision.due_at
+    return {
+        "trigger": decision.trigger,
+        "outcome": decision.outcome,
+        "reason": decision.reason,
+        "send_id": decision.send_id,
+        "due_at": _iso_utc(due_at, due_at.utcoffset()) if due_at else None,
+        "detail": decision.detail,
+    }
 
 
 @lru_cache(maxsize=4096)
@@ -67,20 +54,24 @@ def _iso_utc(moment: datetime, offset: timedelta | None) -> str:
     return moment.isoformat().replace("+00:00", "Z")
 
 
-@dataclass
+@dataclass(slots=True)
 class EventResult:
     id: str | None
     status: str  # accepted | duplicate | invalid
     error: str | None = None
     error_field: str | None = None
-    decisions: list[DecisionOut] = field(default_factory=list)
+    decisions: list[TriggerDecision] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         body: dict[str, Any] = {"id": self.id, "status": self.status, "error": self.error}
         if self.error_field:
             body["field"] = self.error_field
-        body["decisions"] = [d.to_json() for d in self.decisions]
+        body["decisions"] = [decision_json(d) for d in self.decisions]
         return body
+
+
+_STATUS, _DECISIONS = attrgetter("status"), attrgetter("decisions")
+_OUTCOME_REASON = attrgetter("outcome", "reason")
 
 
 class _Overbooked(Exception):
@@ -126,9 +117,8 @@ class Ingestor:
             if due_now and self.on_due:
                 self.on_due()
         if self.telemetry:
-            self.telemetry.count_ingested(
-                (r.status for r in results), ((d.outcome, d.reason) for r in results for d in r.decisions)
-            )
+            decisions = chain.from_iterable(map(_DECISIONS, results))
+            self.telemetry.count_ingested(map(_STATUS, results), map(_OUTCOME_REASON, decisions))
         return results
 
     def _validate(self, raw: Any, now: datetime, seen: set[str]) -> tuple[EventResult, EventIn | None]:
@@ -178,7 +168,7 @@ class Ingestor:
                 contact = contacts[event.contact.id]
                 decided = decide_event(event, contact, history, self.index, now, event_ref=event_ref)
                 rows.add_decisions(decided)
-                results[index].decisions = [DecisionOut.of(d) for d in decided.decisions]
+                results[index].decisions = decided.decisions
                 due_now = due_now or decided.due_by(now)
             _drop_cancels(results, rows.write(conn))
             outcomes.keep_events(conn, rows.events_of(self.watched), self.follow_ups)  # docs/outcomes.md
@@ -222,7 +212,7 @@ class Ingestor:
         )
         if lock_days:
             state.daily_counts = queries.DailyCounts(lambda day: queries.daily_count(conn, day, lock=True))
-        return History(state, self.address_keys.key, intake.new_send_id, self._pending(conn, fresh))
+        return History(state, self.address_keys.key, batch_minter("snd"), self._pending(conn, fresh))
 
     def _window(self, fresh: list[tuple[int, EventIn]], now: datetime) -> tuple[datetime, datetime] | None:
         """The due times of past sends the gates can compare this batch's sends with: from the
@@ -250,7 +240,9 @@ def _fresh(
     """The events not stored before, their contacts and ids locked; the others marked duplicate."""
     event_ids = [e.id for _, e in valid if e.id is not None]
     contact_ids = sorted({e.contact.id for _, e in valid})
-    queries.lock_keys(conn, [f"c:{c}" for c in contact_ids] + [f"e:{i}" for i in event_ids])
+    # Lazily: SQLite takes no such locks, so it never makes the keys.
+    keys = chain((f"c:{c}" for c in contact_ids), (f"e:{i}" for i in event_ids))
+    queries.lock_keys(conn, keys)
     duplicates = queries.existing_event_ids(conn, event_ids)
     for i, _ in valid:
         if results[i].id in duplicates:
