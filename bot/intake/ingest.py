@@ -16,6 +16,8 @@ from itertools import chain
 from operator import attrgetter
 from typing import Any
 
+from sqlalchemy.exc import IntegrityError
+
 from bot.config import Config
 from bot.errors import InvalidEvent
 from bot.runtime.clock import Clock
@@ -30,6 +32,8 @@ from triggers.follow_ups import follow_ups
 from triggers.policy import PolicyState
 
 MAX_BATCH = 1000
+# PostgreSQL's name for the unique constraint on `events.event_id` (migration 0001).
+EVENT_ID_CONSTRAINT = "events_event_id_key"
 # Quiet hours defer a send by less than a day (two, to be safe across a change of clocks).
 QUIET_HOURS_LONGEST = timedelta(days=2)
 
@@ -137,14 +141,27 @@ class Ingestor:
     def _store(
         self, valid: list[tuple[int, EventIn]], results: list[EventResult], source: str, now: datetime
     ) -> bool:
-        try:
-            return self._store_once(valid, results, source, now, lock_days=False)
-        except _Overbooked:
-            # Another process took part of today's cap meanwhile (PostgreSQL only): decide again,
-            # this time holding the day's counter from the start.
+        """Decide and write in one transaction, first optimistically; on PostgreSQL, a race
+        another process won is decided again with more held from the start:
+        - another process took part of today's cap meanwhile: the day's counter;
+        - another process stored one of these event ids meanwhile, under another contact (the
+          same contact's events wait for each other's locks already): the event ids.
+        Locking every event id up front cost a tenth of a batch for a race that needs an
+        idempotency key reused across contacts."""
+        lock_days = lock_event_ids = False
+        while True:
+            try:
+                return self._store_once(
+                    valid, results, source, now, lock_days=lock_days, lock_event_ids=lock_event_ids
+                )
+            except _Overbooked:
+                lock_days = True
+            except IntegrityError as exc:
+                if lock_event_ids or not _event_id_taken(exc):
+                    raise
+                lock_event_ids = True
             for index, _ in valid:
                 results[index].decisions = []
-            return self._store_once(valid, results, source, now, lock_days=True)
 
     def _store_once(
         self,
@@ -154,9 +171,10 @@ class Ingestor:
         now: datetime,
         *,
         lock_days: bool,
+        lock_event_ids: bool,
     ) -> bool:
         with self.db.write() as conn:
-            fresh = _fresh(conn, valid, results)
+            fresh = _fresh(conn, valid, results, lock_event_ids=lock_event_ids)
             if not fresh:
                 return False
             contacts = intake.merge_contacts(conn, [e.contact for _, e in fresh], now=now)
@@ -235,19 +253,27 @@ class Ingestor:
 
 
 def _fresh(
-    conn: Connection, valid: list[tuple[int, EventIn]], results: list[EventResult]
+    conn: Connection, valid: list[tuple[int, EventIn]], results: list[EventResult], *, lock_event_ids: bool
 ) -> list[tuple[int, EventIn]]:
-    """The events not stored before, their contacts and ids locked; the others marked duplicate."""
+    """The events not stored before, their contacts (and with `lock_event_ids` their ids)
+    locked; the others marked duplicate."""
     event_ids = [e.id for _, e in valid if e.id is not None]
     contact_ids = sorted({e.contact.id for _, e in valid})
     # Lazily: SQLite takes no such locks, so it never makes the keys.
-    keys = chain((f"c:{c}" for c in contact_ids), (f"e:{i}" for i in event_ids))
+    keys = chain((f"c:{c}" for c in contact_ids), (f"e:{i}" for i in event_ids) if lock_event_ids else ())
     queries.lock_keys(conn, keys)
     duplicates = queries.existing_event_ids(conn, event_ids)
     for i, _ in valid:
         if results[i].id in duplicates:
             results[i].status = "duplicate"
     return [(i, e) for i, e in valid if e.id is None or e.id not in duplicates]
+
+
+def _event_id_taken(exc: IntegrityError) -> bool:
+    """Whether the insert failed on `events.event_id`: a process we did not wait for stored
+    one of the batch's event ids first."""
+    diag = getattr(exc.orig, "diag", None)
+    return getattr(diag, "constraint_name", None) == EVENT_ID_CONSTRAINT
 
 
 def _drop_cancels(results: list[EventResult], missed: set[str]) -> None:

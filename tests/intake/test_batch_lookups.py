@@ -4,11 +4,18 @@ exactly, in batches as large as the API takes."""
 from __future__ import annotations
 
 import os
+from datetime import UTC, datetime
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from bot.app import Services
+from storage import queries
+from storage.db import Database
 from storage.ids import new_id
 from tests.helpers import event, sends
 
+NOW = datetime(2026, 12, 1, tzinfo=UTC)
 ODD = ['quote"d', "back\\slash", "ünïcödé", "emoji 🎉", "[1, 2]", "'single'", "%s ?", "tab\there"]
 
 
@@ -25,6 +32,31 @@ def test_ids_of_any_spelling_are_found_again_as_duplicates_and_known_contacts(se
     # sent to the phone numbers stored before.
     new = {r.decisions[0].send_id for r in again[len(ODD) :]}
     assert {s.to_address for s in sends(services.db) if s.id in new} == {"+14155550100"}
+
+
+# Any text an event may carry as an id: no NUL, at most 256 characters, valid Unicode (JSON
+# parsing refuses a lone surrogate).
+IDS = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), max_size=256)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(stored=st.lists(IDS, max_size=12, unique=True), asked=st.lists(IDS, max_size=12))
+def test_a_look_up_by_many_ids_finds_exactly_the_stored_ones(
+    database: Database, stored: list[str], asked: list[str]
+) -> None:
+    """The ids reach the database as one parameter (PostgreSQL: an array's text, quoted and
+    escaped by us), and come back as they were sent, whatever characters they hold."""
+    with database.write() as conn:
+        conn.execute(queries.events_t.delete())
+        for event_id in stored:
+            conn.execute(
+                queries.events_t.insert().values(
+                    pk=new_id("evt"), event_id=event_id, type="t", contact_id="c", occurred_at=NOW,
+                    received_at=NOW, properties={}, source="api",
+                )
+            )  # fmt: skip
+        assert queries.existing_event_ids(conn, asked + stored) == set(stored)
+        assert queries.existing_event_ids(conn, asked) == set(asked) & set(stored)
 
 
 def test_a_full_batch_of_a_thousand_is_looked_up_in_one_go(services: Services) -> None:

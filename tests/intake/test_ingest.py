@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
+import pytest
 from sqlalchemy import select
 
 from bot.app import Services
 from bot.runtime.clock import FakeClock
+from storage import intake
 from storage.models import Contact, Event
-from tests.conftest import ServicesFactory
+from tests.conftest import BACKENDS, ServicesFactory
 from tests.helpers import decisions, event, sends, sms_trigger
 
 
@@ -244,3 +247,32 @@ def test_a_full_batch_stores_every_text_and_time_as_sent(services: Services, clo
         assert row.occurred_at == occurred and row.received_at == clock.now()
         assert names[f"c{i}"] == f"{awkward} {i}"
     assert sorted(s.to_address for s in sends(services.db)) == [f"+1415555{i:04d}" for i in range(20)]
+
+
+@pytest.mark.parametrize("db_url", [b for b in BACKENDS if b == "postgres"], indirect=True)
+@pytest.mark.parametrize("others", [0, 9], ids=["alone", "in a batch written by COPY"])
+def test_an_event_id_another_process_stored_first_under_another_contact_is_a_duplicate(
+    make_services: ServicesFactory, monkeypatch: pytest.MonkeyPatch, others: int
+) -> None:
+    """PostgreSQL locks a batch's contacts, not its event ids: a racer storing the same id
+    under another contact between our check and our insert is found by the unique index, and
+    the batch is decided again with its ids locked. The id is a duplicate; the rest stands."""
+    ours, theirs = make_services(), make_services()
+    merge = intake.merge_contacts
+    raced: list[Any] = []
+
+    def merge_after_the_racer(*args: Any, **kwargs: Any) -> Any:
+        if not raced:  # once, while our transaction has checked for duplicates and holds c1
+            raced.append(None)
+            raced[0] = theirs.ingestor.ingest([event("shared", contact="c2")])
+        return merge(*args, **kwargs)
+
+    monkeypatch.setattr(intake, "merge_contacts", merge_after_the_racer)
+    batch = [event("shared", contact="c1")] + [event(f"o{i}", contact=f"d{i}") for i in range(others)]
+    results = ours.ingestor.ingest(batch)
+
+    assert [r.status for r in raced[0]] == ["accepted"]
+    assert [r.status for r in results] == ["duplicate"] + ["accepted"] * others
+    assert results[0].decisions == []
+    stored = {(s.contact_id, s.status) for s in sends(ours.db)}
+    assert stored == {("c2", "scheduled")} | {(f"d{i}", "scheduled") for i in range(others)}

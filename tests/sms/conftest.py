@@ -19,7 +19,6 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from bot.app import Services, build_services
-from bot.intake.ingest import DecisionOut
 from bot.responses.recorder import ScoreRecorded
 from bot.runtime.clock import FakeClock
 from bot.web.app import create_web_app
@@ -34,6 +33,7 @@ from tests.fakes.twilio_api import (
     signed_webhook,
 )
 from tests.helpers import event
+from triggers.engine import TriggerDecision
 
 PUBLIC_URL = "https://surveys.example.com"
 FROM_NUMBER = "+15550001111"
@@ -63,7 +63,7 @@ class SmsWorld:
         assert decision.send_id, decision
         return self.send(decision.send_id)
 
-    def ingest(self, event_id: str, **fields: Any) -> DecisionOut:
+    def ingest(self, event_id: str, **fields: Any) -> TriggerDecision:
         """Ingest a ticket.solved event for the phone; returns its one decision."""
         [result] = self.services.ingestor.ingest([event(event_id, **fields)])
         [decision] = result.decisions
