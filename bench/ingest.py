@@ -1,6 +1,7 @@
 """Ingestion throughput and zero-delay latency, each beside its baseline measured in the same run.
 
     python bench/ingest.py [--events 50000] [--latency-samples 300] [--backend sqlite|postgresql|both]
+                           [--repeat N]
 
 1. raw bulk insert: the same event, send, decision and contact rows as ingestion writes,
    straight into the same tables, 1,000 events a transaction (the ceiling): executemany on
@@ -10,7 +11,10 @@
 4. p50/p99 from `POST /v1/events` to the `log` channel writing a zero-delay send.
 On SQLite files in a temporary folder, or on PostgreSQL (`--pg-url`, default the local test
 server) in scratch databases made for the run and dropped after it. Each figure is printed with
-its ratio to the raw insert of the same run, the ratio the issue tracks.
+its ratio to the raw insert of the same run, the ratio the issue tracks. With `--repeat N` the
+raw insert, the core and the HTTP endpoint are measured N times in turn and the medians printed,
+each ratio taken round by round, with the lowest and highest beside it: on a shared machine one
+run can be a third off.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -42,13 +47,13 @@ from storage.db import Database  # noqa: E402
 from storage.ids import new_id  # noqa: E402
 from storage.migrate import upgrade  # noqa: E402
 
-CONFIG = {
+CONFIG: dict[str, Any] = {
     "server": {"api_keys": ["bench-key"], "secret_key": "bench"},
     "surveys": {"csat": {"metric": "csat", "question": {"sms": "Rate us 1-5"}}},
     "triggers": [{"name": "t", "on": "ticket.solved", "survey": "csat", "channels": ["sms"], "delay": "10m"}],
     "throttle": {"quiet_hours": None, "daily_cap": None},
 }
-ZERO_DELAY = {**CONFIG, "triggers": [{**CONFIG["triggers"][0], "delay": "0s"}]}  # type: ignore[dict-item]
+ZERO_DELAY = {**CONFIG, "triggers": [{**CONFIG["triggers"][0], "delay": "0s"}]}
 
 
 def make_events(count: int, prefix: str) -> list[dict[str, Any]]:
@@ -311,47 +316,62 @@ def main() -> None:
     parser.add_argument("--latency-samples", type=int, default=300)
     parser.add_argument("--backend", choices=("sqlite", "postgresql", "both"), default="sqlite")
     parser.add_argument("--pg-url", default="postgresql+psycopg://postgres@127.0.0.1:5432/test")
+    parser.add_argument(
+        "--repeat", type=int, default=1, help="rounds of raw, core and HTTP in turn; medians are printed"
+    )
     args = parser.parse_args()
     names = ("sqlite", "postgresql") if args.backend == "both" else (args.backend,)
     for name in names:
         with tempfile.TemporaryDirectory() as folder:
             backend = Backend(name, Path(folder), args.pg_url)
             try:
-                run(backend, args.events, args.latency_samples)
+                run(backend, args.events, args.latency_samples, args.repeat)
             finally:
                 backend.close()
 
 
-def run(backend: Backend, count: int, samples: int) -> None:
-    raw, raw_cpu = bench_raw_insert(backend, make_events(count, "r"))
+def run(backend: Backend, count: int, samples: int, repeat: int) -> None:
+    """Each figure `repeat` times, the raw insert and the core in turn (a pair a round, so a
+    machine whose speed drifts moves both); medians, with each ratio taken pair by pair."""
+    raws, cores, https = [], [], []
+    for round_ in range(repeat):
+        raws.append(bench_raw_insert(backend, make_events(count, f"r{round_}-")))
+        cores.append(bench_core(backend, make_events(count, f"k{round_}-")))
+        https.append(bench_http(backend, make_events(count, f"h{round_}-")))
     many = (
         bench_raw_insert(backend, make_events(count, "m"), copy=False)[0]
         if backend.name != "sqlite"
         else None
     )
-    core, core_cpu, peak = bench_core(backend, make_events(count, "k"))
-    http = bench_http(backend, make_events(count, "h"))
     latency = bench_latency(backend, samples) if samples else []
+    raw, raw_cpu = median(r[0] for r in raws), median(r[1] for r in raws)
+    core, core_cpu, peak = median(c[0] for c in cores), median(c[1] for c in cores), max(c[2] for c in cores)
+    http = median(https)
+    ratio = [c[0] / r[0] for r, c in zip(raws, cores, strict=True)]
+    ratio_cpu = [c[1] / r[1] for r, c in zip(raws, cores, strict=True)]
+    http_ratio = [h / r[0] for r, h in zip(raws, https, strict=True)]
     target = 20_000 if backend.name == "sqlite" else 10_000
-    print(f"events: {count} ({backend.name}, batches of 1,000, one trigger each)")
+    rounds = f", median of {repeat} rounds, ratios pair by pair, [lowest-highest]" if repeat > 1 else ""
+    print(f"events: {count} ({backend.name}, batches of 1,000, one trigger each{rounds})")
     how = "executemany" if backend.name == "sqlite" else "COPY"
     print(
         f"raw bulk insert (baseline):  {raw:10,.0f} events/s  {raw_cpu:10,.0f} per CPU second"
-        f"  (event, send, decision, contact rows by {how})"
+        f"  (event, send, decision, contact rows by {how}){spread(r[0] for r in raws)}"
     )
     if many is not None:
         print(f"  the same by executemany:    {many:10,.0f} events/s  (the baseline before COPY)")
     print(
-        f"ingestion core:              {core:10,.0f} events/s  ratio {core / raw:.2f} (target >= 0.5)"
-        f"  peak RSS of the bench so far {peak:.0f} MiB"
+        f"ingestion core:              {core:10,.0f} events/s  ratio {median(ratio):.2f} (target >= 0.5)"
+        f"{spread(ratio, '.2f')}  peak RSS of the bench so far {peak:.0f} MiB"
     )
     print(
-        f"  by this process's CPU time: {core_cpu:10,.0f} per CPU second  ratio {core_cpu / raw_cpu:.2f}"
-        " (steadier on a busy machine; on PostgreSQL it leaves out the server's share)"
+        f"  by this process's CPU time: {core_cpu:10,.0f} per CPU second  ratio {median(ratio_cpu):.2f}"
+        f"{spread(ratio_cpu, '.2f')} (steadier on a busy machine; on PostgreSQL it leaves out the"
+        " server's share)"
     )
     print(
-        f"HTTP batch endpoint:         {http:10,.0f} events/s  ratio {http / raw:.2f}"
-        f"  (target >= {target:,}/s)"
+        f"HTTP batch endpoint:         {http:10,.0f} events/s  ratio {median(http_ratio):.2f}"
+        f"  (target >= {target:,}/s){spread(https)}"
     )
     if latency:
         p50, p99 = percentile(latency, 50), percentile(latency, 99)
@@ -359,6 +379,16 @@ def run(backend: Backend, count: int, samples: int) -> None:
             f"zero-delay POST -> log send: p50 {p50:.1f} ms  p99 {p99:.1f} ms  max {max(latency):.1f} ms"
             f"  mean {statistics.mean(latency):.1f} ms  (n={len(latency)}, target p99 <= 250 ms)"
         )
+
+
+def median(values: Iterable[float]) -> float:
+    return statistics.median(list(values))
+
+
+def spread(values: Iterable[float], style: str = ",.0f") -> str:
+    """`  [lowest-highest]` of several rounds; nothing for one."""
+    seen = list(values)
+    return f"  [{min(seen):{style}}-{max(seen):{style}}]" if len(seen) > 1 else ""
 
 
 if __name__ == "__main__":

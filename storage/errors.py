@@ -11,6 +11,11 @@ class DatabaseUnavailable(SurveybotError):
     """The database cannot be reached or did not answer in time; nothing was stored, try again."""
 
 
+class EventIdTaken(SurveybotError):
+    """Another transaction stored one of the batch's event ids after the batch looked for them
+    (PostgreSQL, a racer we held no lock against): the batch wrote nothing; decide it again."""
+
+
 class SchemaNotCurrent(SurveybotError):
     """The database schema is not the one this surveybot needs: run `surveybot db upgrade`."""
 

@@ -9,9 +9,11 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection
+from sqlalchemy.exc import IntegrityError
 
 from storage import queries
 from storage.bulk import insert_values
+from storage.errors import EventIdTaken
 from storage.hold_rollups import HOLD_OUTCOMES, count_holds
 from storage.ids import batch_minter, new_id
 from storage.models import SendStatus
@@ -86,7 +88,12 @@ class IntakeRows:
         now = self.now
         metric = {name: survey.metric for name, survey in self.surveys.items()}
         called_off = self.sends_called_off
-        insert_values(conn, queries.events_t, EVENT_COLUMNS, self.events)
+        try:
+            insert_values(conn, queries.events_t, EVENT_COLUMNS, self.events)
+        except IntegrityError as exc:
+            if _constraint_of(exc) == EVENT_ID_CONSTRAINT:
+                raise EventIdTaken() from exc
+            raise
         sends = [send_values(d, metric[d.survey], now, called_off.get(i)) for i, d in self.sends.items()]
         insert_values(conn, queries.sends_t, SEND_COLUMNS, sends)
         decision_rows = [decision_values(d, now) for d in decisions]
@@ -105,6 +112,15 @@ class IntakeRows:
             return []
         kind = EVENT_COLUMNS.index("type")
         return [dict(zip(EVENT_COLUMNS, row, strict=True)) for row in self.events if row[kind] in types]
+
+
+# PostgreSQL's name for the unique constraint on `events.event_id` (migration 0001).
+EVENT_ID_CONSTRAINT = "events_event_id_key"
+
+
+def _constraint_of(exc: IntegrityError) -> str | None:
+    diag = getattr(exc.orig, "diag", None)
+    return getattr(diag, "constraint_name", None)
 
 
 # The rows as tuples in these columns' order: a batch makes three rows an event, and a tuple

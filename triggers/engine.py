@@ -153,7 +153,9 @@ def decide_event(
     the caller already knows it; `event_ref` names the event in the decisions and sends it makes.
     """
     cancelled = _call_off(event, history, index)
-    decisions = [_cancellation(p, index.cancelled_by(event.type)[p.trigger]) for p in cancelled]
+    decisions = (
+        [_cancellation(p, index.cancelled_by(event.type)[p.trigger]) for p in cancelled] if cancelled else []
+    )
     for trigger in index.set_off_by(event.type):
         decisions.append(_decide_trigger(event, contact, trigger, history, index, now, event_ref, zone))
     return EventDecisions(decisions, cancelled)

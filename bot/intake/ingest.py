@@ -16,14 +16,13 @@ from itertools import chain
 from operator import attrgetter
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError
-
 from bot.config import Config
 from bot.errors import InvalidEvent
 from bot.runtime.clock import Clock
 from bot.runtime.telemetry import Telemetry
 from storage import intake, outcomes, queries
 from storage.db import Connection, Database
+from storage.errors import EventIdTaken
 from storage.ids import batch_minter
 from triggers.addresses import AddressKeys
 from triggers.engine import History, PendingSend, TriggerDecision, TriggerIndex, decide_event
@@ -32,8 +31,6 @@ from triggers.follow_ups import follow_ups
 from triggers.policy import PolicyState
 
 MAX_BATCH = 1000
-# PostgreSQL's name for the unique constraint on `events.event_id` (migration 0001).
-EVENT_ID_CONSTRAINT = "events_event_id_key"
 # Quiet hours defer a send by less than a day (two, to be safe across a change of clocks).
 QUIET_HOURS_LONGEST = timedelta(days=2)
 
@@ -126,12 +123,10 @@ class Ingestor:
         return results
 
     def _validate(self, raw: Any, now: datetime, seen: set[str]) -> tuple[EventResult, EventIn | None]:
-        raw_id = raw.get("id") if isinstance(raw, dict) else None
-        shown_id = str(raw_id) if isinstance(raw_id, str | int) and not isinstance(raw_id, bool) else None
         try:
             event = parse_event(raw, now, max_future=self.config.server.max_future_skew)
         except InvalidEvent as exc:
-            return EventResult(shown_id, "invalid", str(exc), exc.field), None
+            return EventResult(_shown_id(raw), "invalid", str(exc), exc.field), None
         if event.id is not None:
             if event.id in seen:
                 return EventResult(event.id, "duplicate"), None
@@ -156,8 +151,8 @@ class Ingestor:
                 )
             except _Overbooked:
                 lock_days = True
-            except IntegrityError as exc:
-                if lock_event_ids or not _event_id_taken(exc):
+            except EventIdTaken:
+                if lock_event_ids:
                     raise
                 lock_event_ids = True
             for index, _ in valid:
@@ -269,11 +264,10 @@ def _fresh(
     return [(i, e) for i, e in valid if e.id is None or e.id not in duplicates]
 
 
-def _event_id_taken(exc: IntegrityError) -> bool:
-    """Whether the insert failed on `events.event_id`: a process we did not wait for stored
-    one of the batch's event ids first."""
-    diag = getattr(exc.orig, "diag", None)
-    return getattr(diag, "constraint_name", None) == EVENT_ID_CONSTRAINT
+def _shown_id(raw: Any) -> str | None:
+    """An invalid event's id as its result shows it, when it has one that reads as an id."""
+    raw_id = raw.get("id") if isinstance(raw, dict) else None
+    return str(raw_id) if isinstance(raw_id, str | int) and not isinstance(raw_id, bool) else None
 
 
 def _drop_cancels(results: list[EventResult], missed: set[str]) -> None:
