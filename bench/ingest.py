@@ -23,6 +23,7 @@ import argparse
 import os
 import resource
 import secrets
+import shutil
 import signal
 import statistics
 import subprocess
@@ -78,6 +79,8 @@ class Backend:
     def url(self, name: str) -> str:
         """A new, empty database's URL."""
         if self.name == "sqlite":
+            for leftover in self.tmp.glob(f"{name}.db*"):  # an earlier round's file, its WAL, ...
+                shutil.rmtree(leftover) if leftover.is_dir() else leftover.unlink()
             return f"sqlite:///{self.tmp / name}.db"
         import psycopg
 
