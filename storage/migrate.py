@@ -23,8 +23,13 @@ def alembic_config(db: Database) -> AlembicConfig:
 
 
 def upgrade(db: Database, revision: str = "head") -> None:
-    """Bring the schema to `revision`; safe to run again and from several processes on PostgreSQL."""
-    with db.engine.begin() as conn:
+    """Bring the schema to `revision`; safe to run again, and from several processes at once.
+
+    On SQLite in the write transaction that holds the write lock from its start (`Database.write`):
+    a deferred one, as alembic opens, read the version and then failed at once with "database is
+    locked" when another process's migration had committed meanwhile (two `surveybot run` on a
+    new file, one of them exited)."""
+    with db.write() as conn:
         if not db.is_sqlite:
             # One migrator at a time: a second `surveybot run` waits rather than racing DDL.
             conn.exec_driver_sql("SELECT pg_advisory_xact_lock(727170)")
