@@ -68,7 +68,7 @@ def lock_keys(conn: Connection, names: Iterable[str]) -> None:
         return
     keys = sorted({_lock_key(name) for name in names})
     if keys:
-        # The keys as one text, and one row back (see `array_literal`).
+        # The keys as one array text, and one row back, not one a key (see `TextArray`).
         conn.execute(_LOCK_IN_ORDER, {"keys": "{" + ",".join(map(str, keys)) + "}"})
 
 

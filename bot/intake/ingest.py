@@ -150,6 +150,8 @@ class Ingestor:
                     valid, results, source, now, lock_days=lock_days, lock_event_ids=lock_event_ids
                 )
             except _Overbooked:
+                if lock_days:  # cannot happen: the counter was held from its first read
+                    raise
                 lock_days = True
             except EventIdTaken:
                 if lock_event_ids:
