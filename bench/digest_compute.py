@@ -125,6 +125,34 @@ def _by_table(generated: Iterable[Row]) -> Iterator[tuple[str, tuple]]:
         yield from ((name, row) for name, row in zip(TABLES, rows, strict=True) if row)
 
 
+def on_each_backend(
+    backend: str,
+    load_sqlite: Callable[[Path], Engine],
+    load_postgres: Callable[[str], Engine],
+    measure: Callable[[str, Engine], None],
+) -> None:
+    """Load, then measure, on SQLite (a file in a temporary folder) and/or PostgreSQL (a new
+    schema, dropped after), as `backend` says (`sqlite`, `postgresql` or `both`)."""
+    if backend in ("sqlite", "both"):
+        with tempfile.TemporaryDirectory() as tmp:
+            began = time.perf_counter()
+            engine = load_sqlite(Path(tmp) / "bench.db")
+            print(f"sqlite: loaded in {time.perf_counter() - began:.1f} s")
+            measure("sqlite", engine)
+            engine.dispose()
+    if backend in ("postgresql", "both"):
+        schema = f"bench_{uuid.uuid4().hex[:8]}"
+        began = time.perf_counter()
+        engine = load_postgres(schema)
+        print(f"postgresql: loaded in {time.perf_counter() - began:.1f} s")
+        try:
+            measure("postgresql", engine)
+        finally:
+            with engine.begin() as conn:
+                conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+            engine.dispose()
+
+
 def write_sqlite(path: Path, tables: Mapping[str, str], rows: Iterable[tuple[str, tuple]]) -> Engine:
     """A new SQLite database at `path` holding `rows` ((table, row) pairs, in the columns that
     `tables` names per table), written raw, then analysed."""
@@ -314,24 +342,12 @@ def main() -> None:
     if args.quick:
         args.responses, args.repeat = 100_000, 3
     span, window = timedelta(days=args.span_days), timedelta(days=args.window_days)
-    if args.backend in ("sqlite", "both"):
-        with tempfile.TemporaryDirectory() as tmp:
-            began = time.perf_counter()
-            engine = load_sqlite(Path(tmp) / "bench.db", args.responses, span)
-            print(f"sqlite: loaded in {time.perf_counter() - began:.1f} s")
-            measure("sqlite", engine, window, args.repeat, args.end_minutes)
-            engine.dispose()
-    if args.backend in ("postgresql", "both"):
-        schema = f"bench_{uuid.uuid4().hex[:8]}"
-        began = time.perf_counter()
-        engine = load_postgres(schema, args.responses, span)
-        print(f"postgresql: loaded in {time.perf_counter() - began:.1f} s")
-        try:
-            measure("postgresql", engine, window, args.repeat, args.end_minutes)
-        finally:
-            with engine.begin() as conn:
-                conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-            engine.dispose()
+    on_each_backend(
+        args.backend,
+        lambda path: load_sqlite(path, args.responses, span),
+        lambda schema: load_postgres(schema, args.responses, span),
+        lambda name, engine: measure(name, engine, window, args.repeat, args.end_minutes),
+    )
 
 
 if __name__ == "__main__":

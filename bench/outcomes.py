@@ -24,9 +24,7 @@ from __future__ import annotations
 
 import argparse
 import random
-import tempfile
 import time
-import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -37,7 +35,7 @@ import orjson
 from sqlalchemy import Connection, Engine, text
 
 import storage.models  # noqa: F401 - registers the tables
-from bench.digest_compute import write_postgres, write_sqlite
+from bench.digest_compute import on_each_backend, write_postgres, write_sqlite
 from bot.config import Config, parse_config
 from bot.metrics.outcomes import OutcomeReport, calendar_periods, outcome_report
 from storage.outcomes import rebuild_outcomes
@@ -234,24 +232,12 @@ def main() -> None:
     args = parser.parse_args()
     if args.quick:
         args.responses, args.events, args.repeat = 100_000, 100_000, 3
-    if args.backend in ("sqlite", "both"):
-        with tempfile.TemporaryDirectory() as tmp:
-            began = time.perf_counter()
-            engine = load_sqlite(Path(tmp) / "bench.db", args.responses, args.events)
-            print(f"sqlite: loaded in {time.perf_counter() - began:.1f} s")
-            measure("sqlite", engine, args.repeat)
-            engine.dispose()
-    if args.backend in ("postgresql", "both"):
-        schema = f"bench_{uuid.uuid4().hex[:8]}"
-        began = time.perf_counter()
-        engine = load_postgres(schema, args.responses, args.events)
-        print(f"postgresql: loaded in {time.perf_counter() - began:.1f} s")
-        try:
-            measure("postgresql", engine, args.repeat)
-        finally:
-            with engine.begin() as conn:
-                conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-            engine.dispose()
+    on_each_backend(
+        args.backend,
+        lambda path: load_sqlite(path, args.responses, args.events),
+        lambda schema: load_postgres(schema, args.responses, args.events),
+        lambda name, engine: measure(name, engine, args.repeat),
+    )
 
 
 if __name__ == "__main__":

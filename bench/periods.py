@@ -21,17 +21,14 @@ library / hand-written.
 from __future__ import annotations
 
 import argparse
-import tempfile
 import time
-import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Engine, text
 
-from bench.digest_compute import NOW, load_postgres, load_sqlite
+from bench.digest_compute import NOW, load_postgres, load_sqlite, on_each_backend
 from bot.config import Config, parse_config
 from bot.metrics.journey import JourneyReport, build_journey
 from bot.metrics.periods import PeriodKind
@@ -147,24 +144,12 @@ def main() -> None:
     if args.quick:
         args.responses, args.repeat = 100_000, 3
     span = timedelta(days=args.span_days)
-    if args.backend in ("sqlite", "both"):
-        with tempfile.TemporaryDirectory() as tmp:
-            began = time.perf_counter()
-            engine = load_sqlite(Path(tmp) / "bench.db", args.responses, span)
-            print(f"sqlite: loaded in {time.perf_counter() - began:.1f} s")
-            measure("sqlite", engine, args.repeat)
-            engine.dispose()
-    if args.backend in ("postgresql", "both"):
-        schema = f"bench_{uuid.uuid4().hex[:8]}"
-        began = time.perf_counter()
-        engine = load_postgres(schema, args.responses, span)
-        print(f"postgresql: loaded in {time.perf_counter() - began:.1f} s")
-        try:
-            measure("postgresql", engine, args.repeat)
-        finally:
-            with engine.begin() as conn:
-                conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-            engine.dispose()
+    on_each_backend(
+        args.backend,
+        lambda path: load_sqlite(path, args.responses, span),
+        lambda schema: load_postgres(schema, args.responses, span),
+        lambda name, engine: measure(name, engine, args.repeat),
+    )
 
 
 if __name__ == "__main__":

@@ -14,9 +14,14 @@ _lock = threading.Lock()
 _pool: list[str] = []
 
 
-def _refill() -> None:
+def _random_tokens() -> list[str]:
+    """`_POOL_IDS` tokens of 80 random bits (20 hex digits), from one read of the OS."""
     block = os.urandom(10 * _POOL_IDS).hex()
-    _pool.extend(block[i : i + 20] for i in range(0, len(block), 20))
+    return [block[i : i + 20] for i in range(0, len(block), 20)]
+
+
+def _refill() -> None:
+    _pool.extend(_random_tokens())
 
 
 def _forget_pool() -> None:
@@ -49,5 +54,4 @@ def batch_minter(prefix: str) -> Callable[[], str]:
 
 def _tokens() -> Iterator[str]:
     while True:
-        block = os.urandom(10 * _POOL_IDS).hex()
-        yield from (block[i : i + 20] for i in range(0, len(block), 20))
+        yield from _random_tokens()
