@@ -6,15 +6,16 @@
 1. raw bulk insert: the same event, send, decision and contact rows as ingestion writes,
    straight into the same tables, 1,000 events a transaction (the ceiling): executemany on
    SQLite, COPY on PostgreSQL (as ingestion), and there a pipelined executemany beside it;
-2. the ingestion core (`Ingestor.ingest`, batches of 1,000) and its ratio to (1);
+2. the ingestion core (`Ingestor.ingest`, batches of 1,000) and its ratio to (1), the two run
+   batch by batch in turn, so that a machine whose speed drifts moves both alike;
 3. the HTTP batch endpoint of a real `surveybot run` (batches of 1,000 over keep-alive);
 4. p50/p99 from `POST /v1/events` to the `log` channel writing a zero-delay send.
 On SQLite files in a temporary folder, or on PostgreSQL (`--pg-url`, default the local test
 server) in scratch databases made for the run and dropped after it. Each figure is printed with
 its ratio to the raw insert of the same run, the ratio the issue tracks. With `--repeat N` the
-raw insert, the core and the HTTP endpoint are measured N times in turn and the medians printed,
-each ratio taken round by round, with the lowest and highest beside it: on a shared machine one
-run can be a third off.
+raw insert with the core, and the HTTP endpoint, are measured N times in turn and the medians
+printed, each ratio taken round by round, with the lowest and highest beside it: on a shared
+machine one run can be a third off.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ import time
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import httpx
 import orjson
@@ -121,71 +122,59 @@ def fresh_db(tmp: Path | Backend, name: str) -> Database:
     return db
 
 
-def bench_raw_insert(
-    backend: Backend, events: list[dict[str, Any]], *, copy: bool | None = None
-) -> tuple[float, float]:
+class RawInsert:
     """The same four rows per event as ingestion writes (event, send, decision and the new
-    contact), as ready tuples, straight through the driver: executemany on SQLite; on PostgreSQL
-    COPY, as ingestion writes them (`copy=False`: a pipelined executemany instead)."""
-    db = fresh_db(backend, "raw" if copy is not False else "raw_executemany")
-    sqlite = backend.name == "sqlite"
-    copy = not sqlite if copy is None else copy
-    now: Any = datetime.now(UTC)
-    if sqlite:
-        now = now.strftime("%Y-%m-%d %H:%M:%S.%f")
-    batches = []
-    for offset in range(0, len(events), 1000):
-        rows_e, rows_s, rows_d, rows_c = [], [], [], []
-        for e in events[offset : offset + 1000]:
-            pk, send_id, contact = new_id("evt"), new_id("snd"), e["contact"]
-            cid = contact["id"]
-            rows_e.append(
-                (pk, e["id"], e["type"], cid, now, now, orjson.dumps(e["properties"]).decode(), "api")
-            )
-            rows_s.append(
-                (
-                    send_id,
-                    pk,
-                    "t",
-                    "csat",
-                    "csat",
-                    cid,
-                    "sms",
-                    contact["phone"],
-                    "scheduled",
-                    0,
-                    now,
-                    now,
-                    now,
-                )
-            )
-            rows_d.append((pk, cid, "t", "csat", "scheduled", None, send_id, now, now))
-            rows_c.append((cid, None, contact["phone"], contact["name"], None, None, now, now))
-        batches.append(
-            ((RAW_EVENT, rows_e), (RAW_SEND, rows_s), (RAW_DECISION, rows_d), (RAW_CONTACT, rows_c))
-        )
-    raw = db.engine.raw_connection()
-    cursor = raw.cursor()
-    marks = (lambda sql: sql) if sqlite else (lambda sql: sql.replace("?", "%s"))
-    start, cpu = time.perf_counter(), time.process_time()
-    for batch in batches:
-        if sqlite:
+    contact), as ready tuples, straight through the driver, a transaction per batch of 1,000:
+    executemany on SQLite; on PostgreSQL COPY, as ingestion writes them (`copy=False`: a
+    pipelined executemany instead)."""
+
+    def __init__(self, backend: Backend, events: list[dict[str, Any]], *, copy: bool | None = None) -> None:
+        self.db = fresh_db(backend, "raw" if copy is not False else "raw_executemany")
+        self.sqlite = backend.name == "sqlite"
+        self.copy = not self.sqlite if copy is None else copy
+        self.batches = [
+            _raw_rows(events[i : i + 1000], sqlite=self.sqlite) for i in range(0, len(events), 1000)
+        ]
+        self.raw = self.db.engine.raw_connection()
+        self.cursor = self.raw.cursor()
+
+    def step(self, index: int) -> None:
+        """Insert the `index`th batch in one transaction."""
+        cursor = self.cursor
+        if self.sqlite:
             cursor.execute("BEGIN IMMEDIATE")
-        for sql, rows in batch:
-            if copy:
+        for sql, rows in self.batches[index]:
+            if self.copy:
                 with cursor.copy(_copy_of(sql)) as stream:
                     for row in rows:
                         stream.write_row(row)
             else:
-                cursor.executemany(marks(sql), rows)
-        if sqlite:
+                cursor.executemany(sql if self.sqlite else sql.replace("?", "%s"), rows)
+        if self.sqlite:
             cursor.execute("COMMIT")
         else:
-            raw.commit()
-    elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
-    raw.close()
-    db.dispose()
-    return len(events) / elapsed, len(events) / cpu
+            self.raw.commit()
+
+    def close(self) -> None:
+        self.raw.close()
+        self.db.dispose()
+
+
+def _raw_rows(events: list[dict[str, Any]], *, sqlite: bool) -> list[tuple[str, list[tuple[Any, ...]]]]:
+    now: Any = datetime.now(UTC)
+    if sqlite:
+        now = now.strftime("%Y-%m-%d %H:%M:%S.%f")
+    rows_e, rows_s, rows_d, rows_c = [], [], [], []
+    for e in events:
+        pk, send_id, contact = new_id("evt"), new_id("snd"), e["contact"]
+        cid = contact["id"]
+        rows_e.append((pk, e["id"], e["type"], cid, now, now, orjson.dumps(e["properties"]).decode(), "api"))
+        rows_s.append(
+            (send_id, pk, "t", "csat", "csat", cid, "sms", contact["phone"], "scheduled", 0, now, now, now)
+        )
+        rows_d.append((pk, cid, "t", "csat", "scheduled", None, send_id, now, now))
+        rows_c.append((cid, None, contact["phone"], contact["name"], None, None, now, now))
+    return [(RAW_EVENT, rows_e), (RAW_SEND, rows_s), (RAW_DECISION, rows_d), (RAW_CONTACT, rows_c)]
 
 
 def _copy_of(insert: str) -> str:
@@ -211,20 +200,44 @@ RAW_CONTACT = (
 )
 
 
-def bench_core(backend: Backend, events: list[dict[str, Any]]) -> tuple[float, float, float]:
-    url = backend.url("core")
-    db = Database(url)
-    upgrade(db)
-    services = build_services(config_for(url, CONFIG, backend.tmp), db=db)
-    settle_after_start()  # as `surveybot run` does once it has started
-    start, cpu = time.perf_counter(), time.process_time()
-    for offset in range(0, len(events), 1000):
-        results = services.ingestor.ingest(events[offset : offset + 1000])
+class Core:
+    """The ingestion core: `Ingestor.ingest`, a batch of 1,000 events a step."""
+
+    def __init__(self, backend: Backend, events: list[dict[str, Any]]) -> None:
+        url = backend.url("core")
+        self.db = Database(url)
+        upgrade(self.db)
+        self.services = build_services(config_for(url, CONFIG, backend.tmp), db=self.db)
+        self.events = events
+        settle_after_start()  # as `surveybot run` does once it has started
+
+    def step(self, index: int) -> None:
+        results = self.services.ingestor.ingest(self.events[index * 1000 : (index + 1) * 1000])
         assert all(r.status == "accepted" for r in results), results[0]
-    elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
-    db.dispose()
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    return len(events) / elapsed, len(events) / cpu, peak
+
+    def close(self) -> None:
+        self.db.dispose()
+
+
+class Figures(NamedTuple):
+    per_second: float  # events a second of wall time
+    per_cpu_second: float  # events a second of this process's CPU time
+
+
+def in_turn(count: int, *runners: RawInsert | Core) -> list[Figures]:
+    """Each runner's figures, its batches run in turn with the others' (a batch of one, then of
+    the next, ...), each timed on its own: a machine whose speed drifts within a second moves
+    every runner alike, so their ratio holds where whole runs one after the other spread by 2x."""
+    walls, cpus = [0.0] * len(runners), [0.0] * len(runners)
+    for index in range((count + 999) // 1000):
+        for n, runner in enumerate(runners):
+            start, cpu = time.perf_counter(), time.process_time()
+            runner.step(index)
+            walls[n] += time.perf_counter() - start
+            cpus[n] += time.process_time() - cpu
+    for runner in runners:
+        runner.close()
+    return [Figures(count / wall, count / cpu) for wall, cpu in zip(walls, cpus, strict=True)]
 
 
 def start_bot(backend: Backend, raw: dict[str, Any], name: str) -> tuple[subprocess.Popen[bytes], str]:
@@ -338,21 +351,24 @@ def run(backend: Backend, count: int, samples: int, repeat: int) -> None:
     machine whose speed drifts moves both); medians, with each ratio taken pair by pair."""
     raws, cores, https = [], [], []
     for round_ in range(repeat):
-        raws.append(bench_raw_insert(backend, make_events(count, f"r{round_}-")))
-        cores.append(bench_core(backend, make_events(count, f"k{round_}-")))
+        raw_events, core_events = make_events(count, f"r{round_}-"), make_events(count, f"k{round_}-")
+        raw_figures, core_figures = in_turn(count, RawInsert(backend, raw_events), Core(backend, core_events))
+        raws.append(raw_figures)
+        cores.append(core_figures)
         https.append(bench_http(backend, make_events(count, f"h{round_}-")))
     many = (
-        bench_raw_insert(backend, make_events(count, "m"), copy=False)[0]
+        in_turn(count, RawInsert(backend, make_events(count, "m"), copy=False))[0].per_second
         if backend.name != "sqlite"
         else None
     )
     latency = bench_latency(backend, samples) if samples else []
-    raw, raw_cpu = median(r[0] for r in raws), median(r[1] for r in raws)
-    core, core_cpu, peak = median(c[0] for c in cores), median(c[1] for c in cores), max(c[2] for c in cores)
+    raw, raw_cpu = median(r.per_second for r in raws), median(r.per_cpu_second for r in raws)
+    core, core_cpu = median(c.per_second for c in cores), median(c.per_cpu_second for c in cores)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     http = median(https)
-    ratio = [c[0] / r[0] for r, c in zip(raws, cores, strict=True)]
-    ratio_cpu = [c[1] / r[1] for r, c in zip(raws, cores, strict=True)]
-    http_ratio = [h / r[0] for r, h in zip(raws, https, strict=True)]
+    ratio = [c.per_second / r.per_second for r, c in zip(raws, cores, strict=True)]
+    ratio_cpu = [c.per_cpu_second / r.per_cpu_second for r, c in zip(raws, cores, strict=True)]
+    http_ratio = [h / r.per_second for r, h in zip(raws, https, strict=True)]
     target = 20_000 if backend.name == "sqlite" else 10_000
     rounds = f", median of {repeat} rounds, ratios pair by pair, [lowest-highest]" if repeat > 1 else ""
     print(f"events: {count} ({backend.name}, batches of 1,000, one trigger each{rounds})")
