@@ -152,20 +152,19 @@ def decide_event(
     `contact` is the event's contact merged over what is known of it; `zone` its time zone when
     the caller already knows it; `event_ref` names the event in the decisions and sends it makes.
     """
-    cancelled = _call_off(event, history, index)
-    decisions = (
-        [_cancellation(p, index.cancelled_by(event.type)[p.trigger]) for p in cancelled] if cancelled else []
-    )
+    triggers = index.cancelled_by(event.type)
+    cancelled = _call_off(event, history, triggers) if triggers else []
+    decisions = [_cancellation(p, triggers[p.trigger]) for p in cancelled]
     for trigger in index.set_off_by(event.type):
         decisions.append(_decide_trigger(event, contact, trigger, history, index, now, event_ref, zone))
     return EventDecisions(decisions, cancelled)
 
 
-def _call_off(event: EventIn, history: History, index: TriggerIndex) -> list[PendingSend]:
-    """The contact's pending sends this event cancels, taken out of `history`."""
-    triggers = index.cancelled_by(event.type)
+def _call_off(event: EventIn, history: History, triggers: Mapping[str, TriggerConfig]) -> list[PendingSend]:
+    """The contact's pending sends that this event cancels (for `triggers`, the triggers its type
+    may call off), taken out of `history`."""
     pending = history.pending.get(event.contact.id)
-    if not triggers or not pending:
+    if not pending:
         return []
     document = event.document()
     hits = [p for p in pending if p.trigger in triggers and cancels(triggers[p.trigger], p.key, document)]

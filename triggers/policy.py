@@ -40,11 +40,14 @@ class PolicyState:
     daily_counts: dict[date, int] = field(default_factory=lambda: defaultdict(int))
     added_per_day: dict[date, int] = field(default_factory=lambda: defaultdict(int))
 
-    def record(self, contact_id: str, send: PastSend) -> None:
-        day = send.due_at.date()
+    def record(self, contact_id: str, send: PastSend, *, per_day: bool) -> None:
+        """Count `send` for its contact and, with `per_day` (a daily cap is set), for its day:
+        without a cap no gate reads the day's total, and its first read costs a query."""
         self.sends[contact_id].append(send)
-        self.daily_counts[day] += 1
-        self.added_per_day[day] += 1
+        if per_day:
+            day = send.due_at.date()
+            self.daily_counts[day] += 1
+            self.added_per_day[day] += 1
 
 
 class Verdict(NamedTuple):
@@ -136,7 +139,7 @@ def decide(
     limits = _limits(throttle, survey)
     if reason := throttle_reason(state, contact.id, trigger.survey, due_at, limits):
         return Verdict("suppressed", reason, channel, to, due_at)
-    state.record(contact.id, PastSend(trigger.survey, due_at))
+    state.record(contact.id, PastSend(trigger.survey, due_at), per_day=limits.daily_cap is not None)
     if quiet_end is None:
         return Verdict("scheduled", None, channel, to, due_at)
     assert zone is not None
@@ -154,7 +157,7 @@ def choose_channel(
         if not address:
             continue
         any_address = True
-        if address_key(channel, address) not in opted_out:
+        if not opted_out or address_key(channel, address) not in opted_out:
             return channel, address, None
     return None, None, "opted_out" if any_address else "no_address"
 
