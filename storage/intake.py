@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError
@@ -23,16 +23,21 @@ from triggers.outcomes import Reason
 from triggers.settings import SurveyConfig
 
 
-def merge_contacts(conn: Connection, contacts: Iterable[ContactIn], *, now: datetime) -> dict[str, ContactIn]:
+class MergedContacts(NamedTuple):
+    by_id: dict[str, ContactIn]  # each contact merged over what was known of it
+    stored_before: set[str]  # the ids already stored: a contact new to us has no sends yet
+
+
+def merge_contacts(conn: Connection, contacts: Iterable[ContactIn], *, now: datetime) -> MergedContacts:
     """Store each contact merged over what was known of it (stored, or given earlier in
-    `contacts`); returns the merged contacts by id."""
+    `contacts`)."""
     given = list(contacts)
     stored = queries.load_contacts(conn, sorted({c.id for c in given}))
     merged: dict[str, ContactIn] = {}
     for contact in given:
         merged[contact.id] = contact.merged_over(merged.get(contact.id) or stored.get(contact.id))
     queries.upsert_contacts(conn, merged.values(), known=set(stored), now=now)
-    return merged
+    return MergedContacts(merged, set(stored))
 
 
 def new_send_id() -> str:

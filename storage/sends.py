@@ -55,7 +55,7 @@ def insert_test_send(
     """Store `event` (its contact merged as ingestion does) and a test send for it, already
     claimed by `worker`, so it takes the normal way out (`mark_sending`, then the outcome) and no
     dispatcher can claim it meanwhile. Returns the send's id."""
-    contact = merge_contacts(conn, [event.contact], now=now)[event.contact.id]
+    contact = merge_contacts(conn, [event.contact], now=now).by_id[event.contact.id]
     event_pk = new_id("evt")
     send_id = new_send_id()
     bulk_insert(conn, events_t, [event_row(event, pk=event_pk, source="test", now=now)])

@@ -26,7 +26,7 @@ from storage.errors import EventIdTaken
 from storage.ids import batch_minter
 from triggers.addresses import AddressKeys
 from triggers.engine import History, PendingSend, TriggerDecision, TriggerIndex, decide_event
-from triggers.events import ContactIn, EventIn, parse_event
+from triggers.events import EventIn, parse_event
 from triggers.follow_ups import follow_ups
 from triggers.policy import PolicyState
 
@@ -176,11 +176,12 @@ class Ingestor:
                 return False
             contacts = intake.merge_contacts(conn, [e.contact for _, e in fresh], now=now)
             history = self._history(conn, fresh, contacts, now, lock_days=lock_days)
+            merged = contacts.by_id
             rows = intake.IntakeRows(now=now, surveys=self.index.surveys)
             due_now = False
             for index, event in fresh:
                 event_ref = rows.add_event(event, source=source)
-                contact = contacts[event.contact.id]
+                contact = merged[event.contact.id]
                 decided = decide_event(event, contact, history, self.index, now, event_ref=event_ref)
                 rows.add_decisions(decided)
                 results[index].decisions = decided.decisions
@@ -207,27 +208,30 @@ class Ingestor:
         self,
         conn: Connection,
         fresh: list[tuple[int, EventIn]],
-        contacts: dict[str, ContactIn],
+        contacts: intake.MergedContacts,
         now: datetime,
         *,
         lock_days: bool,
     ) -> History:
-        """What the gates and `cancel_on` need to know of these contacts, read once for the batch;
-        with `lock_days`, each day's send counter is held until commit from its first read."""
+        """What the gates and `cancel_on` need to know of these contacts, read once for the batch
+        (sends only of contacts stored before it: a new one has none); with `lock_days`, each
+        day's send counter is held until commit from its first read."""
         # Opt-outs are only read by the gates choosing among these triggers' channels.
         channels = self.index.channels_of({e.type for _, e in fresh})
         keys = [
             self.address_keys.key(channel, address)
-            for contact in contacts.values()
+            for contact in contacts.by_id.values()
             for channel in channels
             if (address := contact.address(channel))
         ]
+        known = sorted(contacts.stored_before)
         state = queries.load_policy_state(
-            conn, contact_ids=list(contacts), window=self._window(fresh, now), address_keys=keys
+            conn, contact_ids=known, window=self._window(fresh, now), address_keys=keys
         )
         if lock_days:
             state.daily_counts = queries.DailyCounts(lambda day: queries.daily_count(conn, day, lock=True))
-        return History(state, self.address_keys.key, batch_minter("snd"), self._pending(conn, fresh))
+        pending = self._pending(conn, fresh, contacts.stored_before)
+        return History(state, self.address_keys.key, batch_minter("snd"), pending)
 
     def _window(self, fresh: list[tuple[int, EventIn]], now: datetime) -> tuple[datetime, datetime] | None:
         """The due times of past sends the gates can compare this batch's sends with: from the
@@ -241,11 +245,17 @@ class Ingestor:
         latest_due = max(max(times) + self.index.longest_delay, now) + QUIET_HOURS_LONGEST
         return min(min(times), now) - lookback, latest_due + lookback
 
-    def _pending(self, conn: Connection, fresh: list[tuple[int, EventIn]]) -> dict[str, list[PendingSend]]:
+    def _pending(
+        self, conn: Connection, fresh: list[tuple[int, EventIn]], known: set[str]
+    ) -> dict[str, list[PendingSend]]:
         triggers = {name: t for _, e in fresh for name, t in self.index.cancelled_by(e.type).items()}
         if not triggers:
             return {}
-        contact_ids = sorted({e.contact.id for _, e in fresh if self.index.cancelled_by(e.type)})
+        contact_ids = sorted(
+            {e.contact.id for _, e in fresh if e.contact.id in known and self.index.cancelled_by(e.type)}
+        )
+        if not contact_ids:
+            return {}
         return queries.load_pending_sends(conn, contact_ids=contact_ids, triggers=triggers)
 
 

@@ -5,14 +5,17 @@ from __future__ import annotations
 
 import os
 from datetime import UTC, datetime
+from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from sqlalchemy.event import listen, remove
 
 from bot.app import Services
 from storage import queries
 from storage.db import Database
 from storage.ids import new_id
+from tests.conftest import ServicesFactory
 from tests.helpers import event, sends
 
 NOW = datetime(2026, 12, 1, tzinfo=UTC)
@@ -78,3 +81,39 @@ def test_ids_stay_unique_across_a_fork() -> None:
         theirs = set(pipe.read().split(","))
     ours = {new_id("snd") for _ in range(50)}
     assert len(theirs) == 50 and not ours & theirs
+
+
+def test_only_contacts_stored_before_a_batch_have_their_sends_read(make_services: ServicesFactory) -> None:
+    """A contact new to us has no sends, so a batch reads the send history (for the gates and
+    for `cancel_on`) of the contacts stored before it only, and none at all when every contact
+    is new; the gates still see the sends of a contact stored earlier."""
+    services = make_services(throttle={"contact_cooldown": "1d"})
+    services.ingestor.ingest([event("first", contact="known")])
+    reads_of_sends: list[str] = []
+
+    def note_reads(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        if statement.lstrip().upper().startswith("SELECT") and "FROM sends" in statement:
+            reads_of_sends.append(statement)
+
+    listen(services.db.engine, "before_cursor_execute", note_reads)
+    try:
+        new_only = services.ingestor.ingest([event(f"n{i}", contact=f"new{i}") for i in range(3)])
+        assert reads_of_sends == []
+        mixed = services.ingestor.ingest(
+            [
+                event("second", contact="known"),
+                event("reopened", "ticket.reopened", contact="known"),
+                event("n3", contact="new3"),
+                event("n3-reopened", "ticket.reopened", contact="new3"),
+            ]
+        )
+        assert len(reads_of_sends) == 2  # the gates' history, and the sends `cancel_on` could call off
+    finally:
+        remove(services.db.engine, "before_cursor_execute", note_reads)
+    assert [r.decisions[0].outcome for r in new_only] == ["scheduled"] * 3
+    assert [[(d.outcome, d.reason) for d in r.decisions] for r in mixed] == [
+        [("suppressed", "contact_cooldown")],
+        [("cancelled", "cancel_on")],  # the send of "first", stored before the batch
+        [("scheduled", None)],
+        [("cancelled", "cancel_on")],  # the send of "n3", made earlier in the batch
+    ]
