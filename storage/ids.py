@@ -14,9 +14,9 @@ _lock = threading.Lock()
 _pool: list[str] = []
 
 
-def _random_tokens() -> list[str]:
-    """`_POOL_IDS` tokens of 80 random bits (20 hex digits), from one read of the OS."""
-    block = os.urandom(10 * _POOL_IDS).hex()
+def _random_tokens(count: int = _POOL_IDS) -> list[str]:
+    """`count` tokens of 80 random bits (20 hex digits), from one read of the OS."""
+    block = os.urandom(10 * count).hex()
     return [block[i : i + 20] for i in range(0, len(block), 20)]
 
 
@@ -53,5 +53,8 @@ def batch_minter(prefix: str) -> Callable[[], str]:
 
 
 def _tokens() -> Iterator[str]:
+    """Read in growing amounts: a batch of one event mints two ids, not hundreds."""
+    count = 4
     while True:
-        yield from _random_tokens()
+        yield from _random_tokens(count)
+        count = min(count * 8, _POOL_IDS)
