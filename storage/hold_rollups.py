@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, case, delete, func, select
+from sqlalchemy import ColumnElement, Connection, Select, case, delete, func, select
 
 from storage.group_paths import DECISIONS
 from storage.models import HoldRollup
@@ -104,7 +104,8 @@ def count_holds(conn: Connection, decisions: Iterable[Mapping[str, Any]]) -> Non
     if counts:
         rows = [{"survey": s, "hour": h, "reason": r, "n": n} for (s, h, r), n in counts.items()]
         conn.execute(
-            adding_upsert(conn, HOLD_ROLLUPS, ["survey", "hour", "reason"], ["n"], None, ["n"]), rows
+            adding_upsert(conn.dialect.name, HOLD_ROLLUPS, ["survey", "hour", "reason"], ["n"], None, ["n"]),
+            rows,
         )
 
 
@@ -118,5 +119,11 @@ def rebuild_hold_rollups(conn: Connection) -> int:
         .where(d.outcome.in_(HOLD_OUTCOMES))
         .group_by(d.survey, hour, reason)
     )
-    conn.execute(adding_upsert(conn, HOLD_ROLLUPS, ["survey", "hour", "reason"], ["n"], rows, ["n"]))
+    conn.execute(
+        adding_upsert(conn.dialect.name, HOLD_ROLLUPS, ["survey", "hour", "reason"], ["n"], rows, ["n"])
+    )
     return int(conn.execute(select(func.count()).select_from(HOLD_ROLLUPS)).scalar_one())
+
+
+def _upsert(dialect: str, rows: Select[Any] | None) -> Any:
+    return adding_upsert(dialect, HOLD_ROLLUPS, ["survey", "hour", "reason"], ["n"], rows, ["n"])

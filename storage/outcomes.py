@@ -216,7 +216,7 @@ def _counts(
 
 def _upsert(conn: Connection, rows: Select[Any]) -> Any:
     return adding_upsert(
-        conn, ROLLUPS, ["outcome", "survey", "day", "score"], ["n", "done"], rows, ["n", "done"]
+        conn.dialect.name, ROLLUPS, ["outcome", "survey", "day", "score"], ["n", "done"], rows, ["n", "done"]
     )
 
 

@@ -245,11 +245,13 @@ def _aggregate(conn: Connection, path: str | None, responses: ColumnElement[bool
 
 def _upsert(conn: Connection, rows: Select[Any]) -> Any:
     """INSERT ... SELECT that adds into existing rollup rows."""
-    return adding_upsert(conn, ROLLUPS, ["survey", "path", "hour", "grp"], ["metric", *_SUMS], rows, _SUMS)
+    return adding_upsert(
+        conn.dialect.name, ROLLUPS, ["survey", "path", "hour", "grp"], ["metric", *_SUMS], rows, _SUMS
+    )
 
 
 def adding_upsert(
-    conn: Connection,
+    dialect: str,
     table: Any,
     keys: Sequence[str],
     values: Sequence[str],
@@ -258,7 +260,7 @@ def adding_upsert(
 ) -> Any:
     """INSERT (... SELECT `rows`, or the parameters given at execution) into a rollup `table`
     whose primary key is `keys`: a row already there gets the `sums` columns added to."""
-    make: Callable[..., Any] = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+    make: Callable[..., Any] = postgresql.insert if dialect == "postgresql" else sqlite.insert
     statement = make(table)
     if rows is not None:
         statement = statement.from_select([*keys, *values], rows)

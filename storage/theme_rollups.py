@@ -192,4 +192,4 @@ def _aggregate(
 
 
 def _upsert(conn: Connection, rows: Select[Any]) -> Any:
-    return adding_upsert(conn, THEME_ROLLUPS, _KEYS, ["n"], rows, ["n"])
+    return adding_upsert(conn.dialect.name, THEME_ROLLUPS, _KEYS, ["n"], rows, ["n"])
