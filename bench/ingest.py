@@ -6,16 +6,15 @@
 1. raw bulk insert: the same event, send, decision and contact rows as ingestion writes,
    straight into the same tables, 1,000 events a transaction (the ceiling): executemany on
    SQLite, COPY on PostgreSQL (as ingestion), and there a pipelined executemany beside it;
-2. the ingestion core (`Ingestor.ingest`, batches of 1,000) and its ratio to (1), the two run
-   batch by batch in turn, so that a machine whose speed drifts moves both alike;
+2. the ingestion core (`Ingestor.ingest`, batches of 1,000) and its ratio to (1);
 3. the HTTP batch endpoint of a real `surveybot run` (batches of 1,000 over keep-alive);
+   (1), (2) and (3) run batch by batch in turn, so a machine whose speed drifts moves all alike;
 4. p50/p99 from `POST /v1/events` to the `log` channel writing a zero-delay send.
 On SQLite files in a temporary folder, or on PostgreSQL (`--pg-url`, default the local test
 server) in scratch databases made for the run and dropped after it. Each figure is printed with
 its ratio to the raw insert of the same run, the ratio the issue tracks. With `--repeat N` the
-raw insert with the core, and the HTTP endpoint, are measured N times in turn and the medians
-printed, each ratio taken round by round, with the lowest and highest beside it: on a shared
-machine one run can be a third off.
+three are measured N times and the medians printed, each ratio taken round by round, with the
+lowest and highest beside it: on a shared machine one run can be a third off.
 """
 
 from __future__ import annotations
@@ -224,7 +223,7 @@ class Figures(NamedTuple):
     per_cpu_second: float  # events a second of this process's CPU time
 
 
-def in_turn(count: int, *runners: RawInsert | Core) -> list[Figures]:
+def in_turn(count: int, *runners: RawInsert | Core | Http) -> list[Figures]:
     """Each runner's figures, its batches run in turn with the others' (a batch of one, then of
     the next, ...), each timed on its own: a machine whose speed drifts within a second moves
     every runner alike, so their ratio holds where whole runs one after the other spread by 2x."""
@@ -284,20 +283,23 @@ def stop_bot(process: subprocess.Popen[bytes]) -> None:
     process.wait(timeout=30)
 
 
-def bench_http(tmp: Backend, events: list[dict[str, Any]]) -> float:
-    process, base = start_bot(tmp, CONFIG, "http")
-    headers = {"Authorization": "Bearer bench-key", "Content-Type": "application/json"}
-    bodies = [orjson.dumps({"events": events[i : i + 1000]}) for i in range(0, len(events), 1000)]
-    try:
-        with httpx.Client(base_url=base, headers=headers, timeout=60) as client:
-            start = time.perf_counter()
-            for body in bodies:
-                response = client.post("/v1/events", content=body)
-                assert response.status_code == 202, response.text
-            elapsed = time.perf_counter() - start
-    finally:
-        stop_bot(process)
-    return len(events) / elapsed
+class Http:
+    """The HTTP batch endpoint of a real `surveybot run`: a batch of 1,000 a step, over one
+    keep-alive connection."""
+
+    def __init__(self, backend: Backend, events: list[dict[str, Any]]) -> None:
+        self.process, base = start_bot(backend, CONFIG, "http")
+        headers = {"Authorization": "Bearer bench-key", "Content-Type": "application/json"}
+        self.bodies = [orjson.dumps({"events": events[i : i + 1000]}) for i in range(0, len(events), 1000)]
+        self.client = httpx.Client(base_url=base, headers=headers, timeout=60)
+
+    def step(self, index: int) -> None:
+        response = self.client.post("/v1/events", content=self.bodies[index])
+        assert response.status_code == 202, response.text
+
+    def close(self) -> None:
+        self.client.close()
+        stop_bot(self.process)
 
 
 def bench_latency(backend: Backend, samples: int) -> list[float]:
@@ -351,11 +353,15 @@ def run(backend: Backend, count: int, samples: int, repeat: int) -> None:
     machine whose speed drifts moves both); medians, with each ratio taken pair by pair."""
     raws, cores, https = [], [], []
     for round_ in range(repeat):
-        raw_events, core_events = make_events(count, f"r{round_}-"), make_events(count, f"k{round_}-")
-        raw_figures, core_figures = in_turn(count, RawInsert(backend, raw_events), Core(backend, core_events))
+        runners = (
+            RawInsert(backend, make_events(count, f"r{round_}-")),
+            Core(backend, make_events(count, f"k{round_}-")),
+            Http(backend, make_events(count, f"h{round_}-")),
+        )
+        raw_figures, core_figures, http_figures = in_turn(count, *runners)
         raws.append(raw_figures)
         cores.append(core_figures)
-        https.append(bench_http(backend, make_events(count, f"h{round_}-")))
+        https.append(http_figures.per_second)
     many = (
         in_turn(count, RawInsert(backend, make_events(count, "m"), copy=False))[0].per_second
         if backend.name != "sqlite"
