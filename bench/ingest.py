@@ -349,8 +349,8 @@ def main() -> None:
 
 
 def run(backend: Backend, count: int, samples: int, repeat: int) -> None:
-    """Each figure `repeat` times, the raw insert and the core in turn (a pair a round, so a
-    machine whose speed drifts moves both); medians, with each ratio taken pair by pair."""
+    """Each figure `repeat` times, the raw insert, the core and HTTP batch by batch in turn
+    (`in_turn`); medians, with each ratio taken round by round."""
     raws, cores, https = [], [], []
     for round_ in range(repeat):
         runners = (

@@ -103,10 +103,7 @@ def count_holds(conn: Connection, decisions: Iterable[Mapping[str, Any]]) -> Non
             ] += 1
     if counts:
         rows = [{"survey": s, "hour": h, "reason": r, "n": n} for (s, h, r), n in counts.items()]
-        conn.execute(
-            adding_upsert(conn.dialect.name, HOLD_ROLLUPS, ["survey", "hour", "reason"], ["n"], None, ["n"]),
-            rows,
-        )
+        conn.execute(_upsert(conn.dialect.name, None), rows)
 
 
 def rebuild_hold_rollups(conn: Connection) -> int:
@@ -119,11 +116,10 @@ def rebuild_hold_rollups(conn: Connection) -> int:
         .where(d.outcome.in_(HOLD_OUTCOMES))
         .group_by(d.survey, hour, reason)
     )
-    conn.execute(
-        adding_upsert(conn.dialect.name, HOLD_ROLLUPS, ["survey", "hour", "reason"], ["n"], rows, ["n"])
-    )
+    conn.execute(_upsert(conn.dialect.name, rows))
     return int(conn.execute(select(func.count()).select_from(HOLD_ROLLUPS)).scalar_one())
 
 
 def _upsert(dialect: str, rows: Select[Any] | None) -> Any:
+    """Adds into the hold rollups: `rows` selected, or (None) the parameters given at execution."""
     return adding_upsert(dialect, HOLD_ROLLUPS, ["survey", "hour", "reason"], ["n"], rows, ["n"])

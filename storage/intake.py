@@ -36,8 +36,9 @@ def merge_contacts(conn: Connection, contacts: Iterable[ContactIn], *, now: date
     merged: dict[str, ContactIn] = {}
     for contact in given:
         merged[contact.id] = contact.merged_over(merged.get(contact.id) or stored.get(contact.id))
-    queries.upsert_contacts(conn, merged.values(), known=set(stored), now=now)
-    return MergedContacts(merged, set(stored))
+    known = set(stored)
+    queries.upsert_contacts(conn, merged.values(), known=known, now=now)
+    return MergedContacts(merged, known)
 
 
 def new_send_id() -> str:

@@ -121,8 +121,8 @@ def parse_event(
 
 
 def _parse_contact(raw: Any, known: ContactIn | None = None) -> ContactIn:
-    """The fields are checked in the order of the error a sender most needs to see first; an
-    absent one costs a look-up, not a call (most contacts give two or three of six)."""
+    """The fields are checked in a fixed order, the first wrong one named; an absent one costs
+    a look-up, not a call (most contacts give two or three of six)."""
     if not isinstance(raw, dict):
         raise InvalidEvent("contact", 'is required: an object with at least "id"')
     if not _CONTACT_FIELD_SET.issuperset(raw):

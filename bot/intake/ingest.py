@@ -29,6 +29,7 @@ from triggers.engine import History, PendingSend, TriggerDecision, TriggerIndex,
 from triggers.events import EventIn, parse_event
 from triggers.follow_ups import follow_ups
 from triggers.policy import PolicyState
+from triggers.settings import TriggerConfig
 
 MAX_BATCH = 1000
 # Quiet hours defer a send by less than a day (two, to be safe across a change of clocks).
@@ -248,15 +249,17 @@ class Ingestor:
     def _pending(
         self, conn: Connection, fresh: list[tuple[int, EventIn]], known: set[str]
     ) -> dict[str, list[PendingSend]]:
-        triggers = {name: t for _, e in fresh for name, t in self.index.cancelled_by(e.type).items()}
-        if not triggers:
-            return {}
-        contact_ids = sorted(
-            {e.contact.id for _, e in fresh if e.contact.id in known and self.index.cancelled_by(e.type)}
-        )
+        """The pending sends of the known contacts whose events in this batch may call one off,
+        of the triggers those events' types may call off."""
+        triggers: dict[str, TriggerConfig] = {}
+        contact_ids: set[str] = set()
+        for _, event in fresh:
+            if event.contact.id in known and (cancelled := self.index.cancelled_by(event.type)):
+                triggers |= cancelled
+                contact_ids.add(event.contact.id)
         if not contact_ids:
             return {}
-        return queries.load_pending_sends(conn, contact_ids=contact_ids, triggers=triggers)
+        return queries.load_pending_sends(conn, contact_ids=sorted(contact_ids), triggers=triggers)
 
 
 def _fresh(
